@@ -1,0 +1,206 @@
+// Package collector is the exporter's collection framework: the Collector
+// interface every signal implements, the registry of collector names behind
+// the --collector.<name> flags, and Run, which runs a target's collectors
+// concurrently under one deadline and reports each one's success and
+// duration.
+package collector
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/alecthomas/kingpin/v2"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Namespace prefixes the exporter's own metrics.
+const Namespace = "redline"
+
+// Collector reads one group of signals from one target. It sends metrics on
+// ch and returns an error when it could not read them; it must return soon
+// after ctx is done.
+type Collector interface {
+	Update(ctx context.Context, ch chan<- prometheus.Metric) error
+}
+
+// Target is one configured endpoint (a pgBouncer, a PostgreSQL server) whose
+// collectors run together on a scrape. The HTTP layer adds the
+// target="<name>" label to everything a target sends.
+type Target interface {
+	// Collect runs the target's collectors within ctx's deadline and sends
+	// every metric on ch: the target's up metric, the collectors' metrics and
+	// their success and duration. It returns by the deadline.
+	Collect(ctx context.Context, ch chan<- prometheus.Metric)
+	// Close releases the target's connections and background work.
+	Close()
+}
+
+// Named pairs a collector with the name it reports under.
+type Named struct {
+	Name      string
+	Collector Collector
+}
+
+var (
+	successDesc = prometheus.NewDesc(
+		prometheus.BuildFQName(Namespace, "collector", "success"),
+		"1 when the collector read its signals from the target during this scrape, 0 when it failed or ran out of time.",
+		[]string{"collector"}, nil)
+	durationDesc = prometheus.NewDesc(
+		prometheus.BuildFQName(Namespace, "collector", "duration_seconds"),
+		"Time the collector took during this scrape, in seconds.",
+		[]string{"collector"}, nil)
+)
+
+// Run runs every collector concurrently and sends their metrics on ch,
+// followed by redline_collector_success and
+// redline_collector_duration_seconds for each. A collector that is still
+// running when ctx is done is reported as failed and its late metrics are
+// dropped, so one slow collector never holds up the scrape or the others.
+// Run returns when all collectors finished or ctx is done.
+func Run(ctx context.Context, ch chan<- prometheus.Metric, logger *slog.Logger, collectors []Named) {
+	type result struct {
+		name     string
+		metrics  []prometheus.Metric
+		err      error
+		duration time.Duration
+	}
+	results := make(chan result, len(collectors))
+	for _, c := range collectors {
+		go func() {
+			start := time.Now()
+			own := make(chan prometheus.Metric)
+			var metrics []prometheus.Metric
+			drained := make(chan struct{})
+			go func() {
+				for m := range own {
+					metrics = append(metrics, m)
+				}
+				close(drained)
+			}()
+			err := safeUpdate(ctx, c.Collector, own)
+			close(own)
+			<-drained
+			results <- result{name: c.Name, metrics: metrics, err: err, duration: time.Since(start)}
+		}()
+	}
+
+	pending := make(map[string]bool, len(collectors))
+	for _, c := range collectors {
+		pending[c.Name] = true
+	}
+	start := time.Now()
+	for len(pending) > 0 {
+		select {
+		case r := <-results:
+			delete(pending, r.name)
+			success := 1.0
+			if r.err != nil {
+				success = 0
+				logger.Error("collector failed", "collector", r.name, "duration_seconds", r.duration.Seconds(), "err", r.err)
+			} else {
+				for _, m := range r.metrics {
+					ch <- m
+				}
+			}
+			ch <- prometheus.MustNewConstMetric(successDesc, prometheus.GaugeValue, success, r.name)
+			ch <- prometheus.MustNewConstMetric(durationDesc, prometheus.GaugeValue, r.duration.Seconds(), r.name)
+		case <-ctx.Done():
+			// The results channel is buffered: late collectors finish
+			// without blocking and their metrics are garbage collected.
+			names := make([]string, 0, len(pending))
+			for n := range pending {
+				names = append(names, n)
+			}
+			sort.Strings(names)
+			for _, n := range names {
+				logger.Error("collector timed out", "collector", n, "err", ctx.Err())
+				ch <- prometheus.MustNewConstMetric(successDesc, prometheus.GaugeValue, 0, n)
+				ch <- prometheus.MustNewConstMetric(durationDesc, prometheus.GaugeValue, time.Since(start).Seconds(), n)
+			}
+			return
+		}
+	}
+}
+
+// safeUpdate turns a collector panic into an error: one broken collector
+// must not take the exporter down.
+func safeUpdate(ctx context.Context, c Collector, ch chan<- prometheus.Metric) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic: %v", r)
+		}
+	}()
+	return c.Update(ctx, ch)
+}
+
+// registration is a collector name known to the flags.
+type registration struct {
+	help    string
+	enabled *bool
+}
+
+var (
+	mu       sync.Mutex
+	registry = map[string]*registration{}
+)
+
+// Register declares a collector name with its default state and help text.
+// Collector packages call it from init; the name becomes the
+// --collector.<name> / --no-collector.<name> flag.
+func Register(name string, enabledByDefault bool, help string) {
+	mu.Lock()
+	defer mu.Unlock()
+	if _, dup := registry[name]; dup {
+		panic("collector registered twice: " + name)
+	}
+	on := enabledByDefault
+	registry[name] = &registration{help: help, enabled: &on}
+}
+
+// AddFlags adds a --collector.<name> flag for every registered collector.
+func AddFlags(app *kingpin.Application) {
+	mu.Lock()
+	defer mu.Unlock()
+	for _, name := range Names() {
+		r := registry[name]
+		state := "disabled"
+		if *r.enabled {
+			state = "enabled"
+		}
+		app.Flag("collector."+name, fmt.Sprintf("%s (default: %s).", r.help, state)).
+			Default(fmt.Sprint(*r.enabled)).BoolVar(r.enabled)
+	}
+}
+
+// Enabled reports whether the named collector is switched on. Unknown names
+// are off.
+func Enabled(name string) bool {
+	mu.Lock()
+	defer mu.Unlock()
+	r, ok := registry[name]
+	return ok && *r.enabled
+}
+
+// SetEnabled switches a collector on or off (tests and config use it).
+func SetEnabled(name string, on bool) {
+	mu.Lock()
+	defer mu.Unlock()
+	if r, ok := registry[name]; ok {
+		*r.enabled = on
+	}
+}
+
+// Names lists the registered collectors in order. The caller may hold mu.
+func Names() []string {
+	names := make([]string, 0, len(registry))
+	for n := range registry {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
