@@ -1,0 +1,195 @@
+// Command redline-bench builds a synthetic database (thousands of tables and
+// sequences, several databases, 20 pgBouncer pools with one saturated) on
+// throwaway servers, then measures redline_exporter and — when installed —
+// Debian's prometheus-postgres-exporter and prometheus-pgbouncer-exporter
+// against it: scrape latency, series, response size, resident memory, and
+// the connections and logins the scrapes cost. It prints a Markdown report.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/redline-sre/redline/internal/bench"
+	"github.com/redline-sre/redline/internal/demo"
+	"github.com/redline-sre/redline/internal/testenv"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+type options struct {
+	shape      bench.Shape
+	scrapes    int
+	warmup     int
+	redline    string
+	out        string
+	timeout    time.Duration
+	commandTxt string
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("redline-bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var o options
+	fs.IntVar(&o.shape.Databases, "databases", 2, "databases to create")
+	fs.IntVar(&o.shape.Schemas, "schemas", 10, "schemas per database")
+	fs.IntVar(&o.shape.TablesPerSchema, "tables-per-schema", 500, "tables (each with a sequence) per schema")
+	fs.IntVar(&o.shape.RowsPerTable, "rows", 20, "rows per table (half of them updated into dead tuples)")
+	fs.IntVar(&o.scrapes, "scrapes", 20, "measured scrapes per exporter")
+	fs.IntVar(&o.warmup, "warmup", 3, "unmeasured warm-up scrapes per exporter")
+	fs.StringVar(&o.redline, "redline", "bin/redline_exporter", "redline_exporter binary")
+	fs.StringVar(&o.out, "out", "", "also write the report to this file")
+	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "scrape timeout")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	o.commandTxt = "go run ./cmd/redline-bench " + strings.Join(args, " ")
+	report, err := benchmark(context.Background(), o, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "redline-bench:", err)
+		return 1
+	}
+	fmt.Fprint(stdout, report)
+	if o.out != "" {
+		if err := os.WriteFile(o.out, []byte(report), 0o644); err != nil {
+			fmt.Fprintln(stderr, "redline-bench:", err)
+			return 1
+		}
+	}
+	return 0
+}
+
+func benchmark(ctx context.Context, o options, logw io.Writer) (string, error) {
+	logf := func(format string, a ...any) { fmt.Fprintf(logw, format+"\n", a...) }
+	work, err := os.MkdirTemp("", "redline-bench-")
+	if err != nil {
+		return "", err
+	}
+	if os.Getenv("REDLINE_BENCH_KEEP") == "" {
+		defer os.RemoveAll(work)
+	}
+	logf("work directory: %s", work)
+
+	logf("starting PostgreSQL")
+	pg, err := testenv.StartPostgres(testenv.PostgresOptions{
+		MaxConnections: 200,
+		Settings: map[string]string{
+			"log_connections":           "on",
+			"max_locks_per_transaction": "1024",
+		},
+	})
+	if err != nil {
+		return "", err
+	}
+	defer pg.Stop()
+	start := time.Now()
+	logf("building %d tables and sequences in %d databases", o.shape.Tables(), o.shape.Databases)
+	if err := bench.Build(ctx, pg.DSN, o.shape); err != nil {
+		return "", err
+	}
+	buildTime := time.Since(start)
+
+	var pools []testenv.PgBouncerDatabase
+	dbs := o.shape.DatabaseNames()
+	for i := 1; i <= 20; i++ {
+		pools = append(pools, testenv.PgBouncerDatabase{Name: fmt.Sprintf("pool_%02d", i), DBName: dbs[i%len(dbs)], PoolSize: 2})
+	}
+	bouncer, err := testenv.StartPgBouncer(pg, testenv.PgBouncerOptions{Databases: pools, Settings: map[string]string{"log_connections": "1"}})
+	if err != nil {
+		return "", err
+	}
+	defer bouncer.Stop()
+	sat, err := demo.Saturate(ctx, bouncer.DSN(pg.User, pg.Password, "pool_01"), 5, 2*time.Second)
+	if err != nil {
+		return "", err
+	}
+	defer sat.Stop()
+
+	counters := bench.Counters{
+		PGConnections: bench.CountLines(filepath.Join(pg.Dir, "postgres.log"), "connection authorized"),
+		BouncerLogins: bench.CountLines(filepath.Join(bouncer.Dir, "pgbouncer.log"), "login attempt"),
+	}
+	var results []bench.Result
+	var versions []string
+
+	// redline
+	port, _ := testenv.FreePort()
+	cfg := filepath.Join(work, "redline.yml")
+	cfgText := fmt.Sprintf("pgbouncer:\n  - name: bench\n    dsn: %q\npostgres:\n  - name: bench\n    dsn: %q\n", bouncer.StatsDSN(), pg.DSN("postgres"))
+	if err := os.WriteFile(cfg, []byte(cfgText), 0o600); err != nil {
+		return "", err
+	}
+	results = append(results, measure(ctx, o, logf, counters, "redline_exporter", o.redline,
+		[]string{"--config.file=" + cfg, fmt.Sprintf("--web.listen-address=127.0.0.1:%d", port)}, nil,
+		fmt.Sprintf("http://127.0.0.1:%d/metrics", port), work, &versions))
+
+	// postgres_exporter (Debian), with its per-table queries
+	if bin, err := exec.LookPath("prometheus-postgres-exporter"); err == nil {
+		port, _ := testenv.FreePort()
+		args := []string{fmt.Sprintf("--web.listen-address=127.0.0.1:%d", port), "--auto-discover-databases"}
+		if q, err := bench.TableQueries("/usr/share/doc/prometheus-postgres-exporter/examples/queries.yaml", work); err == nil {
+			args = append(args, "--extend.query-path="+q)
+		}
+		results = append(results, measure(ctx, o, logf, counters, "prometheus-postgres-exporter", bin, args,
+			// postgres_exporter 0.11 cannot parse URL DSNs with
+			// --auto-discover-databases; it takes the key=value form.
+			[]string{fmt.Sprintf("DATA_SOURCE_NAME=host=%s port=%d user=%s password=%s dbname=postgres sslmode=disable", pg.Host, pg.Port, pg.User, pg.Password)}, fmt.Sprintf("http://127.0.0.1:%d/metrics", port), work, &versions))
+	}
+	// pgbouncer_exporter (Debian, python)
+	if bin, err := exec.LookPath("prometheus-pgbouncer-exporter"); err == nil {
+		port, _ := testenv.FreePort()
+		args := []string{"--host", "127.0.0.1", "--port", fmt.Sprint(port), "--pgbouncer-host", "127.0.0.1",
+			"--pgbouncer-port", fmt.Sprint(bouncer.Port), "--pgbouncer-user", bouncer.AdminUser}
+		results = append(results, measure(ctx, o, logf, counters, "prometheus-pgbouncer-exporter", bin, args,
+			[]string{"PGPASSWORD=" + bouncer.AdminPassword}, fmt.Sprintf("http://127.0.0.1:%d/metrics", port), work, &versions))
+	}
+
+	return render(o, pg, bouncer, buildTime, results, versions), nil
+}
+
+func measure(ctx context.Context, o options, logf func(string, ...any), counters bench.Counters,
+	name, bin string, args, env []string, url, work string, versions *[]string) bench.Result {
+	*versions = append(*versions, fmt.Sprintf("%s: %s", name, bench.Version(bin)))
+	logf("measuring %s", name)
+	e, err := bench.Start(name, bin, args, env, url, work)
+	if err != nil {
+		return bench.Result{Name: name, Error: err.Error()}
+	}
+	defer e.Stop()
+	return bench.Measure(ctx, name, url, e.Pid(), o.warmup, o.scrapes, o.timeout, counters)
+}
+
+func render(o options, pg *testenv.Postgres, bouncer *testenv.PgBouncer, build time.Duration, results []bench.Result, versions []string) string {
+	var b strings.Builder
+	host, _ := os.Hostname()
+	fmt.Fprintf(&b, "Command: `%s`\n\n", o.commandTxt)
+	fmt.Fprintf(&b, "Machine: %s, %d CPUs, %s/%s, %s. Database: %d tables and %d sequences in %d databases (%d schemas each), built in %s; pgBouncer %s with 20 pools, one saturated.\n\n",
+		host, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, time.Now().UTC().Format("2006-01-02"),
+		o.shape.Tables(), o.shape.Tables(), o.shape.Databases, o.shape.Schemas, build.Round(time.Second), bouncer.Version)
+	for _, v := range versions {
+		fmt.Fprintf(&b, "- %s\n", v)
+	}
+	b.WriteString("\n| exporter | median | p90 | series | bytes | RSS | PG connections opened | pgBouncer logins | failed scrapes |\n|---|---|---|---|---|---|---|---|---|\n")
+	for _, r := range results {
+		if r.Error != "" {
+			fmt.Fprintf(&b, "| %s | failed: %s | | | | | | | |\n", r.Name, strings.ReplaceAll(r.Error, "|", "/"))
+			continue
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %d | %d | %s | %d | %d | %d |\n", r.Name,
+			r.Median.Round(time.Millisecond), r.P90.Round(time.Millisecond), r.Series, r.Bytes,
+			bench.FormatBytes(r.RSSBytes), r.PGConnections, r.BouncerLogins, r.FailedScrapes)
+	}
+	fmt.Fprintf(&b, "\nOver %d measured scrapes after %d warm-up scrapes each.\n", o.scrapes, o.warmup)
+	_ = pg
+	return b.String()
+}
