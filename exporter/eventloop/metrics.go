@@ -30,8 +30,8 @@ var timerLagBuckets = []float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0
 // Native-histogram settings shared by both histograms: buckets at most 10%
 // wide, at most 100 of them, shrunk resolution reset after an hour.
 const (
-	nativeBucketFactor    = 1.1
-	nativeMaxBuckets      = 100
+	nativeBucketFactor     = 1.1
+	nativeMaxBuckets       = 100
 	nativeMinResetInterval = time.Hour
 )
 
