@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
@@ -162,31 +163,55 @@ func TestBlockedLoopP95(t *testing.T) {
 }
 
 // TestIdleTargetP95 probes a target that answers at once: only the loopback
-// floor is measured.
+// floor is measured, and its P95 must stay under 5 ms.
+//
+// On a shared, overloaded machine the exporter's own goroutines can wait
+// milliseconds for a CPU, and a response read late is measured late: that is
+// the exporter starving, not the target lagging, and
+// redline_timer_lag_seconds shows it. An attempt in which more than 5% of
+// the exporter's ticks fired over 5 ms late (timer lag P95 > 5 ms) is
+// therefore repeated, up to three times, instead of judged; an attempt with
+// timers on time must meet the 5 ms bound.
 func TestIdleTargetP95(t *testing.T) {
 	t.Parallel()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
 	}))
 	t.Cleanup(srv.Close)
-	m, reg := startManager(t, ProbeConfig{Name: "idle", URL: srv.URL, Interval: 10 * time.Millisecond})
-	time.Sleep(3 * time.Second)
-	m.Stop()
 
-	h := durationHistogram(t, reg, "idle")
-	p95 := classicQuantile(0.95, h)
-	t.Logf("samples=%d P95=%.2fms timer lag P99=%.2fms", h.GetSampleCount(), p95*1000,
-		classicQuantile(0.99, timerLagHistogram(t, reg))*1000)
-	if h.GetSampleCount() < 200 {
-		t.Fatalf("only %d samples in 3 s at 10 ms", h.GetSampleCount())
-	}
-	if p95 >= 0.005 {
-		t.Errorf("idle target P95 = %.2f ms, want < 5 ms", p95*1000)
-	}
-	for reason, v := range failures(t, reg, "idle") {
-		if v != 0 {
-			t.Errorf("failures{reason=%q} = %v, want 0", reason, v)
+	const attempts = 3
+	for attempt := 1; ; attempt++ {
+		reg := prometheus.NewRegistry()
+		m := NewManager(reg, testLogger(t))
+		if err := m.Apply([]ProbeConfig{{Name: "idle", URL: srv.URL, Interval: 10 * time.Millisecond}}); err != nil {
+			t.Fatal(err)
 		}
+		time.Sleep(3 * time.Second)
+		m.Stop()
+
+		h := durationHistogram(t, reg, "idle")
+		p95 := classicQuantile(0.95, h)
+		lag95 := classicQuantile(0.95, timerLagHistogram(t, reg))
+		t.Logf("attempt %d: samples=%d P95=%.2fms timer lag P95=%.2fms", attempt, h.GetSampleCount(), p95*1000, lag95*1000)
+		for reason, v := range failures(t, reg, "idle") {
+			if v != 0 {
+				t.Errorf("failures{reason=%q} = %v, want 0", reason, v)
+			}
+		}
+		if lag95 > 0.005 {
+			if attempt < attempts {
+				continue
+			}
+			t.Skipf("the exporter was starved of CPU in all %d attempts (timer lag P95 %.2f ms): "+
+				"the loopback floor cannot be measured on this machine now", attempts, lag95*1000)
+		}
+		if h.GetSampleCount() < 200 {
+			t.Fatalf("only %d samples in 3 s at 10 ms although timers were on time", h.GetSampleCount())
+		}
+		if p95 >= 0.005 {
+			t.Errorf("idle target P95 = %.2f ms, want < 5 ms", p95*1000)
+		}
+		return
 	}
 }
 
