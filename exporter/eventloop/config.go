@@ -22,22 +22,23 @@ const (
 )
 
 // ProbeConfig is one event-loop probe: a no-op route of a target, sent a
-// request every Interval.
+// request every Interval. The yaml tags are the keys of one entry of the
+// config file's probes: list (durations as "50ms").
 type ProbeConfig struct {
 	// Name is the probe label value; unique among probes.
-	Name string
+	Name string `yaml:"name"`
 	// URL is an http(s) route of the target that does no I/O.
-	URL string
+	URL string `yaml:"url"`
 	// Interval is the mean time between two requests (default 50ms).
-	Interval time.Duration
+	Interval time.Duration `yaml:"interval"`
 	// Timeout bounds one request; a request that hits it is observed at
 	// the timeout value (default 1s).
-	Timeout time.Duration
+	Timeout time.Duration `yaml:"timeout"`
 	// MaxInFlight caps the requests outstanding at once (default 4).
-	MaxInFlight int
+	MaxInFlight int `yaml:"max_in_flight"`
 	// Headers are added to every request (for example a Host or an
 	// authorization header). Their values are never logged.
-	Headers map[string]string
+	Headers map[string]string `yaml:"headers"`
 }
 
 // WithDefaults returns c with every unset optional field at its default.

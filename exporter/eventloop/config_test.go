@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"gopkg.in/yaml.v3"
 )
 
 func TestWithDefaults(t *testing.T) {
@@ -63,5 +65,32 @@ func TestValidateErrors(t *testing.T) {
 				t.Errorf("error leaks a secret: %q", err)
 			}
 		})
+	}
+}
+
+// TestYAMLKeys pins the keys of a probes: entry as the docs show them.
+func TestYAMLKeys(t *testing.T) {
+	const doc = `
+- name: trading-api
+  url: http://127.0.0.1:3000/__redline/loop
+  interval: 25ms
+  timeout: 2s
+  max_in_flight: 8
+  headers:
+    Host: api.internal
+`
+	var probes []ProbeConfig
+	dec := yaml.NewDecoder(strings.NewReader(doc))
+	dec.KnownFields(true)
+	if err := dec.Decode(&probes); err != nil {
+		t.Fatal(err)
+	}
+	want := ProbeConfig{
+		Name: "trading-api", URL: "http://127.0.0.1:3000/__redline/loop",
+		Interval: 25 * time.Millisecond, Timeout: 2 * time.Second, MaxInFlight: 8,
+		Headers: map[string]string{"Host": "api.internal"},
+	}
+	if len(probes) != 1 || !probes[0].equal(want) {
+		t.Errorf("decoded %+v, want %+v", probes, want)
 	}
 }

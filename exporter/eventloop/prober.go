@@ -80,7 +80,6 @@ func startProber(cfg ProbeConfig, m *metrics, logger *slog.Logger) *prober {
 			DialContext:         (&net.Dialer{KeepAlive: 30 * time.Second}).DialContext,
 			MaxIdleConns:        cfg.MaxInFlight,
 			MaxIdleConnsPerHost: cfg.MaxInFlight,
-			MaxConnsPerHost:     cfg.MaxInFlight,
 			IdleConnTimeout:     90 * time.Second,
 			DisableCompression:  true,
 			TLSHandshakeTimeout: cfg.Timeout,
