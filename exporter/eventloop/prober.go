@@ -21,9 +21,10 @@ import (
 const maxBodyDrain = 64 << 10
 
 // prober sends one probe's requests. A scheduler goroutine ticks once per
-// interval at a random point of the interval and hands the tick to one of
-// MaxInFlight workers; when none is free the tick is an inflight_cap failure.
-// The workers are the in-flight cap: no goroutine is started per request.
+// interval at a random point of the interval and hands the tick to a pool of
+// MaxInFlight workers; when MaxInFlight requests are already outstanding the
+// tick is an inflight_cap failure instead. No goroutine is started per
+// request.
 type prober struct {
 	cfg       ProbeConfig
 	logger    *slog.Logger
@@ -34,12 +35,16 @@ type prober struct {
 	failures map[string]prometheus.Counter
 	timerLag prometheus.Observer
 
-	jobs   chan struct{}
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	// jobs holds ticks handed to the workers; outstanding counts ticks
+	// handed over and not yet finished. Only the scheduler increments it,
+	// so outstanding ≤ MaxInFlight and a send on jobs never blocks.
+	jobs        chan struct{}
+	outstanding atomic.Int64
+	cancel      context.CancelFunc
+	wg          sync.WaitGroup
 
-	inFlight, peakInFlight atomic.Int64 // read by tests
-	failing                atomic.Bool  // logs a state change once, not every failure
+	running, peakRunning atomic.Int64 // requests on the wire; read by tests
+	failing              atomic.Bool  // logs a state change once, not every failure
 }
 
 // startProber validates nothing: cfg must have passed Validate.
@@ -88,7 +93,7 @@ func startProber(cfg ProbeConfig, m *metrics, logger *slog.Logger) *prober {
 		duration: m.duration.WithLabelValues(cfg.Name),
 		failures: make(map[string]prometheus.Counter, len(reasons)),
 		timerLag: m.timerLag,
-		jobs:     make(chan struct{}),
+		jobs:     make(chan struct{}, cfg.MaxInFlight),
 	}
 	for _, r := range reasons {
 		p.failures[r] = m.failures.WithLabelValues(cfg.Name, r)
@@ -137,9 +142,10 @@ func (p *prober) schedule(ctx context.Context) {
 		}
 		now := time.Now()
 		p.timerLag.Observe(max(0, now.Sub(at)).Seconds())
-		select {
-		case p.jobs <- struct{}{}:
-		default:
+		if p.outstanding.Load() < int64(p.cfg.MaxInFlight) {
+			p.outstanding.Add(1)
+			p.jobs <- struct{}{}
+		} else {
 			p.failures[ReasonInflightCap].Inc()
 		}
 		slot = slot.Add(interval)
@@ -159,6 +165,7 @@ func (p *prober) worker(ctx context.Context) {
 			return
 		case <-p.jobs:
 			p.probe(ctx)
+			p.outstanding.Add(-1)
 		}
 	}
 }
@@ -183,11 +190,11 @@ func (s *stamps) set(t *time.Time) {
 // handoff, connection reuse or dialing are not counted as target lag, to
 // the first response byte.
 func (p *prober) probe(ctx context.Context) {
-	n := p.inFlight.Add(1)
-	defer p.inFlight.Add(-1)
+	n := p.running.Add(1)
+	defer p.running.Add(-1)
 	for {
-		peak := p.peakInFlight.Load()
-		if n <= peak || p.peakInFlight.CompareAndSwap(peak, n) {
+		peak := p.peakRunning.Load()
+		if n <= peak || p.peakRunning.CompareAndSwap(peak, n) {
 			break
 		}
 	}
