@@ -47,7 +47,7 @@ type prober struct {
 	failing              atomic.Bool  // logs a state change once, not every failure
 }
 
-// startProber validates nothing: cfg must have passed Validate.
+// startProber starts the probe's goroutines; cfg must have passed Validate.
 func startProber(cfg ProbeConfig, m *metrics, logger *slog.Logger) *prober {
 	u, _ := parseProbeURL(cfg.URL) // validated by the caller
 	template := &http.Request{
