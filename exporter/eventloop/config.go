@@ -1,0 +1,143 @@
+// Package eventloop measures a target's event-loop lag from outside the
+// process: an open-loop prober sends a no-op HTTP request at a steady rate,
+// whatever earlier requests are doing, and records how long each one waited
+// for its answer. The Manager runs one prober per configured probe and
+// follows config reloads.
+package eventloop
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Defaults for the optional probe settings.
+const (
+	DefaultInterval    = 50 * time.Millisecond
+	DefaultTimeout     = time.Second
+	DefaultMaxInFlight = 4
+)
+
+// ProbeConfig is one event-loop probe: a no-op route of a target, sent a
+// request every Interval. The yaml tags are the keys of one entry of the
+// config file's probes: list (durations as "50ms").
+type ProbeConfig struct {
+	// Name is the probe label value; unique among probes.
+	Name string `yaml:"name"`
+	// URL is an http(s) route of the target that does no I/O.
+	URL string `yaml:"url"`
+	// Interval is the mean time between two requests (default 50ms).
+	Interval time.Duration `yaml:"interval"`
+	// Timeout bounds one request; a request that hits it is observed at
+	// the timeout value (default 1s).
+	Timeout time.Duration `yaml:"timeout"`
+	// MaxInFlight caps the requests outstanding at once (default 4).
+	MaxInFlight int `yaml:"max_in_flight"`
+	// Headers are added to every request (for example a Host or an
+	// authorization header). Their values are never logged.
+	Headers map[string]string `yaml:"headers"`
+}
+
+// WithDefaults returns c with every unset optional field at its default.
+func (c ProbeConfig) WithDefaults() ProbeConfig {
+	if c.Interval == 0 {
+		c.Interval = DefaultInterval
+	}
+	if c.Timeout == 0 {
+		c.Timeout = DefaultTimeout
+	}
+	if c.MaxInFlight == 0 {
+		c.MaxInFlight = DefaultMaxInFlight
+	}
+	return c
+}
+
+// Validate reports the first problem of c, naming the probe. Call it after
+// WithDefaults: zero values are errors here.
+func (c ProbeConfig) Validate() error {
+	if c.Name == "" {
+		return errors.New("eventloop probe: name is empty")
+	}
+	if !utf8.ValidString(c.Name) {
+		return fmt.Errorf("eventloop probe %q: name is not valid UTF-8", c.Name)
+	}
+	if _, err := parseProbeURL(c.URL); err != nil {
+		return fmt.Errorf("eventloop probe %q: %w", c.Name, err)
+	}
+	if c.Interval <= 0 {
+		return fmt.Errorf("eventloop probe %q: interval must be positive, got %s", c.Name, c.Interval)
+	}
+	if c.Timeout <= 0 {
+		return fmt.Errorf("eventloop probe %q: timeout must be positive, got %s", c.Name, c.Timeout)
+	}
+	if c.MaxInFlight <= 0 {
+		return fmt.Errorf("eventloop probe %q: max in-flight must be positive, got %d", c.Name, c.MaxInFlight)
+	}
+	for name, value := range c.Headers {
+		if !validHeaderName(name) {
+			return fmt.Errorf("eventloop probe %q: invalid header name %q", c.Name, name)
+		}
+		// The value may be a secret: say which header, never what it holds.
+		if strings.ContainsAny(value, "\r\n\x00") {
+			return fmt.Errorf("eventloop probe %q: header %q: value contains a line break or NUL", c.Name, name)
+		}
+	}
+	return nil
+}
+
+// parseProbeURL accepts absolute http and https URLs with a host. Errors show
+// the URL with any password redacted.
+func parseProbeURL(raw string) (*url.URL, error) {
+	if raw == "" {
+		return nil, errors.New("url is empty")
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		// url.Parse errors quote the input, which may hold a password.
+		return nil, errors.New("url does not parse")
+	}
+	switch u.Scheme {
+	case "http", "https":
+	default:
+		return nil, fmt.Errorf("url %q: scheme must be http or https, got %q", u.Redacted(), u.Scheme)
+	}
+	if u.Host == "" {
+		return nil, fmt.Errorf("url %q: no host", u.Redacted())
+	}
+	return u, nil
+}
+
+// validHeaderName reports whether name is an HTTP token (RFC 9110 5.1).
+func validHeaderName(name string) bool {
+	if name == "" {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// equal reports whether a and b describe the same probe; a changed probe is
+// restarted on reload.
+func (c ProbeConfig) equal(o ProbeConfig) bool {
+	if c.Name != o.Name || c.URL != o.URL || c.Interval != o.Interval ||
+		c.Timeout != o.Timeout || c.MaxInFlight != o.MaxInFlight || len(c.Headers) != len(o.Headers) {
+		return false
+	}
+	for k, v := range c.Headers {
+		if ov, ok := o.Headers[k]; !ok || ov != v {
+			return false
+		}
+	}
+	return true
+}
