@@ -125,7 +125,7 @@ func benchmark(ctx context.Context, o options, logw io.Writer) (string, error) {
 	// redline
 	port, _ := testenv.FreePort()
 	cfg := filepath.Join(work, "redline.yml")
-	cfgText := fmt.Sprintf("pgbouncer:\n  - name: bench\n    dsn: %q\npostgres:\n  - name: bench\n    dsn: %q\n", bouncer.StatsDSN(), pg.DSN("postgres"))
+	cfgText := fmt.Sprintf("pgbouncer:\n  - name: bench_pgbouncer\n    dsn: %q\npostgres:\n  - name: bench_postgres\n    dsn: %q\n", bouncer.StatsDSN(), pg.DSN("postgres"))
 	if err := os.WriteFile(cfg, []byte(cfgText), 0o600); err != nil {
 		return "", err
 	}
