@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,8 +15,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 
+	"github.com/redline-sre/redline/exporter/pgbouncer"
 	"github.com/redline-sre/redline/internal/testenv"
 )
 
@@ -139,6 +142,63 @@ func TestExpositionIsLintClean(t *testing.T) {
 	cmd.Stdin = strings.NewReader(body)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Errorf("promtool check metrics: %v\n%s", err, out)
+	}
+}
+
+// TestProbeAndConcurrentScrapes: /probe serves only configured names, and
+// 50 concurrent scrapes through the HTTP layer keep within the pool.
+func TestProbeAndConcurrentScrapes(t *testing.T) {
+	pb := newPgBouncer(t)
+	t.Setenv("REDLINE_PGBOUNCER_DSN", pb.StatsDSN())
+	e := startExporter(t, "http")
+	if code, body := e.get(t, "/probe?target=pgbouncer"); code != 200 || !strings.Contains(body, `pgbouncer_up{target="pgbouncer"} 1`) {
+		t.Errorf("/probe?target=pgbouncer: %d\n%s", code, body)
+	}
+	addr := fmt.Sprintf("%s:%d", pb.Host, pb.Port)
+	for _, q := range []string{"unknown", addr, url.QueryEscape(pb.StatsDSN())} {
+		if code, _ := e.get(t, "/probe?target="+q); code != http.StatusBadRequest {
+			t.Errorf("/probe?target=%s: %d, want 400", q, code)
+		}
+	}
+
+	var wg sync.WaitGroup
+	for i := range 50 {
+		wg.Go(func() {
+			path := "/metrics"
+			if i%2 == 0 {
+				path = "/probe?target=pgbouncer"
+			}
+			if code, body := e.get(t, path); code != 200 || !strings.Contains(body, `pgbouncer_up{target="pgbouncer"} 1`) {
+				t.Errorf("concurrent scrape %d: %d", i, code)
+			}
+		})
+	}
+	wg.Wait()
+	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, pb.AdminDSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	res, err := admin.PgConn().Exec(ctx, "SHOW CLIENTS").ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, r := range res {
+		for i, f := range r.FieldDescriptions {
+			if f.Name != "application_name" {
+				continue
+			}
+			for _, row := range r.Rows {
+				if string(row[i]) == pgbouncer.ApplicationName {
+					n++
+				}
+			}
+		}
+	}
+	if n < 1 || n > pgbouncer.DefaultMaxConnections {
+		t.Errorf("pgBouncer holds %d exporter connections after 50 concurrent scrapes, want 1..%d", n, pgbouncer.DefaultMaxConnections)
 	}
 }
 

@@ -155,13 +155,16 @@ func (t *Target) Collect(ctx context.Context, ch chan<- prometheus.Metric) {
 
 // showVersion is the liveness check. A pooled connection that pgBouncer
 // closed while it sat idle (client_idle_timeout, a restart) fails on first
-// use; one retry on a fresh connection tells that apart from pgBouncer being
+// use; one retry on fresh connections tells that apart from pgBouncer being
 // down. Server errors (wrong password, unknown command) are not retried.
 func (t *Target) showVersion(ctx context.Context) (string, error) {
 	rows, err := showQuery(ctx, t.pool, "SHOW VERSION")
 	var pgErr *pgconn.PgError
 	if err != nil && ctx.Err() == nil && !errors.As(err, &pgErr) {
+		// Whatever broke this connection (a restart, a network cut) most
+		// likely broke its idle siblings too: drop them all.
 		t.logger.Debug("retrying on a new connection", "err", err)
+		t.pool.Reset()
 		rows, err = showQuery(ctx, t.pool, "SHOW VERSION")
 	}
 	if err != nil {

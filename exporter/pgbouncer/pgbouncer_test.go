@@ -287,9 +287,17 @@ func exporterClients(t *testing.T, pb *testenv.PgBouncer) []string {
 		t.Fatal(err)
 	}
 	defer c.Close(ctx)
-	res, err := c.PgConn().Exec(ctx, "SHOW CLIENTS").ReadAll()
+	ports, err := clientPorts(c)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return ports
+}
+
+func clientPorts(admin *pgx.Conn) ([]string, error) {
+	res, err := admin.PgConn().Exec(context.Background(), "SHOW CLIENTS").ReadAll()
+	if err != nil {
+		return nil, err
 	}
 	var ports []string
 	for _, r := range res {
@@ -304,7 +312,7 @@ func exporterClients(t *testing.T, pb *testenv.PgBouncer) []string {
 		}
 	}
 	sort.Strings(ports)
-	return ports
+	return ports, nil
 }
 
 func equal(a, b []string) bool {
