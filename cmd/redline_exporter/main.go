@@ -102,7 +102,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		logger.Error("cannot build the HTTP handler", "err", err)
 		return 1
 	}
-	go reloadOnSIGHUP(ctx, reloader)
+	// Subscribe before serving, so a SIGHUP never meets the default action
+	// (exit).
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go reloadOnSignal(ctx, hup, reloader)
 
 	server := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	serveErr := make(chan error, 1)
@@ -138,10 +143,7 @@ func checkConfig(load func() (*config.Config, error), kinds web.Builders) error 
 	return errors.Join(errs...)
 }
 
-func reloadOnSIGHUP(ctx context.Context, r *web.Reloader) {
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
+func reloadOnSignal(ctx context.Context, hup <-chan os.Signal, r *web.Reloader) {
 	for {
 		select {
 		case <-hup:

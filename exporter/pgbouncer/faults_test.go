@@ -49,6 +49,7 @@ func waitUp(t *testing.T, target *Target, within time.Duration) {
 }
 
 func TestPgBouncerStopped(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, testenv.PgBouncerOptions{})
 	target := newTarget(t, e.pb.StatsDSN(), nil)
 	if s := collect(t, target, 5*time.Second); s.get(t, "pgbouncer_up{}") != 1 {
@@ -68,6 +69,7 @@ func TestPgBouncerStopped(t *testing.T) {
 
 // TestPgBouncerFrozen freezes pgBouncer with SIGSTOP: connections are
 // accepted by the kernel but never answered, the worst case for a scrape.
+// It counts the process's goroutines, so it does not run in parallel.
 func TestPgBouncerFrozen(t *testing.T) {
 	e := newEnv(t, testenv.PgBouncerOptions{})
 	target := newTarget(t, e.pb.StatsDSN(), nil)
@@ -114,6 +116,7 @@ func TestPgBouncerFrozen(t *testing.T) {
 }
 
 func TestWrongPasswordIsNotLogged(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, testenv.PgBouncerOptions{})
 	const wrong = "not-the-password-7f3a"
 	u, err := url.Parse(e.pb.StatsDSN())
@@ -156,6 +159,7 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 // once — without the HTTP layer's sharing, so only the pool bounds them —
 // and watches pgBouncer's SHOW CLIENTS meanwhile.
 func TestConcurrentCollectionsStayInPool(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, testenv.PgBouncerOptions{})
 	target := newTarget(t, e.pb.StatsDSN(), nil)
 
@@ -215,6 +219,7 @@ func TestConcurrentCollectionsStayInPool(t *testing.T) {
 // so a TCP relay in the test (real sockets, real pgBouncer behind it) cuts
 // them. The next scrape must still answer, on a fresh connection.
 func TestRecoversDroppedConnection(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, testenv.PgBouncerOptions{})
 	r := newRelay(t, fmt.Sprintf("%s:%d", e.pb.Host, e.pb.Port))
 	u, err := url.Parse(e.pb.StatsDSN())

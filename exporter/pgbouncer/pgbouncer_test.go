@@ -2,11 +2,14 @@ package pgbouncer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -23,10 +26,34 @@ type env struct {
 	pb *testenv.PgBouncer
 }
 
+// sharedPG is one PostgreSQL for the whole package: initdb is the slow part
+// of a test environment, and every test gets its own pgBouncer anyway (the
+// fault tests stop and freeze pgBouncer, never PostgreSQL).
+var (
+	sharedPG     *testenv.Postgres
+	sharedPGErr  error
+	sharedPGOnce sync.Once
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if sharedPG != nil {
+		sharedPG.Stop()
+	}
+	os.Exit(code)
+}
+
 func newEnv(t *testing.T, opts testenv.PgBouncerOptions) env {
 	t.Helper()
-	pg := testenv.NewPostgres(t, testenv.PostgresOptions{})
-	return env{pg: pg, pb: testenv.NewPgBouncer(t, pg, opts)}
+	sharedPGOnce.Do(func() { sharedPG, sharedPGErr = testenv.StartPostgres(testenv.PostgresOptions{}) })
+	if sharedPGErr != nil {
+		var missing *testenv.MissingBinaryError
+		if errors.As(sharedPGErr, &missing) && !testenv.InCI() {
+			t.Skip(sharedPGErr)
+		}
+		t.Fatal(sharedPGErr)
+	}
+	return env{pg: sharedPG, pb: testenv.NewPgBouncer(t, sharedPG, opts)}
 }
 
 func newTarget(t *testing.T, dsn string, logger *slog.Logger) *Target {
@@ -125,6 +152,7 @@ func (s scrape) String() string {
 // and checks the waiting clients and the saturation ratio of that pool
 // against an idle one, then that the traffic counters rise.
 func TestSaturation(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	e := newEnv(t, testenv.PgBouncerOptions{
 		PoolMode:        "transaction",
@@ -257,6 +285,7 @@ func TestSaturation(t *testing.T) {
 // than a second between them (when pgxpool would otherwise ping with a
 // command the console rejects and reconnect).
 func TestSteadyStateNoNewLogins(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, testenv.PgBouncerOptions{})
 	target := newTarget(t, e.pb.StatsDSN(), nil)
 	collect(t, target, 10*time.Second)
