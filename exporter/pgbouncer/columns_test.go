@@ -6,8 +6,8 @@ import (
 )
 
 // These tests use a FAKE: hand-written result rows with the column sets of
-// pgBouncer releases that cannot be installed here (an old 1.7 and the
-// 1.24 documentation, doc/usage.md). The real 1.18 is covered against a
+// pgBouncer releases that cannot be installed here (an old 1.7, and
+// 1.24+ as its documentation, doc/usage.md, lists them). The real 1.18 is covered against a
 // running pgBouncer in pgbouncer_test.go. They check the name-based column
 // mapping: unknown columns ignored, missing columns leave their series out,
 // renamed columns (reserve_pool → reserve_pool_size) read under either name.
@@ -36,7 +36,7 @@ const (
 	oldUsers = "name pool_mode"
 	oldStats = "database total_requests total_received total_sent total_query_time avg_req avg_recv avg_sent avg_query"
 
-	// pgBouncer 1.24 (doc/usage.md).
+	// pgBouncer 1.24+, from the documentation (doc/usage.md).
 	newPools = "database user cl_active cl_waiting cl_active_cancel_req cl_waiting_cancel_req sv_active sv_active_cancel sv_being_canceled sv_idle sv_used sv_tested sv_login maxwait maxwait_us pool_mode load_balance_hosts"
 	newDBs   = "name host port database force_user pool_size min_pool_size reserve_pool_size server_lifetime pool_mode load_balance_hosts max_connections current_connections max_client_connections current_client_connections paused disabled"
 	newUsers = "name pool_size reserve_pool_size pool_mode max_user_connections current_connections max_user_client_connections current_client_connections"

@@ -43,7 +43,7 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func newEnv(t *testing.T, opts testenv.PgBouncerOptions) env {
+func newEnv(t testing.TB, opts testenv.PgBouncerOptions) env {
 	t.Helper()
 	sharedPGOnce.Do(func() { sharedPG, sharedPGErr = testenv.StartPostgres(testenv.PostgresOptions{}) })
 	if sharedPGErr != nil {
@@ -56,7 +56,7 @@ func newEnv(t *testing.T, opts testenv.PgBouncerOptions) env {
 	return env{pg: sharedPG, pb: testenv.NewPgBouncer(t, sharedPG, opts)}
 }
 
-func newTarget(t *testing.T, dsn string, logger *slog.Logger) *Target {
+func newTarget(t testing.TB, dsn string, logger *slog.Logger) *Target {
 	t.Helper()
 	if logger == nil {
 		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -74,7 +74,7 @@ type scrape map[string]float64
 
 // collect runs one collection with a deadline and indexes the result as
 // `name{label="value",...}` (labels sorted).
-func collect(t *testing.T, target *Target, timeout time.Duration) scrape {
+func collect(t testing.TB, target *Target, timeout time.Duration) scrape {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
@@ -91,7 +91,7 @@ func collect(t *testing.T, target *Target, timeout time.Duration) scrape {
 }
 
 // index keys metrics as `name{label="value",...}` (labels sorted).
-func index(t *testing.T, ms []prometheus.Metric) scrape {
+func index(t testing.TB, ms []prometheus.Metric) scrape {
 	t.Helper()
 	out := scrape{}
 	for _, m := range ms {
@@ -126,7 +126,7 @@ func metricName(d *prometheus.Desc) string {
 	return s[i : i+strings.Index(s[i:], `"`)]
 }
 
-func (s scrape) get(t *testing.T, key string) float64 {
+func (s scrape) get(t testing.TB, key string) float64 {
 	t.Helper()
 	v, ok := s[key]
 	if !ok {
@@ -346,4 +346,19 @@ func clientPorts(admin *pgx.Conn) ([]string, error) {
 
 func equal(a, b []string) bool {
 	return strings.Join(a, ",") == strings.Join(b, ",")
+}
+
+// BenchmarkCollect measures one full collection (SHOW VERSION plus every
+// collector's commands) against a real pgBouncer over loopback, on warm
+// pool connections.
+func BenchmarkCollect(b *testing.B) {
+	e := newEnv(b, testenv.PgBouncerOptions{})
+	target := newTarget(b, e.pb.StatsDSN(), nil)
+	collect(b, target, 10*time.Second)
+	b.ReportAllocs()
+	for b.Loop() {
+		if s := collect(b, target, 10*time.Second); s["pgbouncer_up{}"] != 1 {
+			b.Fatal("pgbouncer_up = 0")
+		}
+	}
 }

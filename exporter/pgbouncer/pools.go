@@ -8,7 +8,7 @@ import (
 )
 
 // poolColumns maps SHOW POOLS columns to gauges labelled {database,user}.
-// Columns a release lacks (the cancel-request columns before 1.19,
+// Columns a release lacks (the cancel-request columns before 1.18,
 // maxwait_us before 1.8) are skipped for that release.
 var poolColumns = []struct {
 	column string

@@ -18,7 +18,7 @@ var statsColumns = []struct {
 }{
 	{"total_xact_count", 1, statsDesc("sql_transactions_pooled_total", "SQL transactions pooled (SHOW STATS total_xact_count).")},
 	{"total_query_count", 1, statsDesc("queries_pooled_total", "SQL commands pooled (SHOW STATS total_query_count).")},
-	{"total_server_assignment_count", 1, statsDesc("server_assignments_total", "Times a server connection was assigned to a client (SHOW STATS total_server_assignment_count, 1.23+).")},
+	{"total_server_assignment_count", 1, statsDesc("server_assignments_total", "Times a server connection was assigned to a client (SHOW STATS total_server_assignment_count, recent releases).")},
 	{"total_received", 1, statsDesc("received_bytes_total", "Network traffic received from clients, in bytes (SHOW STATS total_received).")},
 	{"total_sent", 1, statsDesc("sent_bytes_total", "Network traffic sent to clients, in bytes (SHOW STATS total_sent).")},
 	{"total_xact_time", 1e-6, statsDesc("server_in_transaction_seconds_total", "Time connected to PostgreSQL in a transaction, idle or executing, in seconds (SHOW STATS total_xact_time, microseconds).")},
