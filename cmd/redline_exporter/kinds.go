@@ -28,12 +28,14 @@ func builders() web.Builders {
 }
 
 // wireHooks connects background work that follows the configuration to
-// each successful (re)load. The event-loop probers are not part of this
-// build yet: say so rather than ignore configured probes silently.
-func wireHooks(r *web.Reloader, _ prometheus.Registerer, logger *slog.Logger) {
+// each successful (re)load and returns what stops it at shutdown. The
+// event-loop probers are not part of this build yet: say so rather than
+// ignore configured probes silently.
+func wireHooks(r *web.Reloader, _ prometheus.Registerer, logger *slog.Logger) (stop func()) {
 	r.Hooks = append(r.Hooks, func(cfg *config.Config) {
 		if len(cfg.Probes) > 0 {
 			logger.Warn("event-loop probes are configured but this build has no prober; they do not run", "probes", len(cfg.Probes))
 		}
 	})
+	return func() {}
 }

@@ -88,7 +88,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	)
 	targets := web.NewTargets()
 	reloader := web.NewReloader(load, kinds, targets, self, logger)
-	wireHooks(reloader, self, logger)
+	defer wireHooks(reloader, self, logger)()
 	defer reloader.CloseAll()
 	if err := reloader.Reload(); err != nil {
 		return 1

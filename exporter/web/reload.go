@@ -136,6 +136,9 @@ func (r *Reloader) reload() error {
 	for _, hook := range r.Hooks {
 		hook(cfg)
 	}
+	if len(next) == 0 && len(cfg.Probes) == 0 {
+		r.Logger.Warn("no targets configured: serving only the exporter's own metrics (set --config.file or a --*.dsn flag)")
+	}
 	r.Logger.Info("configuration loaded", "targets", len(next), "probes", len(cfg.Probes))
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -49,6 +50,9 @@ func NewHandler(opts Options, targets *Targets, reloader *Reloader, logger *slog
 	if opts.TelemetryPath == "" {
 		opts.TelemetryPath = "/metrics"
 	}
+	if err := checkTelemetryPath(opts.TelemetryPath); err != nil {
+		return nil, err
+	}
 	h := &Handler{opts: opts, targets: targets, reloader: reloader, logger: logger, mux: http.NewServeMux()}
 	h.mux.HandleFunc("GET "+opts.TelemetryPath, h.metrics)
 	h.mux.HandleFunc("GET /probe", h.probe)
@@ -77,6 +81,20 @@ func NewHandler(opts Options, targets *Targets, reloader *Reloader, logger *slog
 	return h, nil
 }
 
+// checkTelemetryPath rejects paths the mux cannot take: it would panic on a
+// clash with another endpoint or read braces as wildcards.
+func checkTelemetryPath(p string) error {
+	switch {
+	case !strings.HasPrefix(p, "/"):
+		return fmt.Errorf("--web.telemetry-path %q must start with /", p)
+	case strings.ContainsAny(p, "{} \t"):
+		return fmt.Errorf("--web.telemetry-path %q must not contain braces or spaces", p)
+	case p == "/probe" || strings.HasPrefix(p, "/-/"):
+		return fmt.Errorf("--web.telemetry-path %q clashes with a built-in endpoint", p)
+	}
+	return nil
+}
+
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
 
 func (h *Handler) ready(w http.ResponseWriter, _ *http.Request) {
@@ -88,6 +106,10 @@ func (h *Handler) ready(w http.ResponseWriter, _ *http.Request) {
 }
 
 func (h *Handler) reload(w http.ResponseWriter, _ *http.Request) {
+	if h.reloader == nil {
+		http.Error(w, "reloading is not available", http.StatusNotFound)
+		return
+	}
 	if err := h.reloader.Reload(); err != nil {
 		http.Error(w, "reload failed, previous configuration kept: "+err.Error(), http.StatusInternalServerError)
 		return

@@ -179,6 +179,17 @@ func TestHealthReadyLanding(t *testing.T) {
 	}
 }
 
+func TestTelemetryPathChecked(t *testing.T) {
+	for _, p := range []string{"metrics", "/probe", "/-/ready", "/m/{x}", "/a b"} {
+		if _, err := NewHandler(Options{TelemetryPath: p, Self: prometheus.NewRegistry()}, NewTargets(), nil, quiet()); err == nil {
+			t.Errorf("telemetry path %q accepted", p)
+		}
+	}
+	if _, err := NewHandler(Options{TelemetryPath: "/exporter/metrics", Self: prometheus.NewRegistry()}, NewTargets(), nil, quiet()); err != nil {
+		t.Errorf("telemetry path /exporter/metrics: %v", err)
+	}
+}
+
 func TestReload(t *testing.T) {
 	var cfg *config.Config
 	var loadErr error
