@@ -90,10 +90,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	reloader := web.NewReloader(load, kinds, targets, self, logger)
 	defer wireHooks(reloader, self, logger)()
 	defer reloader.CloseAll()
-	if err := reloader.Reload(); err != nil {
-		return 1
-	}
-
 	handler, err := web.NewHandler(web.Options{
 		TelemetryPath: *telemetryPath, TimeoutOffset: *timeoutOffset, DefaultTimeout: *defaultTimeout,
 		Self: self, Version: version.Info(),
@@ -108,6 +104,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
 	go reloadOnSignal(ctx, hup, reloader)
+	if err := reloader.Reload(); err != nil {
+		return 1 // logged by the reloader
+	}
 
 	server := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	serveErr := make(chan error, 1)

@@ -265,6 +265,10 @@ func TestConfigCheck(t *testing.T) {
 	if want := bad + `:4: unknown key "pgbouncer[0].pool_size"`; !strings.Contains(errOut.String(), want) {
 		t.Errorf("config check output lacks %q:\n%s", want, errOut.String())
 	}
+	// Serving with a bad file stops at start-up instead of running empty.
+	if code := run(context.Background(), []string{"--config.file=" + bad, "--web.listen-address=127.0.0.1:0"}, &out, io.Discard); code != 1 {
+		t.Errorf("start with an invalid config: exit %d, want 1", code)
+	}
 	if code := run(context.Background(), []string{"--no-such-flag"}, &out, io.Discard); code != 2 {
 		t.Errorf("bad flag: exit %d, want 2", code)
 	}

@@ -233,10 +233,14 @@ func TestSaturation(t *testing.T) {
 	if s.get(t, "pgbouncer_up{}") != 1 || s.get(t, `pgbouncer_version_info{version="`+strings.TrimPrefix(e.pb.Version, "PgBouncer ")+`"}`) != 1 {
 		t.Errorf("up/version wrong:\n%s", s)
 	}
-	// The stats user, the three app clients of busy and one of quiet, at
-	// least: every one counts against max_client_conn (100).
-	if got := s.get(t, "pgbouncer_client_connections_ratio{}"); got < 0.05 || got > 0.2 {
-		t.Errorf("client_connections_ratio = %g, want between 0.05 and 0.2", got)
+	// Three clients of busy, one of quiet and the exporter's own at least:
+	// every one counts against max_client_conn (100).
+	used := s.get(t, "pgbouncer_used_clients{}")
+	if used < 5 || used > 10 {
+		t.Errorf("used_clients = %g, want 5..10", used)
+	}
+	if got := s.get(t, "pgbouncer_client_connections_ratio{}"); got != used/100 {
+		t.Errorf("client_connections_ratio = %g, want used_clients/max_client_conn = %g", got, used/100)
 	}
 	if got := s.get(t, "pgbouncer_config_max_client_connections{}"); got != 100 {
 		t.Errorf("max_client_connections = %g, want 100", got)
