@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/redline-sre/redline/exporter/collector"
 	"github.com/redline-sre/redline/internal/testenv"
 )
 
@@ -365,4 +366,20 @@ func BenchmarkCollect(b *testing.B) {
 			b.Fatal("pgbouncer_up = 0")
 		}
 	}
+}
+
+// TestDisabledCollector: --no-collector.pgbouncer.stats leaves SHOW STATS
+// out of the scrape. It flips global flag state, so it is not parallel
+// (parallel tests start only after it has finished and restored the flag).
+func TestDisabledCollector(t *testing.T) {
+	collector.SetEnabled(CollectorStats, false)
+	defer collector.SetEnabled(CollectorStats, true)
+	e := newEnv(t, testenv.PgBouncerOptions{})
+	s := collect(t, newTarget(t, e.pb.StatsDSN(), nil), 10*time.Second)
+	for k := range s {
+		if strings.HasPrefix(k, "pgbouncer_stats_") || strings.Contains(k, CollectorStats) {
+			t.Errorf("disabled collector still reported: %s", k)
+		}
+	}
+	s.get(t, `redline_collector_success{collector="pgbouncer.pools"}`)
 }
