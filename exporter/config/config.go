@@ -36,6 +36,7 @@ const (
 	DefaultProbeInterval  = 50 * time.Millisecond
 	DefaultProbeTimeout   = time.Second
 	DefaultMaxInFlight    = 4
+	MaxConnectionsLimit   = 20
 )
 
 // Config is everything the exporter serves.

@@ -78,6 +78,7 @@ func TestParseErrors(t *testing.T) {
 		{"missing dsn", "postgres:\n  - name: a\n", `f.yml:2: postgres[0]: one of "dsn" or "dsn_file" is required`},
 		{"both dsn", "postgres:\n  - name: a\n    dsn: x\n    dsn_file: y\n", `f.yml:2: postgres[0]: set only one of "dsn" and "dsn_file"`},
 		{"bad max", "pgbouncer:\n  - name: a\n    dsn: x\n    max_connections: -1\n", `f.yml:4: pgbouncer[0].max_connections: must be a positive integer, got "-1"`},
+		{"too many connections", "pgbouncer:\n  - name: a\n    dsn: x\n    max_connections: 5000000000\n", `f.yml:4: pgbouncer[0].max_connections: must be at most 20, got 5000000000`},
 		{"bad duration", "probes:\n  - name: a\n    url: http://x\n    interval: fast\n", `f.yml:4: probes[0].interval: must be a positive duration such as 50ms or 2s, got "fast"`},
 		{"bad url", "probes:\n  - name: a\n    url: ftp://u:secret@x\n", `f.yml:3: probes[0].url: URL must start with http:// or https://`},
 		{"missing url", "probes:\n  - name: a\n", `f.yml:2: probes[0]: missing key "url"`},

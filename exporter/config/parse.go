@@ -107,10 +107,16 @@ func (p *parser) targets(n *yaml.Node, path, kind string) []Target {
 	p.sequence(n, path, func(e *yaml.Node, ep string) {
 		t := Target{Kind: kind, Source: fmt.Sprintf("%s:%d", p.file, e.Line)}
 		keys := map[string]func(*yaml.Node, string){
-			"name":            func(v *yaml.Node, kp string) { t.Name = p.name(v, kp) },
-			"dsn":             func(v *yaml.Node, kp string) { t.DSN = p.str(v, kp) },
-			"dsn_file":        func(v *yaml.Node, kp string) { t.DSNFile = p.str(v, kp) },
-			"max_connections": func(v *yaml.Node, kp string) { t.MaxConnections = p.positiveInt(v, kp) },
+			"name":     func(v *yaml.Node, kp string) { t.Name = p.name(v, kp) },
+			"dsn":      func(v *yaml.Node, kp string) { t.DSN = p.str(v, kp) },
+			"dsn_file": func(v *yaml.Node, kp string) { t.DSNFile = p.str(v, kp) },
+			"max_connections": func(v *yaml.Node, kp string) {
+				// An exporter needing more than a handful of connections is
+				// a mistake; the bound also keeps the value in int32.
+				if t.MaxConnections = p.positiveInt(v, kp); t.MaxConnections > MaxConnectionsLimit {
+					p.errorf(v, kp, "must be at most %d, got %d", MaxConnectionsLimit, t.MaxConnections)
+				}
+			},
 			"connect_timeout": func(v *yaml.Node, kp string) { t.ConnectTimeout = p.duration(v, kp) },
 		}
 		if kind == KindPostgres {
