@@ -1,0 +1,154 @@
+// Command redline_exporter serves pgBouncer, PostgreSQL and event-loop
+// signals to Prometheus. See docs/exporter.md.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/alecthomas/kingpin/v2"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
+	"github.com/prometheus/common/promslog"
+	promslogflag "github.com/prometheus/common/promslog/flag"
+	"github.com/prometheus/common/version"
+	toolkit "github.com/prometheus/exporter-toolkit/web"
+	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
+
+	"github.com/redline-sre/redline/exporter/collector"
+	"github.com/redline-sre/redline/exporter/config"
+	"github.com/redline-sre/redline/exporter/web"
+)
+
+const name = "redline_exporter"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run is the whole program; tests call it in-process. It returns the exit
+// code: 0 after a clean shutdown (ctx done) or a passing --config.check, 1 on
+// a runtime or config error, 2 on bad flags.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	app := kingpin.New(name, "Exports pgBouncer, PostgreSQL and event-loop signals for deploy safety.")
+	app.UsageWriter(stdout)
+	app.ErrorWriter(stderr)
+	app.Version(version.Print(name))
+	app.HelpFlag.Short('h')
+
+	webFlags := kingpinflag.AddFlags(app, ":9961")
+	telemetryPath := app.Flag("web.telemetry-path", "Path under which to expose every target's metrics and the exporter's own.").Default("/metrics").String()
+	configFile := app.Flag("config.file", "YAML file listing named targets (see docs/exporter.md). Reloaded on SIGHUP and POST /-/reload.").Envar("REDLINE_CONFIG_FILE").String()
+	configCheck := app.Flag("config.check", "Validate the configuration (file and flags) and exit: 0 when valid, 1 when not.").Bool()
+	var flags config.Flags
+	app.Flag("pgbouncer.dsn", "One pgBouncer admin console to scrape, named \""+config.FlagPgBouncerName+"\". Prefer the environment or the _FILE form: flags show in ps.").Envar("REDLINE_PGBOUNCER_DSN").StringVar(&flags.PgBouncerDSN)
+	app.Flag("pgbouncer.dsn-file", "File holding the --pgbouncer.dsn value (for secrets).").Envar("REDLINE_PGBOUNCER_DSN_FILE").StringVar(&flags.PgBouncerDSNFile)
+	app.Flag("postgres.dsn", "One PostgreSQL server to scrape, named \""+config.FlagPostgresName+"\".").Envar("REDLINE_POSTGRES_DSN").StringVar(&flags.PostgresDSN)
+	app.Flag("postgres.dsn-file", "File holding the --postgres.dsn value (for secrets).").Envar("REDLINE_POSTGRES_DSN_FILE").StringVar(&flags.PostgresDSNFile)
+	app.Flag("eventloop.url", "One HTTP endpoint to probe for event-loop lag, named \""+config.FlagProbeName+"\".").Envar("REDLINE_EVENTLOOP_URL").StringVar(&flags.EventloopURL)
+	timeoutOffset := app.Flag("scrape.timeout-offset", "Subtracted from Prometheus's X-Prometheus-Scrape-Timeout-Seconds to get the collection deadline.").Default("500ms").Duration()
+	defaultTimeout := app.Flag("scrape.default-timeout", "Collection deadline when the scrape does not send X-Prometheus-Scrape-Timeout-Seconds.").Default("10s").Duration()
+	logConfig := &promslog.Config{Writer: stderr}
+	promslogflag.AddFlags(app, logConfig)
+	collector.AddFlags(app)
+
+	if _, err := app.Parse(args); err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		return 2
+	}
+	logger := promslog.New(logConfig)
+	load := func() (*config.Config, error) { return config.Load(*configFile, flags) }
+	kinds := builders()
+
+	if *configCheck {
+		if err := checkConfig(load, kinds); err != nil {
+			fmt.Fprintf(stderr, "%s: configuration invalid:\n%v\n", name, err)
+			return 1
+		}
+		fmt.Fprintln(stdout, "configuration valid")
+		return 0
+	}
+
+	logger.Info("starting "+name, "version", version.Info(), "build_context", version.BuildContext())
+	self := prometheus.NewRegistry()
+	self.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		versioncollector.NewCollector("redline"),
+	)
+	targets := web.NewTargets()
+	reloader := web.NewReloader(load, kinds, targets, self, logger)
+	defer wireHooks(reloader, self, logger)()
+	defer reloader.CloseAll()
+	handler, err := web.NewHandler(web.Options{
+		TelemetryPath: *telemetryPath, TimeoutOffset: *timeoutOffset, DefaultTimeout: *defaultTimeout,
+		Self: self, Version: version.Info(),
+	}, targets, reloader, logger)
+	if err != nil {
+		logger.Error("cannot build the HTTP handler", "err", err)
+		return 1
+	}
+	// Subscribe before serving, so a SIGHUP never meets the default action
+	// (exit).
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go reloadOnSignal(ctx, hup, reloader)
+	if err := reloader.Reload(); err != nil {
+		return 1 // logged by the reloader
+	}
+
+	server := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- toolkit.ListenAndServe(server, webFlags, logger) }()
+	select {
+	case err := <-serveErr:
+		logger.Error("HTTP server stopped", "err", err)
+		return 1
+	case <-ctx.Done():
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := server.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			logger.Error("HTTP shutdown", "err", err)
+		}
+		logger.Info("stopped")
+		return 0
+	}
+}
+
+// checkConfig loads the configuration and checks that this build knows
+// every target kind in it. It connects to nothing.
+func checkConfig(load func() (*config.Config, error), kinds web.Builders) error {
+	cfg, err := load()
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, t := range cfg.Targets() {
+		if _, ok := kinds[t.Kind]; !ok {
+			errs = append(errs, fmt.Errorf("%s: target %q: %s targets are not supported by this build", t.Source, t.Name, t.Kind))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func reloadOnSignal(ctx context.Context, hup <-chan os.Signal, r *web.Reloader) {
+	for {
+		select {
+		case <-hup:
+			_ = r.Reload() // logged and counted by the reloader
+		case <-ctx.Done():
+			return
+		}
+	}
+}

@@ -1,0 +1,223 @@
+// Package config is the exporter's target configuration: the YAML file
+// behind --config.file and the one-target flags, merged into one Config.
+// Parsing is strict: an unknown key or a bad value is an error that names
+// the file, the line and the key.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// Target kinds. A kind selects the code that builds a target from its
+// configuration.
+const (
+	KindPgBouncer = "pgbouncer"
+	KindPostgres  = "postgres"
+)
+
+// Names used for the targets that the one-target flags create.
+const (
+	FlagPgBouncerName = "pgbouncer"
+	FlagPostgresName  = "postgres"
+	FlagProbeName     = "eventloop"
+)
+
+// Defaults applied to every target and probe that does not set a value.
+const (
+	DefaultMaxConnections = 2
+	DefaultConnectTimeout = 5 * time.Second
+	DefaultProbeInterval  = 50 * time.Millisecond
+	DefaultProbeTimeout   = time.Second
+	DefaultMaxInFlight    = 4
+	MaxConnectionsLimit   = 20
+)
+
+// Config is everything the exporter serves.
+type Config struct {
+	PgBouncer []Target
+	Postgres  []Target
+	Probes    []Probe
+}
+
+// Target is one database endpoint. DSN is a secret: it never goes into logs,
+// labels or error text (LogValue leaves it out).
+type Target struct {
+	Kind string
+	Name string
+	// DSN is the connection string, read from the file named by DSNFile when
+	// that is set.
+	DSN     string
+	DSNFile string
+	// Databases lists the databases a postgres target reads per-database
+	// signals from (empty: the DSN's database only).
+	Databases []string
+	// MaxConnections bounds the target's connection pool.
+	MaxConnections int
+	// ConnectTimeout bounds one connection attempt.
+	ConnectTimeout time.Duration
+	// Source is where the target was defined ("file.yml:12" or a flag name),
+	// for messages.
+	Source string
+}
+
+// LogValue keeps the DSN out of structured logs.
+func (t Target) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("kind", t.Kind), slog.String("name", t.Name), slog.String("source", t.Source))
+}
+
+// Probe is one event-loop prober: an HTTP GET every Interval.
+type Probe struct {
+	Name        string
+	URL         string
+	Interval    time.Duration
+	Timeout     time.Duration
+	MaxInFlight int
+	Headers     map[string]string
+	Source      string
+}
+
+// Targets returns every database target, pgBouncer first, in file order.
+func (c *Config) Targets() []Target {
+	out := make([]Target, 0, len(c.PgBouncer)+len(c.Postgres))
+	out = append(out, c.PgBouncer...)
+	return append(out, c.Postgres...)
+}
+
+// Flags are the one-target settings from the command line and environment.
+// Each non-empty DSN (or DSN file) adds one target under the Flag*Name name.
+type Flags struct {
+	PgBouncerDSN     string
+	PgBouncerDSNFile string
+	PostgresDSN      string
+	PostgresDSNFile  string
+	EventloopURL     string
+}
+
+// Load reads the config file (when path is not empty), adds the flag
+// targets, reads DSN files and validates the result. Reading DSN files here
+// means a reload picks up a rotated secret.
+func Load(path string, flags Flags) (*Config, error) {
+	cfg := &Config{}
+	if path != "" {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("config: %w", err)
+		}
+		if cfg, err = Parse(path, data); err != nil {
+			return nil, err
+		}
+	}
+	if err := cfg.addFlags(flags); err != nil {
+		return nil, err
+	}
+	if err := cfg.resolve(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+func (c *Config) addFlags(f Flags) error {
+	add := func(kind, name, dsn, dsnFile, flag string) error {
+		if dsn == "" && dsnFile == "" {
+			return nil
+		}
+		if dsn != "" && dsnFile != "" {
+			return fmt.Errorf("config: --%s.dsn and its _FILE variant are both set; use one", kind)
+		}
+		t := Target{Kind: kind, Name: name, DSN: dsn, DSNFile: dsnFile, Source: flag}
+		t.applyDefaults()
+		if kind == KindPgBouncer {
+			c.PgBouncer = append(c.PgBouncer, t)
+		} else {
+			c.Postgres = append(c.Postgres, t)
+		}
+		return nil
+	}
+	if err := add(KindPgBouncer, FlagPgBouncerName, f.PgBouncerDSN, f.PgBouncerDSNFile, "--pgbouncer.dsn"); err != nil {
+		return err
+	}
+	if err := add(KindPostgres, FlagPostgresName, f.PostgresDSN, f.PostgresDSNFile, "--postgres.dsn"); err != nil {
+		return err
+	}
+	if f.EventloopURL != "" {
+		p := Probe{Name: FlagProbeName, URL: f.EventloopURL, Source: "--eventloop.url"}
+		if err := checkURL(p.URL); err != nil {
+			return fmt.Errorf("config: --eventloop.url: %w", err)
+		}
+		p.applyDefaults()
+		c.Probes = append(c.Probes, p)
+	}
+	return nil
+}
+
+// resolve reads DSN files and checks that names are unique. Target names
+// share one namespace across kinds because /probe?target=<name> selects
+// one of them.
+func (c *Config) resolve() error {
+	var errs []error
+	seen := map[string]string{}
+	for _, list := range [][]Target{c.PgBouncer, c.Postgres} {
+		for i := range list {
+			t := &list[i]
+			if prev, dup := seen[t.Name]; dup {
+				errs = append(errs, fmt.Errorf("%s: target name %q is already used at %s", t.Source, t.Name, prev))
+			}
+			seen[t.Name] = t.Source
+			if t.DSNFile != "" {
+				b, err := os.ReadFile(t.DSNFile)
+				if err != nil {
+					// The path is not secret; the file's content is.
+					errs = append(errs, fmt.Errorf("%s: target %q: dsn_file: %w", t.Source, t.Name, err))
+					continue
+				}
+				t.DSN = strings.TrimSpace(string(b))
+				if t.DSN == "" {
+					errs = append(errs, fmt.Errorf("%s: target %q: dsn_file %s is empty", t.Source, t.Name, t.DSNFile))
+					continue
+				}
+			}
+			// Both kinds connect with pgx; checking the syntax here makes
+			// --config.check and reloads catch a broken DSN. pgx redacts
+			// the password in its parse errors.
+			if _, err := pgconn.ParseConfig(t.DSN); err != nil {
+				errs = append(errs, fmt.Errorf("%s: target %q: invalid dsn: %w", t.Source, t.Name, err))
+			}
+		}
+	}
+	probes := map[string]string{}
+	for _, p := range c.Probes {
+		if prev, dup := probes[p.Name]; dup {
+			errs = append(errs, fmt.Errorf("%s: probe name %q is already used at %s", p.Source, p.Name, prev))
+		}
+		probes[p.Name] = p.Source
+	}
+	return errors.Join(errs...)
+}
+
+func (t *Target) applyDefaults() {
+	if t.MaxConnections == 0 {
+		t.MaxConnections = DefaultMaxConnections
+	}
+	if t.ConnectTimeout == 0 {
+		t.ConnectTimeout = DefaultConnectTimeout
+	}
+}
+
+func (p *Probe) applyDefaults() {
+	if p.Interval == 0 {
+		p.Interval = DefaultProbeInterval
+	}
+	if p.Timeout == 0 {
+		p.Timeout = DefaultProbeTimeout
+	}
+	if p.MaxInFlight == 0 {
+		p.MaxInFlight = DefaultMaxInFlight
+	}
+}

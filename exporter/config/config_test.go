@@ -1,0 +1,183 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseFullExample(t *testing.T) {
+	dir := t.TempDir()
+	secret := filepath.Join(dir, "dsn")
+	if err := os.WriteFile(secret, []byte("postgres://u:s3cret@db:5432/app\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "redline.yml")
+	yml := `
+pgbouncer:
+  - name: bouncer-a
+    dsn: postgres://stats:pw@127.0.0.1:6432/pgbouncer
+  - name: bouncer-b
+    dsn_file: ` + secret + `
+    max_connections: 3
+    connect_timeout: 2s
+postgres:
+  - name: primary
+    dsn: postgres://u:pw@127.0.0.1:5432/app
+    databases: [app, billing]
+probes:
+  - name: api
+    url: http://127.0.0.1:3000/healthz
+  - name: ws
+    url: https://127.0.0.1:3001/ping
+    interval: 100ms
+    timeout: 2s
+    max_in_flight: 8
+    headers:
+      X-Probe: redline
+`
+	if err := os.WriteFile(file, []byte(yml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Load(file, Flags{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &Config{
+		PgBouncer: []Target{
+			{Kind: KindPgBouncer, Name: "bouncer-a", DSN: "postgres://stats:pw@127.0.0.1:6432/pgbouncer", MaxConnections: 2, ConnectTimeout: 5 * time.Second, Source: file + ":3"},
+			{Kind: KindPgBouncer, Name: "bouncer-b", DSN: "postgres://u:s3cret@db:5432/app", DSNFile: secret, MaxConnections: 3, ConnectTimeout: 2 * time.Second, Source: file + ":5"},
+		},
+		Postgres: []Target{
+			{Kind: KindPostgres, Name: "primary", DSN: "postgres://u:pw@127.0.0.1:5432/app", Databases: []string{"app", "billing"}, MaxConnections: 2, ConnectTimeout: 5 * time.Second, Source: file + ":10"},
+		},
+		Probes: []Probe{
+			{Name: "api", URL: "http://127.0.0.1:3000/healthz", Interval: 50 * time.Millisecond, Timeout: time.Second, MaxInFlight: 4, Source: file + ":14"},
+			{Name: "ws", URL: "https://127.0.0.1:3001/ping", Interval: 100 * time.Millisecond, Timeout: 2 * time.Second, MaxInFlight: 8, Headers: map[string]string{"X-Probe": "redline"}, Source: file + ":16"},
+		},
+	}
+	if !reflect.DeepEqual(cfg, want) {
+		t.Errorf("got\n%+v\nwant\n%+v", cfg, want)
+	}
+	if got := len(cfg.Targets()); got != 3 {
+		t.Errorf("Targets() = %d entries, want 3", got)
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name, yml, want string
+	}{
+		{"unknown top key", "pgbouncers: []\n", `f.yml:1: unknown key "pgbouncers"`},
+		{"unknown target key", "pgbouncer:\n  - name: a\n    dsn: x\n    pool: 3\n", `f.yml:4: unknown key "pgbouncer[0].pool"`},
+		{"databases only for postgres", "pgbouncer:\n  - name: a\n    dsn: x\n    databases: [a]\n", `f.yml:4: unknown key "pgbouncer[0].databases"`},
+		{"missing name", "postgres:\n  - dsn: x\n", `f.yml:2: postgres[0]: missing key "name"`},
+		{"missing dsn", "postgres:\n  - name: a\n", `f.yml:2: postgres[0]: one of "dsn" or "dsn_file" is required`},
+		{"both dsn", "postgres:\n  - name: a\n    dsn: x\n    dsn_file: y\n", `f.yml:2: postgres[0]: set only one of "dsn" and "dsn_file"`},
+		{"bad max", "pgbouncer:\n  - name: a\n    dsn: x\n    max_connections: -1\n", `f.yml:4: pgbouncer[0].max_connections: must be a positive integer, got "-1"`},
+		{"too many connections", "pgbouncer:\n  - name: a\n    dsn: x\n    max_connections: 5000000000\n", `f.yml:4: pgbouncer[0].max_connections: must be at most 20, got 5000000000`},
+		{"bad duration", "probes:\n  - name: a\n    url: http://x\n    interval: fast\n", `f.yml:4: probes[0].interval: must be a positive duration such as 50ms or 2s, got "fast"`},
+		{"bad url", "probes:\n  - name: a\n    url: ftp://u:secret@x\n", `f.yml:3: probes[0].url: URL must start with http:// or https://`},
+		{"missing url", "probes:\n  - name: a\n", `f.yml:2: probes[0]: missing key "url"`},
+		{"not a list", "pgbouncer: {name: a}\n", `f.yml:1: pgbouncer: must be a list, got a mapping`},
+		{"bad name", "pgbouncer:\n  - name: 'a b'\n    dsn: x\n", `f.yml:2: pgbouncer[0].name: "a b" is not a valid name (letters, digits, _ . : -, not starting with . : -)`},
+		{"duplicate key", "pgbouncer:\n  - name: a\n    name: b\n    dsn: x\n", `f.yml:3: key "pgbouncer[0].name" set twice`},
+		{"headers list", "probes:\n  - name: a\n    url: http://x\n    headers: [a]\n", `f.yml:4: probes[0].headers: must be a mapping of header names to values, got a list`},
+		{"syntax", "pgbouncer: [\n", `f.yml: yaml: line 1: did not find expected node content`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse("f.yml", []byte(tc.yml))
+			if err == nil {
+				t.Fatalf("no error, want %q", tc.want)
+			}
+			if err.Error() != tc.want {
+				t.Errorf("error\n got %q\nwant %q", err.Error(), tc.want)
+			}
+			if strings.Contains(err.Error(), "secret") {
+				t.Errorf("error leaks a credential: %q", err)
+			}
+		})
+	}
+}
+
+func TestParseReportsEveryProblem(t *testing.T) {
+	_, err := Parse("f.yml", []byte("pgbouncer:\n  - name: a\n    bogus: 1\npostgres:\n  - name: b\n"))
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, want := range []string{`f.yml:3: unknown key "pgbouncer[0].bogus"`, `f.yml:2: pgbouncer[0]: one of`, `f.yml:5: postgres[0]: one of`} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+}
+
+func TestLoadFlags(t *testing.T) {
+	dir := t.TempDir()
+	secret := filepath.Join(dir, "pg")
+	if err := os.WriteFile(secret, []byte("postgres://u:pw@h/db"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Load("", Flags{PgBouncerDSN: "postgres://a:b@h:6432/pgbouncer", PostgresDSNFile: secret, EventloopURL: "http://127.0.0.1:8080/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.PgBouncer) != 1 || cfg.PgBouncer[0].Name != FlagPgBouncerName || cfg.PgBouncer[0].MaxConnections != DefaultMaxConnections {
+		t.Errorf("pgbouncer = %+v", cfg.PgBouncer)
+	}
+	if len(cfg.Postgres) != 1 || cfg.Postgres[0].Name != FlagPostgresName || cfg.Postgres[0].DSN != "postgres://u:pw@h/db" {
+		t.Errorf("postgres = %+v", cfg.Postgres)
+	}
+	if len(cfg.Probes) != 1 || cfg.Probes[0].Name != FlagProbeName || cfg.Probes[0].Interval != DefaultProbeInterval {
+		t.Errorf("probes = %+v", cfg.Probes)
+	}
+}
+
+func TestLoadConflicts(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "c.yml")
+	if err := os.WriteFile(file, []byte("pgbouncer:\n  - name: pgbouncer\n    dsn: x\npostgres:\n  - name: db\n    dsn_file: "+filepath.Join(dir, "missing")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Load(file, Flags{PgBouncerDSN: "y"})
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, want := range []string{
+		`--pgbouncer.dsn: target name "pgbouncer" is already used at ` + file + `:2`,
+		file + `:5: target "db": dsn_file: open ` + filepath.Join(dir, "missing") + `: no such file or directory`,
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+	if _, err := Load("", Flags{PgBouncerDSN: "x", PgBouncerDSNFile: "y"}); err == nil {
+		t.Error("both --pgbouncer.dsn and its file: no error")
+	}
+	if _, err := Load(filepath.Join(dir, "nope.yml"), Flags{}); err == nil {
+		t.Error("missing config file: no error")
+	}
+}
+
+func TestTargetLogValueHidesDSN(t *testing.T) {
+	v := Target{Kind: KindPgBouncer, Name: "a", DSN: "postgres://u:hunter2@h/db"}.LogValue()
+	if strings.Contains(v.String(), "hunter2") {
+		t.Errorf("LogValue leaks the DSN: %s", v)
+	}
+}
+
+func TestInvalidDSNDoesNotLeakPassword(t *testing.T) {
+	_, err := Load("", Flags{PgBouncerDSN: "postgres://u:hunter2@h:notaport/pgbouncer"})
+	if err == nil {
+		t.Fatal("no error for a DSN with a bad port")
+	}
+	if !strings.Contains(err.Error(), `--pgbouncer.dsn: target "pgbouncer": invalid dsn`) {
+		t.Errorf("error %q does not say which DSN is invalid", err)
+	}
+	if strings.Contains(err.Error(), "hunter2") {
+		t.Errorf("error leaks the password: %q", err)
+	}
+}

@@ -1,0 +1,273 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strconv"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Parse decodes a config file. file is used in messages only. It walks the
+// YAML node tree itself rather than decoding into structs, so every error
+// can carry the line and the full key path (pgbouncer[1].dsn), and every
+// problem in the file is reported at once.
+func Parse(file string, data []byte) (*Config, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	p := &parser{file: file}
+	cfg := &Config{}
+	if len(doc.Content) == 0 {
+		return cfg, nil // an empty file is an empty config
+	}
+	root := doc.Content[0]
+	p.mapping(root, "", map[string]func(*yaml.Node, string){
+		"pgbouncer": func(n *yaml.Node, path string) {
+			cfg.PgBouncer = p.targets(n, path, KindPgBouncer)
+		},
+		"postgres": func(n *yaml.Node, path string) {
+			cfg.Postgres = p.targets(n, path, KindPostgres)
+		},
+		"probes": func(n *yaml.Node, path string) {
+			cfg.Probes = p.probes(n, path)
+		},
+	})
+	if err := errors.Join(p.errs...); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+type parser struct {
+	file string
+	errs []error
+}
+
+func (p *parser) errorf(n *yaml.Node, path, format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	if path != "" {
+		msg = path + ": " + msg
+	}
+	p.errs = append(p.errs, fmt.Errorf("%s:%d: %s", p.file, n.Line, msg))
+}
+
+// mapping checks that n is a mapping with only known keys, no duplicates,
+// and calls each key's handler with the value and its path.
+func (p *parser) mapping(n *yaml.Node, path string, keys map[string]func(*yaml.Node, string)) {
+	if n.Kind != yaml.MappingNode {
+		p.errorf(n, path, "must be a mapping, got %s", kindName(n))
+		return
+	}
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		kp := k.Value
+		if path != "" {
+			kp = path + "." + k.Value
+		}
+		handle, ok := keys[k.Value]
+		switch {
+		case !ok:
+			p.errorf(k, "", "unknown key %q", kp)
+		case seen[k.Value]:
+			p.errorf(k, "", "key %q set twice", kp)
+		default:
+			seen[k.Value] = true
+			handle(v, kp)
+		}
+	}
+}
+
+// sequence calls item for each element of a sequence. A null value is an
+// empty list.
+func (p *parser) sequence(n *yaml.Node, path string, item func(*yaml.Node, string)) {
+	if n.Tag == "!!null" {
+		return
+	}
+	if n.Kind != yaml.SequenceNode {
+		p.errorf(n, path, "must be a list, got %s", kindName(n))
+		return
+	}
+	for i, e := range n.Content {
+		item(e, fmt.Sprintf("%s[%d]", path, i))
+	}
+}
+
+// nameRE keeps names usable as label values and URL parameters without
+// escaping surprises.
+var nameRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.:-]*$`)
+
+func (p *parser) targets(n *yaml.Node, path, kind string) []Target {
+	var out []Target
+	p.sequence(n, path, func(e *yaml.Node, ep string) {
+		t := Target{Kind: kind, Source: fmt.Sprintf("%s:%d", p.file, e.Line)}
+		keys := map[string]func(*yaml.Node, string){
+			"name":     func(v *yaml.Node, kp string) { t.Name = p.name(v, kp) },
+			"dsn":      func(v *yaml.Node, kp string) { t.DSN = p.str(v, kp) },
+			"dsn_file": func(v *yaml.Node, kp string) { t.DSNFile = p.str(v, kp) },
+			"max_connections": func(v *yaml.Node, kp string) {
+				// An exporter needing more than a handful of connections is
+				// a mistake; the bound also keeps the value in int32.
+				if t.MaxConnections = p.positiveInt(v, kp); t.MaxConnections > MaxConnectionsLimit {
+					p.errorf(v, kp, "must be at most %d, got %d", MaxConnectionsLimit, t.MaxConnections)
+				}
+			},
+			"connect_timeout": func(v *yaml.Node, kp string) { t.ConnectTimeout = p.duration(v, kp) },
+		}
+		if kind == KindPostgres {
+			keys["databases"] = func(v *yaml.Node, kp string) {
+				p.sequence(v, kp, func(d *yaml.Node, dp string) {
+					if db := p.str(d, dp); db != "" {
+						t.Databases = append(t.Databases, db)
+					} else {
+						p.errorf(d, dp, "must not be empty")
+					}
+				})
+			}
+		}
+		p.mapping(e, ep, keys)
+		if e.Kind != yaml.MappingNode {
+			return
+		}
+		if t.Name == "" {
+			p.errorf(e, ep, "missing key %q", "name")
+		}
+		switch {
+		case t.DSN == "" && t.DSNFile == "":
+			p.errorf(e, ep, "one of %q or %q is required", "dsn", "dsn_file")
+		case t.DSN != "" && t.DSNFile != "":
+			p.errorf(e, ep, "set only one of %q and %q", "dsn", "dsn_file")
+		}
+		t.applyDefaults()
+		out = append(out, t)
+	})
+	return out
+}
+
+func (p *parser) probes(n *yaml.Node, path string) []Probe {
+	var out []Probe
+	p.sequence(n, path, func(e *yaml.Node, ep string) {
+		pr := Probe{Source: fmt.Sprintf("%s:%d", p.file, e.Line)}
+		p.mapping(e, ep, map[string]func(*yaml.Node, string){
+			"name": func(v *yaml.Node, kp string) { pr.Name = p.name(v, kp) },
+			"url": func(v *yaml.Node, kp string) {
+				pr.URL = p.str(v, kp)
+				if pr.URL != "" {
+					if err := checkURL(pr.URL); err != nil {
+						p.errorf(v, kp, "%v", err)
+					}
+				}
+			},
+			"interval":      func(v *yaml.Node, kp string) { pr.Interval = p.duration(v, kp) },
+			"timeout":       func(v *yaml.Node, kp string) { pr.Timeout = p.duration(v, kp) },
+			"max_in_flight": func(v *yaml.Node, kp string) { pr.MaxInFlight = p.positiveInt(v, kp) },
+			"headers": func(v *yaml.Node, kp string) {
+				if v.Kind != yaml.MappingNode {
+					p.errorf(v, kp, "must be a mapping of header names to values, got %s", kindName(v))
+					return
+				}
+				pr.Headers = map[string]string{}
+				for i := 0; i+1 < len(v.Content); i += 2 {
+					hk, hv := v.Content[i], v.Content[i+1]
+					if _, dup := pr.Headers[hk.Value]; dup {
+						p.errorf(hk, "", "key %q set twice", kp+"."+hk.Value)
+					}
+					pr.Headers[hk.Value] = p.str(hv, kp+"."+hk.Value)
+				}
+			},
+		})
+		if e.Kind != yaml.MappingNode {
+			return
+		}
+		if pr.Name == "" {
+			p.errorf(e, ep, "missing key %q", "name")
+		}
+		if pr.URL == "" {
+			p.errorf(e, ep, "missing key %q", "url")
+		}
+		pr.applyDefaults()
+		if pr.Interval < time.Millisecond {
+			p.errorf(e, ep+".interval", "must be at least 1ms, got %s", pr.Interval)
+		}
+		out = append(out, pr)
+	})
+	return out
+}
+
+func (p *parser) str(n *yaml.Node, path string) string {
+	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
+		p.errorf(n, path, "must be a string, got %s", kindName(n))
+		return ""
+	}
+	return n.Value
+}
+
+func (p *parser) name(n *yaml.Node, path string) string {
+	s := p.str(n, path)
+	if s != "" && !nameRE.MatchString(s) {
+		p.errorf(n, path, "%q is not a valid name (letters, digits, _ . : -, not starting with . : -)", s)
+	}
+	return s
+}
+
+func (p *parser) positiveInt(n *yaml.Node, path string) int {
+	s := p.str(n, path)
+	if s == "" {
+		return 0
+	}
+	v, err := strconv.Atoi(s)
+	if err != nil || v <= 0 {
+		p.errorf(n, path, "must be a positive integer, got %q", s)
+		return 0
+	}
+	return v
+}
+
+func (p *parser) duration(n *yaml.Node, path string) time.Duration {
+	s := p.str(n, path)
+	if s == "" {
+		return 0
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		p.errorf(n, path, "must be a positive duration such as 50ms or 2s, got %q", s)
+		return 0
+	}
+	return d
+}
+
+// checkURL validates a probe URL. Its messages never repeat the URL: it
+// may carry credentials.
+func checkURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil {
+		return errors.New("not a valid URL")
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return errors.New("URL must start with http:// or https://")
+	}
+	if u.Host == "" {
+		return errors.New("URL has no host")
+	}
+	return nil
+}
+
+func kindName(n *yaml.Node) string {
+	switch {
+	case n.Kind == yaml.MappingNode:
+		return "a mapping"
+	case n.Kind == yaml.SequenceNode:
+		return "a list"
+	case n.Tag == "!!null":
+		return "nothing"
+	case n.Kind == yaml.AliasNode:
+		return "an alias"
+	default:
+		return fmt.Sprintf("%q", n.Value)
+	}
+}

@@ -1,0 +1,86 @@
+package pgbouncer
+
+import (
+	"context"
+	"errors"
+	"strconv"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+var (
+	maxClientConnDesc = prometheus.NewDesc("pgbouncer_config_max_client_connections",
+		"Client connections pgBouncer accepts at most (SHOW CONFIG max_client_conn).", nil, nil)
+	usedClientsDesc = prometheus.NewDesc("pgbouncer_used_clients",
+		"Client connections pgBouncer holds, in every state including login and the admin console (SHOW LISTS used_clients).", nil, nil)
+	clientRatioDesc = prometheus.NewDesc("pgbouncer_client_connections_ratio",
+		"Client connections (SHOW LISTS used_clients) divided by max_client_conn (SHOW CONFIG): at 1 pgBouncer refuses new clients.", nil, nil)
+)
+
+// clientsCollector compares the client connections with max_client_conn.
+// It counts SHOW LISTS used_clients because that is the number pgBouncer
+// itself checks against max_client_conn (SHOW POOLS misses clients still
+// logging in).
+type clientsCollector struct{ pool *pgxpool.Pool }
+
+func (c clientsCollector) Update(ctx context.Context, ch chan<- prometheus.Metric) error {
+	config, err := showQuery(ctx, c.pool, "SHOW CONFIG")
+	if err != nil {
+		return err
+	}
+	lists, err := showQuery(ctx, c.pool, "SHOW LISTS")
+	if err != nil {
+		return err
+	}
+	metrics, err := clientMetrics(config, lists)
+	for _, m := range metrics {
+		ch <- m
+	}
+	return err
+}
+
+func clientMetrics(config, lists []row) ([]prometheus.Metric, error) {
+	var out []prometheus.Metric
+	maxConn, okMax := setting(config, "max_client_conn")
+	if okMax {
+		out = append(out, prometheus.MustNewConstMetric(maxClientConnDesc, prometheus.GaugeValue, maxConn))
+	}
+	used, okUsed := listItem(lists, "used_clients")
+	if okUsed {
+		out = append(out, prometheus.MustNewConstMetric(usedClientsDesc, prometheus.GaugeValue, used))
+	}
+	if okMax && okUsed && maxConn > 0 {
+		out = append(out, prometheus.MustNewConstMetric(clientRatioDesc, prometheus.GaugeValue, used/maxConn))
+	}
+	if !okMax || !okUsed {
+		return out, errors.New("SHOW CONFIG max_client_conn or SHOW LISTS used_clients missing")
+	}
+	return out, nil
+}
+
+// setting finds a SHOW CONFIG value (rows of key, value, default, changeable).
+func setting(rows []row, key string) (float64, bool) {
+	for _, r := range rows {
+		if r["key"] == key {
+			v, err := strconv.ParseFloat(r["value"], 64)
+			return v, err == nil
+		}
+	}
+	return 0, false
+}
+
+// listItem finds a SHOW LISTS entry. pgBouncer 1.18 answers with rows of
+// (list, items); a row with one column per list name is read as well, so a
+// release that pivots the answer keeps working.
+func listItem(rows []row, name string) (float64, bool) {
+	for _, r := range rows {
+		if r["list"] == name {
+			return r.float("items")
+		}
+		if v, ok := r.float(name); ok {
+			return v, true
+		}
+	}
+	return 0, false
+}

@@ -1,0 +1,65 @@
+package pgbouncer
+
+import (
+	"context"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// databaseColumns maps SHOW DATABASES columns to gauges labelled {database}
+// (the name clients connect to). Each entry lists the column's names, newest
+// first: older releases call reserve_pool_size reserve_pool.
+var databaseColumns = []struct {
+	columns []string
+	desc    *prometheus.Desc
+}{
+	{[]string{"pool_size"}, databaseDesc("pool_size", "Server connections allowed per (database, user) pool, default_pool_size applied (SHOW DATABASES pool_size).")},
+	{[]string{"min_pool_size"}, databaseDesc("min_pool_size", "Server connections kept open per pool at least (SHOW DATABASES min_pool_size).")},
+	{[]string{"reserve_pool_size", "reserve_pool"}, databaseDesc("reserve_pool_size", "Additional server connections a pool may open when clients wait too long (SHOW DATABASES reserve_pool_size, reserve_pool in older releases).")},
+	{[]string{"max_connections"}, databaseDesc("max_connections", "Server connections allowed for the database over all its pools, 0 for unlimited (SHOW DATABASES max_connections).")},
+	{[]string{"current_connections"}, databaseDesc("current_connections", "Server connections open for the database (SHOW DATABASES current_connections).")},
+	{[]string{"max_client_connections"}, databaseDesc("max_client_connections", "Client connections allowed for the database, 0 for unlimited (SHOW DATABASES max_client_connections, recent releases).")},
+	{[]string{"current_client_connections"}, databaseDesc("current_client_connections", "Client connections to the database (SHOW DATABASES current_client_connections, recent releases).")},
+	{[]string{"paused"}, databaseDesc("paused", "1 when the database is paused (SHOW DATABASES paused).")},
+	{[]string{"disabled"}, databaseDesc("disabled", "1 when the database is disabled (SHOW DATABASES disabled).")},
+}
+
+func databaseDesc(name, help string) *prometheus.Desc {
+	return prometheus.NewDesc("pgbouncer_databases_"+name, help, []string{"database"}, nil)
+}
+
+// databasesCollector reads SHOW DATABASES.
+type databasesCollector struct{ pool *pgxpool.Pool }
+
+func (c databasesCollector) Update(ctx context.Context, ch chan<- prometheus.Metric) error {
+	rows, err := showQuery(ctx, c.pool, "SHOW DATABASES")
+	if err != nil {
+		return err
+	}
+	for _, m := range databaseMetrics(rows) {
+		ch <- m
+	}
+	return nil
+}
+
+func databaseMetrics(rows []row) []prometheus.Metric {
+	var out []prometheus.Metric
+	seen := map[string]bool{}
+	for _, r := range rows {
+		name := r["name"]
+		if seen[name] {
+			continue
+		}
+		seen[name] = true
+		for _, c := range databaseColumns {
+			for _, col := range c.columns {
+				if v, ok := r.float(col); ok {
+					out = append(out, prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, v, name))
+					break
+				}
+			}
+		}
+	}
+	return out
+}

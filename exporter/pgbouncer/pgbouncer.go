@@ -1,0 +1,197 @@
+// Package pgbouncer reads one pgBouncer's admin console (SHOW POOLS,
+// DATABASES, USERS, STATS, CONFIG, LISTS, VERSION) and publishes its pool
+// state, traffic counters and the derived saturation ratios.
+//
+// The console speaks only the simple query protocol and its columns change
+// between releases, so every command goes through showQuery (simple
+// protocol, values as text) and every column is looked up by name: unknown
+// columns are ignored, missing ones leave their series out.
+package pgbouncer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/redline-sre/redline/exporter/collector"
+)
+
+// Collector names, as they appear in --collector.<name> flags and in the
+// collector label.
+const (
+	CollectorPools     = "pgbouncer.pools"
+	CollectorDatabases = "pgbouncer.databases"
+	CollectorStats     = "pgbouncer.stats"
+	CollectorClients   = "pgbouncer.clients"
+)
+
+func init() {
+	collector.Register(CollectorPools, true, "pgBouncer pools from SHOW POOLS, with pgbouncer_pool_saturation_ratio")
+	collector.Register(CollectorDatabases, true, "pgBouncer databases from SHOW DATABASES")
+	collector.Register(CollectorStats, true, "pgBouncer traffic counters from SHOW STATS")
+	collector.Register(CollectorClients, true, "pgBouncer client connections against max_client_conn (SHOW CONFIG, SHOW LISTS)")
+}
+
+// ApplicationName is sent on every connection, so a DBA can tell the
+// exporter's connections apart in SHOW CLIENTS.
+const ApplicationName = "redline_exporter"
+
+// Defaults for Options fields left zero.
+const (
+	DefaultMaxConnections = 2
+	DefaultConnectTimeout = 5 * time.Second
+)
+
+var (
+	upDesc = prometheus.NewDesc("pgbouncer_up",
+		"1 when pgBouncer's admin console answered SHOW VERSION during this scrape, else 0.", nil, nil)
+	versionDesc = prometheus.NewDesc("pgbouncer_version_info",
+		"pgBouncer's version from SHOW VERSION, always 1.", []string{"version"}, nil)
+)
+
+// Options configures one pgBouncer target.
+type Options struct {
+	// DSN reaches the admin console: database "pgbouncer", a user listed in
+	// stats_users or admin_users. It is a secret.
+	DSN string
+	// MaxConnections bounds the connection pool (default 2).
+	MaxConnections int
+	// ConnectTimeout bounds one connection attempt (default 5s).
+	ConnectTimeout time.Duration
+}
+
+// Target is one pgBouncer. It implements collector.Target.
+type Target struct {
+	pool       *pgxpool.Pool
+	logger     *slog.Logger
+	collectors []collector.Named
+}
+
+// NewTarget prepares a target without connecting: the pool connects in the
+// background and on the first scrape, so an unreachable pgBouncer never
+// blocks start-up or a config reload.
+func NewTarget(opts Options, logger *slog.Logger) (*Target, error) {
+	cfg, err := poolConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	if err != nil {
+		return nil, fmt.Errorf("pgbouncer: %w", err)
+	}
+	t := &Target{pool: pool, logger: logger}
+	for _, c := range []collector.Named{
+		{Name: CollectorPools, Collector: poolsCollector{pool}},
+		{Name: CollectorDatabases, Collector: databasesCollector{pool}},
+		{Name: CollectorStats, Collector: statsCollector{pool}},
+		{Name: CollectorClients, Collector: clientsCollector{pool}},
+	} {
+		if collector.Enabled(c.Name) {
+			t.collectors = append(t.collectors, c)
+		}
+	}
+	return t, nil
+}
+
+func poolConfig(opts Options) (*pgxpool.Config, error) {
+	if opts.DSN == "" {
+		return nil, errors.New("pgbouncer: empty DSN")
+	}
+	cfg, err := pgxpool.ParseConfig(opts.DSN)
+	if err != nil {
+		// pgx redacts the password in its parse errors; do not add the DSN.
+		return nil, fmt.Errorf("pgbouncer: invalid DSN: %w", err)
+	}
+	if opts.MaxConnections <= 0 {
+		opts.MaxConnections = DefaultMaxConnections
+	}
+	if opts.ConnectTimeout <= 0 {
+		opts.ConnectTimeout = DefaultConnectTimeout
+	}
+	cfg.MaxConns = int32(opts.MaxConnections)
+	// One connection kept open lets the pool's health check reconnect in
+	// the background after pgBouncer comes back.
+	cfg.MinConns = 1
+	cfg.HealthCheckPeriod = 15 * time.Second
+	// Connections to the console are cheap to keep and each new one is a
+	// login in pgBouncer's log: keep them for a day.
+	cfg.MaxConnLifetime = 24 * time.Hour
+	cfg.MaxConnIdleTime = 24 * time.Hour
+	// pgxpool pings a connection idle for more than a second before handing
+	// it out, with "-- ping", which the admin console rejects ("invalid
+	// command"); the pool would then drop the connection and log in again
+	// on every scrape. Liveness is checked by SHOW VERSION instead (see
+	// showVersion), which retries once on a dead connection.
+	cfg.ShouldPing = func(context.Context, pgxpool.ShouldPingParams) bool { return false }
+	cfg.ConnConfig.ConnectTimeout = opts.ConnectTimeout
+	cfg.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
+	cfg.ConnConfig.RuntimeParams["application_name"] = ApplicationName
+	return cfg, nil
+}
+
+// Collect checks that pgBouncer answers, then runs the enabled collectors
+// within ctx's deadline.
+func (t *Target) Collect(ctx context.Context, ch chan<- prometheus.Metric) {
+	version, err := t.showVersion(ctx)
+	if err != nil {
+		t.logger.Error("pgbouncer is not answering", "err", err)
+		ch <- prometheus.MustNewConstMetric(upDesc, prometheus.GaugeValue, 0)
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(upDesc, prometheus.GaugeValue, 1)
+	if version != "" {
+		ch <- prometheus.MustNewConstMetric(versionDesc, prometheus.GaugeValue, 1, version)
+	}
+	collector.Run(ctx, ch, t.logger, t.collectors)
+}
+
+// showVersion is the liveness check. A pooled connection that pgBouncer
+// closed while it sat idle (client_idle_timeout, a restart) fails on first
+// use; one retry on fresh connections tells that apart from pgBouncer being
+// down. Server errors (wrong password, unknown command) are not retried.
+func (t *Target) showVersion(ctx context.Context) (string, error) {
+	rows, err := showQuery(ctx, t.pool, "SHOW VERSION")
+	var pgErr *pgconn.PgError
+	if err != nil && ctx.Err() == nil && !errors.As(err, &pgErr) {
+		// Whatever broke this connection (a restart, a network cut) most
+		// likely broke its idle siblings too: drop them all.
+		t.logger.Debug("retrying on a new connection", "err", err)
+		t.pool.Reset()
+		rows, err = showQuery(ctx, t.pool, "SHOW VERSION")
+	}
+	if err != nil {
+		return "", err
+	}
+	for _, r := range rows {
+		if v := r["version"]; v != "" {
+			return parseVersion(v), nil
+		}
+	}
+	return "", nil
+}
+
+// parseVersion turns "PgBouncer 1.18.0" (possibly followed by build
+// details on later lines) into "1.18.0".
+func parseVersion(s string) string {
+	f := strings.Fields(s)
+	if len(f) >= 2 && strings.EqualFold(f[0], "pgbouncer") {
+		return f[1]
+	}
+	return strings.TrimSpace(s)
+}
+
+// Close closes the connection pool. It waits for scrapes in flight to
+// release their connections.
+func (t *Target) Close() { t.pool.Close() }
+
+// Stat exposes the pool's counters (tests use it to prove that steady-state
+// scrapes open no new connections).
+func (t *Target) Stat() *pgxpool.Stat { return t.pool.Stat() }

@@ -1,0 +1,59 @@
+package pgbouncer
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// row is one result row keyed by column name. NULL columns are absent, so
+// a column that a pgBouncer version lacks and a NULL value look the same to
+// the collectors: both are "not known".
+type row map[string]string
+
+// int reads an integer column; ok is false when it is absent or not a number.
+func (r row) int(col string) (int64, bool) {
+	v, present := r[col]
+	if !present || v == "" {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	return n, err == nil
+}
+
+// float reads a numeric column as float64.
+func (r row) float(col string) (float64, bool) {
+	n, ok := r.int(col)
+	return float64(n), ok
+}
+
+// showQuery runs one admin console command with the simple query protocol —
+// the only one the console speaks — and returns its rows by column name.
+// Every value arrives as text, so a column whose type changes between
+// pgBouncer releases still parses.
+func showQuery(ctx context.Context, pool *pgxpool.Pool, command string) ([]row, error) {
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Release()
+	results, err := conn.Conn().PgConn().Exec(ctx, command).ReadAll()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", command, err)
+	}
+	var rows []row
+	for _, res := range results {
+		for _, values := range res.Rows {
+			r := make(row, len(values))
+			for i, v := range values {
+				if v != nil && i < len(res.FieldDescriptions) {
+					r[res.FieldDescriptions[i].Name] = string(v)
+				}
+			}
+			rows = append(rows, r)
+		}
+	}
+	return rows, nil
+}

@@ -1,0 +1,128 @@
+package web
+
+import (
+	"context"
+	"sort"
+	"sync/atomic"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/redline-sre/redline/exporter/collector"
+)
+
+// Targets is the set of configured targets. A reload replaces the whole set
+// at once (Swap), so a scrape sees either the old set or the new one, never
+// a mix.
+type Targets struct {
+	current atomic.Pointer[map[string]*sharedTarget]
+}
+
+// NewTargets returns an empty set.
+func NewTargets() *Targets {
+	t := &Targets{}
+	empty := map[string]*sharedTarget{}
+	t.current.Store(&empty)
+	return t
+}
+
+// sharedTarget lets concurrent scrapes of one target share one collection:
+// two Prometheus servers scraping at the same moment cost the database one
+// set of queries.
+type sharedTarget struct {
+	target collector.Target
+	flight singleflight.Group
+}
+
+// Swap installs a new set of targets and returns the previous one, which
+// the caller closes.
+func (t *Targets) Swap(next map[string]collector.Target) map[string]collector.Target {
+	prev := *t.current.Load()
+	wrapped := make(map[string]*sharedTarget, len(next))
+	for name, target := range next {
+		// Keep the singleflight group of a target that survives a reload.
+		if old, ok := prev[name]; ok && old.target == target {
+			wrapped[name] = old
+			continue
+		}
+		wrapped[name] = &sharedTarget{target: target}
+	}
+	t.current.Store(&wrapped)
+	out := make(map[string]collector.Target, len(prev))
+	for name, s := range prev {
+		out[name] = s.target
+	}
+	return out
+}
+
+// snapshot returns the current targets by name.
+func (t *Targets) snapshot() map[string]collector.Target {
+	m := *t.current.Load()
+	out := make(map[string]collector.Target, len(m))
+	for name, s := range m {
+		out[name] = s.target
+	}
+	return out
+}
+
+// Names lists the configured targets, sorted.
+func (t *Targets) Names() []string {
+	m := *t.current.Load()
+	names := make([]string, 0, len(m))
+	for n := range m {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Collect gathers one target's metrics, sharing a collection already in
+// flight. The collection runs under the deadline of the scrape that started
+// it but is not cancelled when that scrape's client goes away, because other
+// scrapes may be waiting for it. ok is false for an unknown name.
+func (t *Targets) Collect(ctx context.Context, name string) (metrics []prometheus.Metric, ok bool) {
+	s, ok := (*t.current.Load())[name]
+	if !ok {
+		return nil, false
+	}
+	res := s.flight.DoChan("", func() (any, error) {
+		runCtx := context.WithoutCancel(ctx)
+		if deadline, has := ctx.Deadline(); has {
+			var cancel context.CancelFunc
+			runCtx, cancel = context.WithDeadline(runCtx, deadline)
+			defer cancel()
+		}
+		ch := make(chan prometheus.Metric)
+		done := make(chan []prometheus.Metric)
+		go func() {
+			var ms []prometheus.Metric
+			for m := range ch {
+				ms = append(ms, m)
+			}
+			done <- ms
+		}()
+		s.target.Collect(runCtx, ch)
+		close(ch)
+		return <-done, nil
+	})
+	select {
+	case r := <-res:
+		return r.Val.([]prometheus.Metric), true
+	case <-ctx.Done():
+		return nil, true
+	}
+}
+
+// metricsCollector replays metrics already collected, so they can be
+// registered under a target label for one exposition.
+type metricsCollector []prometheus.Metric
+
+// Describe sends nothing: the collector is unchecked, its series vary by
+// target and scrape.
+func (metricsCollector) Describe(chan<- *prometheus.Desc) {}
+
+func (m metricsCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, x := range m {
+		ch <- x
+	}
+}

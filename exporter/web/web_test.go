@@ -1,0 +1,272 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/redline-sre/redline/exporter/collector"
+	"github.com/redline-sre/redline/exporter/config"
+)
+
+// The tests here exercise the HTTP layer with FAKE targets (fakeTarget):
+// sharing, labelling, routing and reloading do not depend on what a target
+// reads. The real pgBouncer target is tested end to end in
+// cmd/redline_exporter.
+
+var fakeDesc = prometheus.NewDesc("fake_value", "A value from a fake target.", nil, nil)
+
+type fakeTarget struct {
+	calls   atomic.Int32
+	closed  atomic.Bool
+	release chan struct{} // when not nil, Collect waits for it
+	value   float64
+}
+
+func (f *fakeTarget) Collect(ctx context.Context, ch chan<- prometheus.Metric) {
+	f.calls.Add(1)
+	if f.release != nil {
+		select {
+		case <-f.release:
+		case <-ctx.Done():
+			return
+		}
+	}
+	ch <- prometheus.MustNewConstMetric(fakeDesc, prometheus.GaugeValue, f.value)
+}
+
+func (f *fakeTarget) Close() { f.closed.Store(true) }
+
+func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func newServer(t *testing.T, targets map[string]collector.Target) (*httptest.Server, *Targets) {
+	t.Helper()
+	set := NewTargets()
+	set.Swap(targets)
+	self := prometheus.NewRegistry()
+	r := NewReloader(func() (*config.Config, error) { return &config.Config{}, nil }, nil, set, self, quiet())
+	h, err := NewHandler(Options{TelemetryPath: "/metrics", DefaultTimeout: 5 * time.Second, Self: self}, set, r, quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv, set
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestProbeSelectsOnlyConfiguredTargets(t *testing.T) {
+	a, b := &fakeTarget{value: 1}, &fakeTarget{value: 2}
+	srv, _ := newServer(t, map[string]collector.Target{"a": a, "b": b})
+
+	code, body := get(t, srv.URL+"/probe?target=b")
+	if code != 200 || !strings.Contains(body, `fake_value{target="b"} 2`) || strings.Contains(body, `target="a"`) {
+		t.Errorf("/probe?target=b: %d\n%s", code, body)
+	}
+	for _, q := range []string{"?target=unknown", "", "?target=127.0.0.1:6432"} {
+		if code, body := get(t, srv.URL+"/probe"+q); code != http.StatusBadRequest {
+			t.Errorf("/probe%s: %d, want 400\n%s", q, code, body)
+		}
+	}
+	if a.calls.Load() != 0 {
+		t.Error("probing b or an unknown target collected a")
+	}
+
+	code, body = get(t, srv.URL+"/metrics")
+	for _, want := range []string{`fake_value{target="a"} 1`, `fake_value{target="b"} 2`} {
+		if code != 200 || !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %s: %d\n%s", want, code, body)
+		}
+	}
+}
+
+func TestConcurrentScrapesShareOneCollection(t *testing.T) {
+	f := &fakeTarget{value: 1, release: make(chan struct{})}
+	srv, _ := newServer(t, map[string]collector.Target{"a": f})
+	var wg sync.WaitGroup
+	bodies := make([]string, 20)
+	for i := range bodies {
+		path := "/metrics"
+		if i%2 == 1 {
+			path = "/probe?target=a"
+		}
+		wg.Go(func() { _, bodies[i] = get(t, srv.URL+path) })
+	}
+	// Let every request reach the shared collection before it finishes.
+	time.Sleep(300 * time.Millisecond)
+	close(f.release)
+	wg.Wait()
+	if n := f.calls.Load(); n != 1 {
+		t.Errorf("20 concurrent scrapes ran %d collections, want 1", n)
+	}
+	for i, b := range bodies {
+		if !strings.Contains(b, `fake_value{target="a"} 1`) {
+			t.Errorf("scrape %d lacks the shared result:\n%s", i, b)
+		}
+	}
+}
+
+func TestScrapeDeadlineFromHeader(t *testing.T) {
+	f := &fakeTarget{release: make(chan struct{})} // never released: only the deadline ends it
+	srv, _ := newServer(t, map[string]collector.Target{"a": f})
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/probe?target=a", nil)
+	req.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", "0.3")
+	start := time.Now()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("scrape with a 0.3s timeout took %s", took)
+	}
+}
+
+func TestScrapeTimeout(t *testing.T) {
+	for _, tc := range []struct {
+		header string
+		want   time.Duration
+	}{
+		{"", 10 * time.Second},
+		{"15", 14500 * time.Millisecond},
+		{"2.5", 2 * time.Second},
+		{"0.4", 400 * time.Millisecond}, // offset larger than the timeout: ignored
+		{"abc", 10 * time.Second},
+		{"-1", 10 * time.Second},
+		{"NaN", 10 * time.Second},
+		{"1e300", 10 * time.Second},
+	} {
+		if got := ScrapeTimeout(tc.header, 500*time.Millisecond, 10*time.Second); got != tc.want {
+			t.Errorf("ScrapeTimeout(%q) = %s, want %s", tc.header, got, tc.want)
+		}
+	}
+}
+
+func TestHealthReadyLanding(t *testing.T) {
+	srv, _ := newServer(t, nil)
+	if code, _ := get(t, srv.URL+"/-/healthy"); code != 200 {
+		t.Errorf("/-/healthy: %d", code)
+	}
+	if code, _ := get(t, srv.URL+"/-/ready"); code != http.StatusServiceUnavailable {
+		t.Errorf("/-/ready before any config load: %d, want 503", code)
+	}
+	if code, body := get(t, srv.URL+"/"); code != 200 || !strings.Contains(body, "/metrics") || !strings.Contains(body, "/probe") {
+		t.Errorf("landing page: %d\n%s", code, body)
+	}
+	if code, _ := get(t, srv.URL+"/-/reload"); code != http.StatusMethodNotAllowed {
+		t.Errorf("GET /-/reload: %d, want 405", code)
+	}
+}
+
+func TestTelemetryPathChecked(t *testing.T) {
+	for _, p := range []string{"metrics", "/probe", "/-/ready", "/m/{x}", "/a b"} {
+		if _, err := NewHandler(Options{TelemetryPath: p, Self: prometheus.NewRegistry()}, NewTargets(), nil, quiet()); err == nil {
+			t.Errorf("telemetry path %q accepted", p)
+		}
+	}
+	if _, err := NewHandler(Options{TelemetryPath: "/exporter/metrics", Self: prometheus.NewRegistry()}, NewTargets(), nil, quiet()); err != nil {
+		t.Errorf("telemetry path /exporter/metrics: %v", err)
+	}
+}
+
+func TestReload(t *testing.T) {
+	var cfg *config.Config
+	var loadErr error
+	built := map[string]*fakeTarget{}
+	builders := Builders{config.KindPgBouncer: func(tc config.Target, _ *slog.Logger) (collector.Target, error) {
+		if tc.DSN == "bad" {
+			return nil, errors.New("cannot build")
+		}
+		f := &fakeTarget{value: float64(len(tc.DSN))}
+		built[tc.Name+"/"+tc.DSN] = f
+		return f, nil
+	}}
+	set := NewTargets()
+	reg := prometheus.NewRegistry()
+	r := NewReloader(func() (*config.Config, error) { return cfg, loadErr }, builders, set, reg, quiet())
+	var hooked []int
+	r.Hooks = append(r.Hooks, func(c *config.Config) { hooked = append(hooked, len(c.Probes)) })
+	pgb := func(name, dsn string) config.Target {
+		return config.Target{Kind: config.KindPgBouncer, Name: name, DSN: dsn, MaxConnections: 2}
+	}
+	reloaded := func() float64 {
+		return testutil.ToFloat64(r.success)
+	}
+
+	cfg = &config.Config{PgBouncer: []config.Target{pgb("a", "dsn-a"), pgb("b", "dsn-b")}, Probes: []config.Probe{{Name: "p"}}}
+	if err := r.Reload(); err != nil || reloaded() != 1 || !r.Ready() {
+		t.Fatalf("first load: %v, metric %g", err, reloaded())
+	}
+	a1, b1 := built["a/dsn-a"], built["b/dsn-b"]
+
+	// a unchanged, b's DSN changed, c new.
+	cfg = &config.Config{PgBouncer: []config.Target{pgb("a", "dsn-a"), pgb("b", "dsn-b2"), pgb("c", "dsn-c")}}
+	if err := r.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(set.Names(), ","); got != "a,b,c" {
+		t.Errorf("targets after reload: %s", got)
+	}
+	if ms, _ := set.Collect(context.Background(), "a"); len(ms) != 1 || a1.calls.Load() != 1 {
+		t.Error("unchanged target a was not kept")
+	}
+	waitFor(t, "old b closed", b1.closed.Load)
+	if a1.closed.Load() {
+		t.Error("unchanged target a was closed")
+	}
+
+	// A failing load and a failing build both keep the running set.
+	loadErr = errors.New("f.yml:3: unknown key")
+	if err := r.Reload(); err == nil || reloaded() != 0 {
+		t.Errorf("failed load: err %v, metric %g", err, reloaded())
+	}
+	loadErr = nil
+	cfg = &config.Config{PgBouncer: []config.Target{pgb("a", "dsn-a"), pgb("d", "bad")}, Postgres: []config.Target{{Kind: config.KindPostgres, Name: "pg", DSN: "x"}}}
+	err := r.Reload()
+	if err == nil || !strings.Contains(err.Error(), `target "d": cannot build`) || !strings.Contains(err.Error(), `postgres targets are not supported`) {
+		t.Errorf("failed build: %v", err)
+	}
+	if got := strings.Join(set.Names(), ","); got != "a,b,c" || reloaded() != 0 {
+		t.Errorf("after failed reloads: targets %s, metric %g", got, reloaded())
+	}
+	if len(hooked) != 2 || hooked[0] != 1 {
+		t.Errorf("hooks ran %v, want once per successful load", hooked)
+	}
+
+	r.CloseAll()
+	if !a1.closed.Load() || len(set.Names()) != 0 {
+		t.Error("CloseAll left targets open")
+	}
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
