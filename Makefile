@@ -8,6 +8,11 @@ STATICCHECK        ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 DEB_PACKAGES       := postgresql pgbouncer prometheus prometheus-alertmanager
 TEST_TIMEOUT       ?= 14m
 BIN                := bin
+VERSION            ?= $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+REVISION           ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+BRANCH             ?= $(shell git rev-parse --abbrev-ref HEAD 2>/dev/null || echo unknown)
+VERSION_PKG        := github.com/prometheus/common/version
+LDFLAGS            := -X $(VERSION_PKG).Version=$(VERSION) -X $(VERSION_PKG).Revision=$(REVISION) -X $(VERSION_PKG).Branch=$(BRANCH) -X $(VERSION_PKG).BuildUser=redline -X $(VERSION_PKG).BuildDate=$(shell date -u +%Y%m%d-%H:%M:%S)
 
 .PHONY: all deps build test lint generate check-generated demo bench clean
 
@@ -31,7 +36,7 @@ deps:
 	fi
 
 build:
-	$(GO) build -o $(BIN)/ ./cmd/...
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/ ./cmd/...
 
 test: deps
 	CI=$${CI:-} $(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...

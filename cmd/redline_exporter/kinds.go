@@ -7,6 +7,7 @@ import (
 
 	"github.com/redline-sre/redline/exporter/collector"
 	"github.com/redline-sre/redline/exporter/config"
+	"github.com/redline-sre/redline/exporter/eventloop"
 	"github.com/redline-sre/redline/exporter/pgbouncer"
 	"github.com/redline-sre/redline/exporter/web"
 )
@@ -28,14 +29,27 @@ func builders() web.Builders {
 }
 
 // wireHooks connects background work that follows the configuration to
-// each successful (re)load and returns what stops it at shutdown. The
-// event-loop probers are not part of this build yet: say so rather than
-// ignore configured probes silently.
-func wireHooks(r *web.Reloader, _ prometheus.Registerer, logger *slog.Logger) (stop func()) {
+// each successful (re)load: the event-loop probers start, restart or stop
+// with the probes: section. It returns the function that stops them.
+func wireHooks(r *web.Reloader, reg prometheus.Registerer, logger *slog.Logger) func() {
+	probes := eventloop.NewManager(reg, logger.With("component", "eventloop"))
 	r.Hooks = append(r.Hooks, func(cfg *config.Config) {
-		if len(cfg.Probes) > 0 {
-			logger.Warn("event-loop probes are configured but this build has no prober; they do not run", "probes", len(cfg.Probes))
+		if err := probes.Apply(probeConfigs(cfg.Probes)); err != nil {
+			// Apply changes nothing on error: the previous probes keep running.
+			logger.Error("event-loop probes not applied; the previous ones keep running", "err", err)
 		}
 	})
-	return func() {}
+	return probes.Stop
+}
+
+// probeConfigs converts the config file's probes to the prober's settings.
+func probeConfigs(in []config.Probe) []eventloop.ProbeConfig {
+	out := make([]eventloop.ProbeConfig, 0, len(in))
+	for _, p := range in {
+		out = append(out, eventloop.ProbeConfig{
+			Name: p.Name, URL: p.URL, Interval: p.Interval, Timeout: p.Timeout,
+			MaxInFlight: p.MaxInFlight, Headers: p.Headers,
+		})
+	}
+	return out
 }

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"fmt"
+	neturl "net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -76,7 +77,9 @@ func Start(name, bin string, args, env []string, url, dir string) (*Exporter, er
 			return nil, fmt.Errorf("%s did not answer within 20s: %s", name, e.LogTail())
 		case <-time.After(100 * time.Millisecond):
 		}
-		if err := probeOnce(url); err == nil {
+		// The landing page, not the scrape: a slow first scrape is
+		// what we measure, not a start-up failure.
+		if err := probeOnce(rootOf(url)); err == nil {
 			return e, nil
 		}
 	}
@@ -122,4 +125,13 @@ func TableQueries(examples, dir string) (string, error) {
 // FormatBytes prints a size in MiB with one decimal.
 func FormatBytes(n int64) string {
 	return strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64) + " MiB"
+}
+
+// rootOf is the landing page of a scrape URL.
+func rootOf(scrapeURL string) string {
+	if u, err := neturl.Parse(scrapeURL); err == nil {
+		u.Path, u.RawQuery = "/", ""
+		return u.String()
+	}
+	return scrapeURL
 }
