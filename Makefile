@@ -46,8 +46,15 @@ lint:
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
 
+# generate rewrites the files generated from the built-in platform spec.
 generate:
-	@echo "make generate: rulegen is not built yet" >&2; exit 1
+	$(GO) run ./cmd/rulegen generate --out .
+
+# check-generated fails when a generated file is stale or when the
+# generated promtool unit tests fail (the 24h burn-rate tests take a minute).
+check-generated: deps
+	$(GO) run ./cmd/rulegen check --out .
+	promtool test rules rules/platform.test.yml
 
 demo: deps
 	@echo "make demo: the demo is not built yet (see issue: default spec, make demo, end-to-end chain)" >&2; exit 1

@@ -1,0 +1,20 @@
+// Command rulegen turns a deploy-safety spec into Prometheus rules, promtool
+// unit tests and an Alertmanager rollback route.
+//
+// Exit codes: 0 success; 1 generated files are stale (check) or the
+// promtool tests failed (test); 2 the spec is invalid or the command line is
+// wrong; 3 any other error (I/O, promtool missing).
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	code := Run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}

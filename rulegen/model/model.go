@@ -1,0 +1,538 @@
+// Package model turns a validated spec into the rules every output is
+// written from: recording rules, alerts and, per signal, how its value is
+// computed. Writers read a Model; they never interpret the spec themselves.
+package model
+
+import (
+	"fmt"
+	"math/big"
+	"sort"
+	"strings"
+
+	commonmodel "github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/promql/parser"
+
+	"github.com/redline-sre/redline/rulegen/spec"
+)
+
+// Model is everything the writers need.
+type Model struct {
+	Spec *spec.Spec
+	// Source names the spec in generated headers: a file's base name or
+	// "built-in default".
+	Source     string
+	Service    string
+	Signals    []*Signal
+	Recordings []Recording
+	Alerts     []*Alert
+}
+
+// Recording is one recording rule.
+type Recording struct {
+	Record string
+	Expr   string
+}
+
+// Signal is a spec signal with the names of its recorded series.
+type Signal struct {
+	*spec.Signal
+	// Value is the expression of the signal's value in its unit (what is
+	// compared with the threshold and what a dashboard plots).
+	Value string
+	// Traffic is the recorded denominator rate used by the low-traffic guard.
+	Traffic string
+	// Good is the recorded rate of requests within the latency threshold
+	// bucket (latency signals with bucket: true).
+	Good string
+	// Baseline is the recorded baseline rate (baseline signals).
+	Baseline string
+	// Scale converts the recorded per-second value into the signal's unit.
+	Scale int
+	// Selectors parsed from the spec, for test synthesis.
+	Errors, Total, Histogram, Metric, Counter *parser.VectorSelector
+}
+
+// Condition is one signal beyond its threshold, part of an alert.
+type Condition struct {
+	Signal    *Signal
+	Threshold spec.Quantity
+	Expr      string
+}
+
+// Alert is one alerting rule.
+type Alert struct {
+	Name        string
+	Expr        string
+	For         spec.Duration
+	Labels      map[string]string
+	Annotations map[string]string
+	// Conditions are the signal conditions a trigger alert is made of.
+	Conditions []Condition
+	// Burn is set on SLO burn-rate alerts.
+	Burn *Burn
+	// Canary is set on canary-versus-baseline alerts.
+	Canary *CanaryCheck
+}
+
+// CanaryCheck describes a canary alert for test synthesis.
+type CanaryCheck struct {
+	Signal *Signal
+	Spec   *spec.Canary
+	// Value and Traffic are the recorded per-track value and denominator.
+	Value, Traffic string
+}
+
+// Burn describes a burn-rate alert for test synthesis.
+type Burn struct {
+	SLO       *spec.SLO
+	Signal    *Signal
+	Window    spec.BurnWindow
+	Threshold *big.Rat // factor × error budget, as an error ratio
+	// Siblings are the thresholds of every window of the same SLO alert, so
+	// a test can predict which of them fire together.
+	Siblings []*Alert
+}
+
+// Build derives the model from a validated spec.
+func Build(s *spec.Spec) (*Model, error) {
+	m := &Model{Spec: s, Service: s.Service}
+	for i := range s.Signals {
+		sig, err := m.addSignal(&s.Signals[i])
+		if err != nil {
+			return nil, fmt.Errorf("signal %s: %w", s.Signals[i].Name, err)
+		}
+		m.Signals = append(m.Signals, sig)
+	}
+	for i := range s.Triggers {
+		m.addTrigger(&s.Triggers[i])
+	}
+	for i := range s.SLOs {
+		m.addSLO(&s.SLOs[i])
+	}
+	if s.Canary != nil {
+		for _, sig := range m.Signals {
+			if sig.Kind == spec.KindRatio || sig.Kind == spec.KindLatency {
+				m.addCanary(sig, s.Canary)
+			}
+		}
+	}
+	return m, nil
+}
+
+// SignalByName returns the named signal, or nil.
+func (m *Model) SignalByName(name string) *Signal {
+	for _, s := range m.Signals {
+		if s.Name == name {
+			return s
+		}
+	}
+	return nil
+}
+
+func (m *Model) record(name, expr string) string {
+	m.Recordings = append(m.Recordings, Recording{Record: name, Expr: expr})
+	return name
+}
+
+func parseSelector(s string) (*parser.VectorSelector, error) {
+	if s == "" {
+		return nil, nil
+	}
+	e, err := spec.Parser.ParseExpr(s)
+	if err != nil {
+		return nil, err
+	}
+	vs, ok := e.(*parser.VectorSelector)
+	if !ok {
+		return nil, fmt.Errorf("%q is not a series selector", s)
+	}
+	return vs, nil
+}
+
+// Selector prints a selector for another metric name with the same label
+// matchers plus extra ones (histogram _bucket/_count/_sum series).
+func Selector(vs *parser.VectorSelector, name string, extra ...*labels.Matcher) string {
+	var ms []string
+	for _, lm := range vs.LabelMatchers {
+		if lm.Name == commonmodel.MetricNameLabel {
+			continue
+		}
+		ms = append(ms, lm.String())
+	}
+	for _, lm := range extra {
+		ms = append(ms, lm.String())
+	}
+	if len(ms) == 0 {
+		return name
+	}
+	return name + "{" + strings.Join(ms, ", ") + "}"
+}
+
+// LeMatcher selects a histogram bucket by its upper bound on Prometheus 2
+// and 3 alike: Prometheus 3 normalises le to float formatting ("1.0"),
+// Prometheus 2 keeps what the client wrote ("1"), and some clients write
+// trailing zeros ("0.20"). [.] avoids backslashes in YAML and PromQL.
+func LeMatcher(seconds string) *labels.Matcher {
+	pat := strings.ReplaceAll(seconds, ".", "[.]")
+	if strings.Contains(seconds, ".") {
+		pat += "0*"
+	} else {
+		pat += "([.]0+)?"
+	}
+	return labels.MustNewMatcher(labels.MatchRegexp, "le", pat)
+}
+
+// agg applies an aggregation, keeping the by labels.
+func agg(fn string, by []string, inner string) string {
+	if len(by) == 0 {
+		return fn + "(" + inner + ")"
+	}
+	return fn + " by (" + strings.Join(by, ", ") + ") (" + inner + ")"
+}
+
+func level(labels []string) string {
+	if len(labels) == 0 {
+		return "service"
+	}
+	return strings.Join(labels, "_")
+}
+
+// QuantileName spells a quantile for a rule name: 0.95 → p95, 0.999 → p99_9.
+func QuantileName(q spec.Quantity) string {
+	s := spec.FormatRat(new(big.Rat).Mul(q.Rat(), big.NewRat(100, 1)))
+	return "p" + strings.ReplaceAll(s, ".", "_")
+}
+
+var perScale = map[string]int{"": 1, "second": 1, "minute": 60, "hour": 3600}
+
+func (m *Model) addSignal(s *spec.Signal) (*Signal, error) {
+	sig := &Signal{Signal: s, Scale: 1}
+	var err error
+	for _, p := range []struct {
+		dst **parser.VectorSelector
+		src string
+	}{{&sig.Errors, s.Errors}, {&sig.Total, s.Total}, {&sig.Histogram, s.Histogram}, {&sig.Metric, s.Metric}, {&sig.Counter, s.Counter}} {
+		if *p.dst, err = parseSelector(p.src); err != nil {
+			return nil, err
+		}
+	}
+	w := s.Window.String()
+	name := s.Name
+	switch s.Kind {
+	case spec.KindRatio:
+		errs := m.record("service:"+name+"_errors:rate"+w, fmt.Sprintf("sum(rate(%s[%s]))", s.Errors, w))
+		sig.Traffic = m.record("service:"+name+"_total:rate"+w, fmt.Sprintf("sum(rate(%s[%s]))", s.Total, w))
+		sig.Value = m.record("service:"+name+":ratio_rate"+w, errs+" / "+sig.Traffic)
+	case spec.KindLatency:
+		h := sig.Histogram
+		buckets := m.record("service:"+name+"_bucket:rate"+w, fmt.Sprintf("sum by (le) (rate(%s[%s]))", Selector(h, h.Name+"_bucket"), w))
+		sig.Traffic = m.record("service:"+name+"_count:rate"+w, fmt.Sprintf("sum(rate(%s[%s]))", Selector(h, h.Name+"_count"), w))
+		sig.Value = m.record("service:"+name+":"+QuantileName(*s.Quantile)+"_rate"+w,
+			fmt.Sprintf("histogram_quantile(%s, %s)", s.Quantile.String(), buckets))
+		if s.Bucket {
+			sig.Good = m.record("service:"+name+"_good:rate"+w,
+				fmt.Sprintf("sum(%s{%s})", buckets, LeMatcher(s.Threshold.String())))
+		}
+	case spec.KindGauge:
+		sel, by := s.Metric, s.By
+		var expr, op string
+		switch s.Function {
+		case "max", "min", "avg", "sum":
+			expr, op = agg(s.Function, by, sel), s.Function
+		case "max_abs":
+			expr, op = agg("max", by, "abs("+sel+")"), "max_abs"
+		case "rate":
+			expr, op = agg("sum", by, fmt.Sprintf("rate(%s[%s])", sel, w)), "rate"+w
+		case "deriv":
+			expr, op = agg("max", by, fmt.Sprintf("deriv(%s[%s])", sel, w)), "deriv"+w
+		case "mean":
+			mv := sig.Metric
+			expr = agg("sum", by, fmt.Sprintf("rate(%s[%s])", Selector(mv, mv.Name+"_sum"), w)) + " / " +
+				agg("sum", by, fmt.Sprintf("rate(%s[%s])", Selector(mv, mv.Name+"_count"), w))
+			op = "mean" + w
+		}
+		sig.Value = m.record(level(s.By)+":"+name+":"+op, expr)
+		sig.Scale = perScale[s.Per]
+	case spec.KindRate:
+		sig.Value = m.record(level(s.By)+":"+name+":rate"+w, agg("sum", s.By, fmt.Sprintf("rate(%s[%s])", s.Counter, w)))
+		sig.Traffic = sig.Value
+		sig.Scale = perScale[s.Per]
+	case spec.KindBaseline:
+		sig.Value = m.record("service:"+name+":rate"+w, fmt.Sprintf("sum(rate(%s[%s]))", s.Counter, w))
+		sig.Traffic = sig.Value
+		sig.Baseline = m.record("service:"+name+":baseline_rate"+s.BaselineWindow.String(),
+			fmt.Sprintf("sum(rate(%s[%s] offset %s))", s.Counter, s.BaselineWindow.String(), w))
+	}
+	if sig.Scale != 1 {
+		sig.Value = fmt.Sprintf("%s * %d", sig.Value, sig.Scale)
+	}
+	return sig, nil
+}
+
+// violation is the comparison that means "unhealthy" for a healthy op.
+var violation = map[string]string{"<=": ">", "<": ">=", ">=": "<", ">": "<="}
+
+// Violation returns the comparison operator of an unhealthy value.
+func (s *Signal) Violation() string { return violation[s.Op] }
+
+// condition builds "signal beyond threshold" with the signal's guards.
+func (s *Signal) condition(thr spec.Quantity) string {
+	if s.Kind == spec.KindBaseline {
+		factor := new(big.Rat).Add(big.NewRat(1, 1), s.Tolerance.Rat())
+		expr := fmt.Sprintf("%s > %s * %s", s.Value, spec.FormatRat(factor), s.Baseline)
+		if s.MinRate != nil {
+			expr += fmt.Sprintf(" and %s >= %s", s.Traffic, s.MinRate.String())
+		}
+		return expr
+	}
+	expr := fmt.Sprintf("%s %s %s", s.Value, s.Violation(), thr.String())
+	if s.Good != "" {
+		expr += fmt.Sprintf(" and %s < %s * %s", s.Good, s.Quantile.String(), s.Traffic)
+	}
+	if s.MinRate != nil && (s.Kind == spec.KindRatio || s.Kind == spec.KindLatency) {
+		expr += fmt.Sprintf(" and %s >= %s", s.Traffic, s.MinRate.String())
+	}
+	return expr
+}
+
+func (m *Model) baseLabels(severity, action, signal string) map[string]string {
+	l := map[string]string{}
+	for k, v := range m.Spec.Labels {
+		l[k] = v
+	}
+	l["service"] = m.Service
+	l["severity"] = severity
+	l["action"] = action
+	l["signal"] = signal
+	if action == spec.ActionRollback {
+		l["rollback"] = "true"
+	}
+	return l
+}
+
+func (m *Model) addTrigger(t *spec.Trigger) {
+	parts := t.All
+	if t.Signal != "" {
+		parts = []spec.TriggerPart{{Signal: t.Signal, Threshold: t.Threshold}}
+	}
+	a := &Alert{Name: t.Name, For: t.For}
+	var names, exprs, shows []string
+	var on []string
+	for i, p := range parts {
+		sig := m.SignalByName(p.Signal)
+		thr := sig.Threshold
+		if p.Threshold != nil {
+			thr = p.Threshold
+		}
+		var q spec.Quantity
+		if thr != nil {
+			q = *thr
+		}
+		c := Condition{Signal: sig, Threshold: q, Expr: sig.condition(q)}
+		a.Conditions = append(a.Conditions, c)
+		names = append(names, sig.Name)
+		exprs = append(exprs, c.Expr)
+		shows = append(shows, describeCondition(sig, q))
+		if i == 0 {
+			on = sig.By
+		} else if strings.Join(on, ",") != strings.Join(sig.By, ",") {
+			on = nil
+		}
+	}
+	if len(exprs) == 1 {
+		a.Expr = exprs[0]
+	} else {
+		// Signals of a correlation may carry different labels; join them on
+		// the labels they share (none unless all group by the same ones).
+		for i := range exprs {
+			exprs[i] = "(" + exprs[i] + ")"
+		}
+		a.Expr = strings.Join(exprs, "\nand on("+strings.Join(on, ", ")+")\n")
+	}
+	a.Labels = m.baseLabels(t.Severity, t.Action, strings.Join(names, ","))
+	for k, v := range t.Labels {
+		a.Labels[k] = v
+	}
+	first := a.Conditions[0].Signal
+	summary := fmt.Sprintf("%s: %s is %s", t.Name, first.Name, ValueTemplate(first.Unit))
+	if len(shows) > 1 {
+		summary += fmt.Sprintf(" (%s, together with %s)", shows[0], strings.Join(shows[1:], " and "))
+	} else {
+		summary += fmt.Sprintf(" (%s)", shows[0])
+	}
+	desc := strings.TrimSpace(t.Description)
+	if desc == "" {
+		desc = strings.TrimSpace(first.Description)
+	}
+	desc = strings.TrimSuffix(desc, ".")
+	if desc != "" {
+		desc += ". "
+	}
+	desc += fmt.Sprintf("%s is %s; the trigger fires when %s for %s.", first.Name, ValueTemplate(first.Unit), strings.Join(shows, " and "), t.For.String())
+	a.Annotations = map[string]string{"summary": summary, "description": desc}
+	m.Alerts = append(m.Alerts, a)
+}
+
+// describeCondition says in words when a condition is met.
+func describeCondition(s *Signal, thr spec.Quantity) string {
+	if s.Kind == spec.KindBaseline {
+		return fmt.Sprintf("%s is more than %s above its %s baseline", s.Name, s.Tolerance.Text, s.BaselineWindow.String())
+	}
+	return fmt.Sprintf("%s %s %s", s.Name, s.Violation(), ThresholdText(s, thr))
+}
+
+// ThresholdText prints a threshold in the signal's unit.
+func ThresholdText(s *Signal, thr spec.Quantity) string {
+	switch s.Unit {
+	case "per_second":
+		return thr.Text + "/s"
+	case "per_minute":
+		return thr.Text + "/min"
+	case "per_hour":
+		return thr.Text + "/h"
+	case "bytes":
+		return thr.Text + "B"
+	}
+	return thr.Text
+}
+
+// ValueTemplate formats $value in an annotation for a unit.
+func ValueTemplate(unit string) string {
+	switch unit {
+	case "seconds":
+		return "{{ $value | humanizeDuration }}"
+	case "ratio":
+		return "{{ $value | humanizePercentage }}"
+	case "bytes":
+		return "{{ $value | humanize1024 }}B"
+	case "per_second":
+		return "{{ $value | humanize }}/s"
+	case "per_minute":
+		return "{{ $value | humanize }}/min"
+	case "per_hour":
+		return "{{ $value | humanize }}/h"
+	}
+	return "{{ $value | humanize }}"
+}
+
+// SLOWindowRecord names the recorded error ratio of an SLO over a window.
+func SLOWindowRecord(o *spec.SLO, w string) string {
+	return "service:" + o.Name + ":error_ratio_rate" + w
+}
+
+func (m *Model) addSLO(o *spec.SLO) {
+	sig := m.SignalByName(o.Signal)
+	budget := new(big.Rat).Sub(big.NewRat(1, 1), o.Objective.Rat())
+	var windows []spec.Duration
+	seen := map[string]bool{}
+	for _, w := range o.Windows {
+		for _, d := range []spec.Duration{w.Short, w.Long} {
+			if !seen[d.String()] {
+				seen[d.String()] = true
+				windows = append(windows, d)
+			}
+		}
+	}
+	sort.SliceStable(windows, func(i, j int) bool { return windows[i].Duration < windows[j].Duration })
+	for _, d := range windows {
+		ws := d.String()
+		var expr string
+		switch sig.Kind {
+		case spec.KindRatio:
+			errs := "service:" + sig.Name + "_errors:rate" + sig.Window.String()
+			expr = fmt.Sprintf("sum_over_time(%s[%s]) / sum_over_time(%s[%s])", errs, ws, sig.Traffic, ws)
+		case spec.KindLatency:
+			expr = fmt.Sprintf("1 - sum_over_time(%s[%s]) / sum_over_time(%s[%s])", sig.Good, ws, sig.Traffic, ws)
+		}
+		m.record(SLOWindowRecord(o, ws), expr)
+	}
+	var siblings []*Alert
+	for _, w := range o.Windows {
+		thr := new(big.Rat).Mul(w.Factor.Rat(), budget)
+		long, short := SLOWindowRecord(o, w.Long.String()), SLOWindowRecord(o, w.Short.String())
+		t := spec.FormatRat(thr)
+		a := &Alert{
+			Name: o.Alert,
+			Expr: fmt.Sprintf("%s > %s\nand\n%s > %s", long, t, short, t),
+			For:  w.For,
+			Burn: &Burn{SLO: o, Signal: sig, Window: w, Threshold: thr},
+		}
+		a.Labels = m.baseLabels(w.Severity, w.Action, sig.Name)
+		a.Labels["slo"] = o.Name
+		a.Labels["long_window"] = w.Long.String()
+		a.Labels["short_window"] = w.Short.String()
+		pct := func(r *big.Rat) string { return spec.FormatRat(new(big.Rat).Mul(r, big.NewRat(100, 1))) + "%" }
+		a.Annotations = map[string]string{
+			"summary": fmt.Sprintf("%s: SLO %s (%s over %s) burns its error budget %s× too fast", o.Alert, o.Name, pct(o.Objective.Rat()), o.Period.String(), w.Factor.String()),
+			"description": fmt.Sprintf("The error ratio of %s over %s is {{ $value | humanizePercentage }}; the alert fires when both the %s and %s error ratios exceed %s (%s × the %s error budget) for %s.",
+				sig.Name, w.Long.String(), w.Long.String(), w.Short.String(), pct(thr), w.Factor.String(), pct(budget), w.For.String()),
+		}
+		m.Alerts = append(m.Alerts, a)
+		siblings = append(siblings, a)
+	}
+	for _, a := range siblings {
+		a.Burn.Siblings = siblings
+	}
+}
+
+// CanaryAlertName names the canary alert of a signal.
+func CanaryAlertName(sig *Signal) string { return camel(sig.Name) + "CanaryWorse" }
+
+func camel(s string) string {
+	var b strings.Builder
+	for _, part := range strings.Split(s, "_") {
+		if part != "" {
+			b.WriteString(strings.ToUpper(part[:1]) + part[1:])
+		}
+	}
+	return b.String()
+}
+
+// addCanary records the signal per track and alerts when the canary is
+// worse than both the threshold and factor × the baseline track, with
+// traffic on both tracks (no traffic proves nothing either way).
+func (m *Model) addCanary(sig *Signal, c *spec.Canary) {
+	w := sig.Window.String()
+	lvl := c.Label
+	by := []string{c.Label}
+	var value, traffic string
+	switch sig.Kind {
+	case spec.KindRatio:
+		errs := m.record(lvl+":"+sig.Name+"_errors:rate"+w, agg("sum", by, fmt.Sprintf("rate(%s[%s])", sig.Signal.Errors, w)))
+		traffic = m.record(lvl+":"+sig.Name+"_total:rate"+w, agg("sum", by, fmt.Sprintf("rate(%s[%s])", sig.Signal.Total, w)))
+		value = m.record(lvl+":"+sig.Name+":ratio_rate"+w, errs+" / "+traffic)
+	case spec.KindLatency:
+		h := sig.Histogram
+		buckets := m.record(lvl+":"+sig.Name+"_bucket:rate"+w, agg("sum", append(by, "le"), fmt.Sprintf("rate(%s[%s])", Selector(h, h.Name+"_bucket"), w)))
+		traffic = m.record(lvl+":"+sig.Name+"_count:rate"+w, agg("sum", by, fmt.Sprintf("rate(%s[%s])", Selector(h, h.Name+"_count"), w)))
+		value = m.record(lvl+":"+sig.Name+":"+QuantileName(*sig.Quantile)+"_rate"+w,
+			fmt.Sprintf("histogram_quantile(%s, %s)", sig.Quantile.String(), buckets))
+	}
+	canary := fmt.Sprintf("{%s=%q}", c.Label, c.Canary)
+	base := fmt.Sprintf("{%s=%q}", c.Label, c.Baseline)
+	guard := "0"
+	cmp := ">"
+	if sig.MinRate != nil {
+		guard, cmp = sig.MinRate.String(), ">="
+	}
+	expr := strings.Join([]string{
+		fmt.Sprintf("%s%s > ignoring(%s) group_left() (%s * %s%s)", value, canary, c.Label, c.Factor.String(), value, base),
+		fmt.Sprintf("and %s%s %s %s", value, canary, sig.Violation(), sig.Threshold.String()),
+		fmt.Sprintf("and %s%s %s %s", traffic, canary, cmp, guard),
+		fmt.Sprintf("and on() %s%s %s %s", traffic, base, cmp, guard),
+	}, "\n")
+	a := &Alert{
+		Name: CanaryAlertName(sig), Expr: expr, For: c.For,
+		Canary: &CanaryCheck{Signal: sig, Spec: c, Value: value, Traffic: traffic},
+	}
+	a.Labels = m.baseLabels("critical", spec.ActionRollback, sig.Name)
+	a.Labels["canary"] = "true"
+	thr := ThresholdText(sig, *sig.Threshold)
+	a.Annotations = map[string]string{
+		"summary": fmt.Sprintf("%s: the canary's %s is %s, worse than %s and %s× the %s track", a.Name, sig.Name, ValueTemplate(sig.Unit), thr, c.Factor.String(), c.Baseline),
+		"description": fmt.Sprintf("On %s=%q, %s is %s; the canary is rolled back when it exceeds both %s and %s times the value on %s=%q, with traffic on both tracks, for %s.",
+			c.Label, c.Canary, sig.Name, ValueTemplate(sig.Unit), thr, c.Factor.String(), c.Label, c.Baseline, c.For.String()),
+	}
+	m.Alerts = append(m.Alerts, a)
+}

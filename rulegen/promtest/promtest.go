@@ -1,0 +1,580 @@
+// Package promtest writes promtool unit tests for generated rules: every
+// alert fires just beyond its threshold once `for` has passed and stays
+// silent just within it and without traffic; every recording rule is
+// checked with promql_expr_test. Inputs are synthesized from the spec's
+// selectors, so the tests exercise the real expressions end to end.
+package promtest
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/redline-sre/redline/rulegen/model"
+	"github.com/redline-sre/redline/rulegen/spec"
+)
+
+// File is a promtool test file.
+type File struct {
+	RuleFiles          []string `yaml:"rule_files"`
+	EvaluationInterval string   `yaml:"evaluation_interval"`
+	Tests              []Group  `yaml:"tests"`
+}
+
+// Group is one promtool test group: input series and assertions.
+type Group struct {
+	Name           string      `yaml:"name"`
+	Interval       string      `yaml:"interval"`
+	InputSeries    []Series    `yaml:"input_series"`
+	AlertRuleTests []AlertTest `yaml:"alert_rule_test,omitempty"`
+	ExprTests      []ExprTest  `yaml:"promql_expr_test,omitempty"`
+}
+
+// Series is one input series in promtool's expanding notation.
+type Series struct {
+	Series string `yaml:"series"`
+	Values string `yaml:"values"`
+}
+
+// AlertTest asserts the firing alerts of one name at one time.
+type AlertTest struct {
+	EvalTime  string     `yaml:"eval_time"`
+	Alertname string     `yaml:"alertname"`
+	ExpAlerts []ExpAlert `yaml:"exp_alerts"`
+}
+
+// ExpAlert is one expected firing alert.
+type ExpAlert struct {
+	ExpLabels      map[string]string `yaml:"exp_labels"`
+	ExpAnnotations map[string]string `yaml:"exp_annotations"`
+}
+
+// ExprTest asserts an expression's samples at one time.
+type ExprTest struct {
+	Expr       string   `yaml:"expr"`
+	EvalTime   string   `yaml:"eval_time"`
+	ExpSamples []Sample `yaml:"exp_samples"`
+}
+
+// Sample is one expected sample.
+type Sample struct {
+	Labels string  `yaml:"labels"`
+	Value  float64 `yaml:"value"`
+}
+
+// Generate builds the tests for a model whose rules are in rulesFile
+// (relative to the test file).
+func Generate(m *model.Model, rulesFile string) (*File, error) {
+	f := &File{RuleFiles: []string{rulesFile}, EvaluationInterval: "1m"}
+	done := map[*spec.SLO]bool{}
+	var burns []slotted
+	for _, a := range m.Alerts {
+		switch {
+		case a.Burn != nil && done[a.Burn.SLO]:
+			continue
+		case a.Burn != nil:
+			done[a.Burn.SLO] = true
+			groups, err := burnTests(a.Burn.Siblings)
+			if err != nil {
+				return nil, fmt.Errorf("tests for alert %s: %w", a.Name, err)
+			}
+			burns = append(burns, groups...)
+		case a.Canary != nil:
+			groups, err := canaryTests(a)
+			if err != nil {
+				return nil, fmt.Errorf("tests for alert %s: %w", a.Name, err)
+			}
+			f.Tests = append(f.Tests, groups...)
+		default:
+			groups, err := triggerTests(a)
+			if err != nil {
+				return nil, fmt.Errorf("tests for alert %s: %w", a.Name, err)
+			}
+			f.Tests = append(f.Tests, groups...)
+		}
+	}
+	f.Tests = append(f.Tests, mergeSlots(burns)...)
+	for _, sig := range m.Signals {
+		g, err := recordingTests(m, sig)
+		if err != nil {
+			return nil, fmt.Errorf("tests for the recording rules of %s: %w", sig.Name, err)
+		}
+		f.Tests = append(f.Tests, g)
+	}
+	return f, nil
+}
+
+func minutes(n int) string {
+	if n%60 == 0 && n > 0 {
+		return strconv.Itoa(n/60) + "h"
+	}
+	return strconv.Itoa(n) + "m"
+}
+
+func (in *input) seriesList() []Series {
+	keys := make([]string, 0, len(in.series))
+	for k := range in.series {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make([]Series, len(keys))
+	for i, k := range keys {
+		out[i] = Series{Series: k, Values: in.series[k]}
+	}
+	return out
+}
+
+func newInput() *input { return &input{series: map[string]string{}} }
+
+// expected is the alert as promtool reports it for a value and labels.
+func expected(a *model.Alert, unit string, value float64, extra labelSet) ExpAlert {
+	l := map[string]string{}
+	for k, v := range a.Labels {
+		l[k] = v
+	}
+	for k, v := range extra {
+		l[k] = v
+	}
+	ann := map[string]string{}
+	for k, v := range a.Annotations {
+		ann[k] = expandValue(v, unit, value)
+	}
+	return ExpAlert{ExpLabels: l, ExpAnnotations: ann}
+}
+
+func triggerTests(a *model.Alert) ([]Group, error) {
+	forMin := minutesOf(a.For)
+	warm := 0
+	hasBaseline := false
+	for _, c := range a.Conditions {
+		warm = max(warm, minutesOf(c.Signal.Window)+2)
+		hasBaseline = hasBaseline || c.Signal.Kind == spec.KindBaseline
+	}
+	evalAt := warm + forMin + 2
+	// A baseline condition needs its own history; every condition of the
+	// trigger is then evaluated at the baseline's time.
+	for _, c := range a.Conditions {
+		if c.Signal.Kind == spec.KindBaseline {
+			p, err := planBaseline(c.Signal, forMin, evalAt, firing)
+			if err != nil {
+				return nil, err
+			}
+			evalAt = max(evalAt, p.evalAt)
+		}
+	}
+	length := evalAt + 1
+
+	build := func(states []state) (*input, error) {
+		in := newInput()
+		var first *input
+		for i, c := range a.Conditions {
+			part := newInput()
+			part.series = in.series
+			var err error
+			if c.Signal.Kind == spec.KindBaseline {
+				var p baselinePlan
+				if p, err = planBaseline(c.Signal, forMin, evalAt, states[i]); err == nil {
+					err = baselineInput(part, c.Signal, p)
+				}
+			} else {
+				err = signalInput(part, c.Signal, c.Threshold, states[i], length)
+			}
+			if err != nil {
+				return nil, err
+			}
+			if i == 0 {
+				first = part
+			}
+		}
+		in.value, in.labels = first.value, first.labels
+		return in, nil
+	}
+	all := func(s state) []state {
+		st := make([]state, len(a.Conditions))
+		for i := range st {
+			st[i] = s
+		}
+		return st
+	}
+	silent := func(name string, in *input) Group {
+		return Group{
+			Name: a.Name + ": " + name, Interval: "1m", InputSeries: in.seriesList(),
+			AlertRuleTests: []AlertTest{{EvalTime: minutes(evalAt), Alertname: a.Name, ExpAlerts: []ExpAlert{}}},
+		}
+	}
+
+	var groups []Group
+	in, err := build(all(firing))
+	if err != nil {
+		return nil, err
+	}
+	first := a.Conditions[0].Signal
+	fire := Group{Name: fmt.Sprintf("%s: fires just above the threshold after %s", a.Name, a.For.String()), Interval: "1m", InputSeries: in.seriesList()}
+	if forMin >= 2 && !hasBaseline {
+		// Before `for` has passed the alert is at most pending (gauges are
+		// beyond the threshold from the first sample).
+		fire.AlertRuleTests = append(fire.AlertRuleTests, AlertTest{EvalTime: minutes(forMin - 1), Alertname: a.Name, ExpAlerts: []ExpAlert{}})
+	}
+	fire.AlertRuleTests = append(fire.AlertRuleTests, AlertTest{
+		EvalTime: minutes(evalAt), Alertname: a.Name,
+		ExpAlerts: []ExpAlert{expected(a, first.Unit, in.value, in.labels)},
+	})
+	groups = append(groups, fire)
+
+	for i, c := range a.Conditions {
+		st := all(firing)
+		st[i] = healthy
+		in, err := build(st)
+		if err != nil {
+			return nil, err
+		}
+		name := "silent just below the threshold"
+		if len(a.Conditions) > 1 {
+			name = "silent with " + c.Signal.Name + " just below its threshold"
+		}
+		groups = append(groups, silent(name, in))
+	}
+	if in, err = build(all(idle)); err != nil {
+		return nil, err
+	}
+	groups = append(groups, silent("silent with no traffic", in))
+
+	guarded := all(firing)
+	anyGuard := false
+	for i, c := range a.Conditions {
+		if c.Signal.MinRate != nil && (c.Signal.Kind == spec.KindRatio || c.Signal.Kind == spec.KindLatency) {
+			guarded[i], anyGuard = trickle, true
+		}
+	}
+	if anyGuard {
+		if in, err = build(guarded); err != nil {
+			return nil, err
+		}
+		groups = append(groups, silent("silent when traffic is below min_rate", in))
+	}
+	return groups, nil
+}
+
+// burnInput writes the SLO signal's raw series at a constant error ratio.
+func burnInput(in *input, sig *model.Signal, ratio float64, length int) error {
+	traffic := trafficPerMin(sig)
+	if ratio < 0 {
+		traffic, ratio = 0, 0
+	}
+	if sig.Kind == spec.KindLatency {
+		t, _ := sig.Threshold.Rat().Float64()
+		return histogramInput(in, sig, t, 1-ratio, traffic, length)
+	}
+	return ratioInput(in, sig, ratio, traffic, length, nil)
+}
+
+// burnTests checks every window of an SLO's burn-rate alert: for each
+// window, an error ratio just above and just below its threshold, evaluated
+// once that window's long range is filled with data and its `for` has
+// passed. The expected alerts are every window whose threshold the ratio
+// exceeds. Long windows get long series (25h of samples for 24h/2h).
+func burnTests(siblings []*model.Alert) ([]slotted, error) {
+	sig := siblings[0].Burn.Signal
+	name := siblings[0].Name
+	maxFor := 0
+	var thresholds []float64
+	for _, a := range siblings {
+		maxFor = max(maxFor, minutesOf(a.For))
+		t, _ := a.Burn.Threshold.Float64()
+		thresholds = append(thresholds, t)
+	}
+	var groups []slotted
+	seen := map[float64]bool{}
+	shortest := 0
+	for i, a := range siblings {
+		evalAt := max(minutesOf(a.Burn.Window.Long)+minutesOf(a.For), maxFor) + 10
+		if shortest == 0 || evalAt < shortest {
+			shortest = evalAt
+		}
+		for side, r := range []float64{thresholds[i] * 1.1, thresholds[i] * 0.9} {
+			clear := r < 1 && !seen[r]
+			for _, o := range thresholds {
+				if math.Abs(r-o) < 0.03*o {
+					clear = false
+				}
+			}
+			if !clear {
+				continue
+			}
+			seen[r] = true
+			in := newInput()
+			if err := burnInput(in, sig, r, evalAt+1); err != nil {
+				return nil, err
+			}
+			exp := []ExpAlert{}
+			var firing []string
+			for j, b := range siblings {
+				if r > thresholds[j] {
+					exp = append(exp, expected(b, "ratio", r, nil))
+					firing = append(firing, b.Burn.Window.Long.String()+"/"+b.Burn.Window.Short.String())
+				}
+			}
+			what := "no window fires"
+			if len(firing) > 0 {
+				what = strings.Join(firing, ", ") + " fire"
+			}
+			groups = append(groups, slotted{slot: fmt.Sprintf("window %d side %d", i, side), in: in, Group: Group{
+				Name: fmt.Sprintf("%s: error ratio %s%% over %s — %s", name, num(math.Round(r*1e8)/1e6),
+					a.Burn.Window.Long.String(), what),
+				Interval: "1m",
+				AlertRuleTests: []AlertTest{{
+					EvalTime: minutes(evalAt), Alertname: name, ExpAlerts: exp,
+				}},
+			}})
+		}
+	}
+	in := newInput()
+	if err := burnInput(in, sig, -1, shortest+1); err != nil {
+		return nil, err
+	}
+	groups = append(groups, slotted{slot: "idle", in: in, Group: Group{
+		Name: name + ": silent with no traffic", Interval: "1m",
+		AlertRuleTests: []AlertTest{{EvalTime: minutes(shortest), Alertname: name, ExpAlerts: []ExpAlert{}}},
+	}})
+	return groups, nil
+}
+
+// slotted is a burn-rate test group with the scenario it plays.
+type slotted struct {
+	Group
+	slot string
+	in   *input
+}
+
+// mergeSlots runs the same scenario of different SLOs in one promtool group
+// when their input series are disjoint. promtool evaluates every rule at
+// every step of every group, and long windows need a day of steps, so this
+// keeps the suite fast as SLOs are added.
+func mergeSlots(burns []slotted) []Group {
+	var merged []slotted
+	for _, b := range burns {
+		joined := false
+		for i := range merged {
+			m := &merged[i]
+			if m.slot != b.slot || overlaps(m.in, b.in) {
+				continue
+			}
+			m.Name += "; " + b.Name
+			m.AlertRuleTests = append(m.AlertRuleTests, b.AlertRuleTests...)
+			for k, v := range b.in.series {
+				m.in.series[k] = v
+			}
+			joined = true
+			break
+		}
+		if !joined {
+			merged = append(merged, b)
+		}
+	}
+	out := make([]Group, len(merged))
+	for i, m := range merged {
+		out[i] = m.Group
+		out[i].InputSeries = m.in.seriesList()
+	}
+	return out
+}
+
+func overlaps(a, b *input) bool {
+	for k := range b.series {
+		if _, ok := a.series[k]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+// roundExpr wraps a rule in a rounding to 6 significant digits so that the
+// assertion does not depend on the last bits of float arithmetic.
+func roundExpr(record string, samples []sample) (string, []Sample) {
+	smallest := math.Inf(1)
+	for _, s := range samples {
+		if s.value != 0 {
+			smallest = math.Min(smallest, math.Abs(s.value))
+		}
+	}
+	k := 0
+	if !math.IsInf(smallest, 1) {
+		k = min(max(5-int(math.Floor(math.Log10(smallest))), 0), 20)
+	}
+	pow := math.Pow10(k)
+	p := num(pow)
+	out := make([]Sample, len(samples))
+	for i, s := range samples {
+		out[i] = Sample{Labels: s.labels.String(), Value: math.Round(s.value*pow) / pow}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Labels < out[j].Labels })
+	return fmt.Sprintf("round(%s * %s) / %s", record, p, p), out
+}
+
+func recordingTests(m *model.Model, sig *model.Signal) (Group, error) {
+	values, err := recordedValues(sig)
+	if err != nil {
+		return Group{}, err
+	}
+	w := minutesOf(sig.Window)
+	evalAt := w + 5
+	in := newInput()
+	var thr spec.Quantity
+	if sig.Threshold != nil {
+		thr = *sig.Threshold
+	}
+	switch sig.Kind {
+	case spec.KindBaseline:
+		evalAt = minutesOf(sig.BaselineWindow) + w + 5
+		l, err := seriesFor(sig.Counter, sig.Counter.Name, nil)
+		if err != nil {
+			return Group{}, err
+		}
+		if err := in.add(l, counter(10, evalAt+1)); err != nil {
+			return Group{}, err
+		}
+	default:
+		if err := signalInput(in, sig, thr, firing, evalAt+1); err != nil {
+			return Group{}, err
+		}
+	}
+	// SLO error ratios over every window follow the same steady input.
+	for _, o := range m.Spec.SLOs {
+		if o.Signal != sig.Name {
+			continue
+		}
+		ratio := in.value
+		if sig.Kind == spec.KindLatency {
+			q, _ := sig.Quantile.Rat().Float64()
+			f, _ := fractionFast(q, 0, firing)
+			ratio = 1 - f
+		}
+		for _, win := range o.Windows {
+			for _, d := range []spec.Duration{win.Short, win.Long} {
+				values[model.SLOWindowRecord(&o, d.String())] = []sample{{nil, ratio}}
+			}
+		}
+	}
+	g := Group{Name: "recording rules of " + sig.Name, Interval: "1m", InputSeries: in.seriesList()}
+	for _, r := range m.Recordings {
+		samples, ok := values[r.Record]
+		if !ok {
+			continue
+		}
+		expr, exp := roundExpr(r.Record, samples)
+		g.ExprTests = append(g.ExprTests, ExprTest{Expr: expr, EvalTime: minutes(evalAt), ExpSamples: exp})
+		delete(values, r.Record)
+	}
+	if len(values) > 0 {
+		return Group{}, fmt.Errorf("predicted values for unknown recording rules %v", values)
+	}
+	return g, nil
+}
+
+// canaryTests checks a canary alert: it fires when the canary is worse than
+// both the threshold and factor × the baseline track, and stays silent when
+// only one of the two holds or when either track has no traffic.
+func canaryTests(a *model.Alert) ([]Group, error) {
+	c := a.Canary
+	sig := c.Signal
+	t, _ := sig.Threshold.Rat().Float64()
+	factor, _ := c.Spec.Factor.Rat().Float64()
+	forMin := minutesOf(a.For)
+	evalAt := minutesOf(sig.Window) + 2 + forMin + 2
+	traffic := trafficPerMin(sig)
+	canary := map[string]string{c.Spec.Label: c.Spec.Canary}
+	base := map[string]string{c.Spec.Label: c.Spec.Baseline}
+	limit := func(b float64) float64 { return math.Max(t, factor*b) }
+	capRatio := func(v float64) float64 {
+		if sig.Kind == spec.KindRatio && v >= 1 {
+			return (limit(0) + 1) / 2
+		}
+		return v
+	}
+	put := func(in *input, value, traffic float64, extra map[string]string) error {
+		if sig.Kind == spec.KindLatency {
+			return uniformHistogram(in, sig, value, traffic, evalAt+1, extra)
+		}
+		return ratioInput(in, sig, value, traffic, evalAt+1, extra)
+	}
+	type scenario struct {
+		name                 string
+		canaryValue, baseVal float64
+		canaryTraffic        float64
+		baseTraffic          float64
+		fires                bool
+	}
+	scenarios := []scenario{
+		{"fires when the canary is worse than the threshold and " + c.Spec.Factor.String() + "× the baseline", capRatio(1.1 * limit(t/2)), t / 2, traffic, traffic, true},
+		{"silent when the canary is below the threshold", 0.9 * t, t / (4 * factor), traffic, traffic, false},
+		{"silent when the canary is within " + c.Spec.Factor.String() + "× the baseline", capRatio(0.9 * limit(t)), t, traffic, traffic, false},
+		{"silent when the baseline track has no traffic", capRatio(1.1 * limit(t/2)), t / 2, traffic, 0, false},
+		{"silent with no traffic", capRatio(1.1 * limit(t/2)), t / 2, 0, 0, false},
+	}
+	var groups []Group
+	for _, sc := range scenarios {
+		in := newInput()
+		if err := put(in, sc.canaryValue, sc.canaryTraffic, canary); err != nil {
+			return nil, err
+		}
+		if err := put(in, sc.baseVal, sc.baseTraffic, base); err != nil {
+			return nil, err
+		}
+		exp := []ExpAlert{}
+		if sc.fires {
+			exp = append(exp, expected(a, sig.Unit, sc.canaryValue, labelSet(canary)))
+		}
+		g := Group{
+			Name: a.Name + ": " + sc.name, Interval: "1m", InputSeries: in.seriesList(),
+			AlertRuleTests: []AlertTest{{EvalTime: minutes(evalAt), Alertname: a.Name, ExpAlerts: exp}},
+		}
+		if sc.fires {
+			g.ExprTests = canaryRecordings(c, sc.canaryValue, sc.baseVal, traffic, evalAt)
+		}
+		groups = append(groups, g)
+	}
+	return groups, nil
+}
+
+// canaryRecordings checks the per-track recording rules of a canary alert.
+func canaryRecordings(c *model.CanaryCheck, canaryValue, baseValue, traffic float64, evalAt int) []ExprTest {
+	sig := c.Signal
+	label := c.Spec.Label
+	tracks := []struct {
+		name  string
+		value float64
+	}{{c.Spec.Canary, canaryValue}, {c.Spec.Baseline, baseValue}}
+	values := map[string][]sample{}
+	w := sig.Window.String()
+	for _, tr := range tracks {
+		l := labelSet{label: tr.name}
+		values[c.Traffic] = append(values[c.Traffic], sample{l, traffic / 60})
+		values[c.Value] = append(values[c.Value], sample{l, tr.value})
+		switch sig.Kind {
+		case spec.KindRatio:
+			errs := label + ":" + sig.Name + "_errors:rate" + w
+			values[errs] = append(values[errs], sample{l, tr.value * traffic / 60})
+		case spec.KindLatency:
+			q, _ := sig.Quantile.Rat().Float64()
+			u := tr.value / (1 + q)
+			buckets := label + ":" + sig.Name + "_bucket:rate" + w
+			values[buckets] = append(values[buckets],
+				sample{labelSet{label: tr.name, "le": leValue(u)}, 0},
+				sample{labelSet{label: tr.name, "le": leValue(2 * u)}, traffic / 60},
+				sample{labelSet{label: tr.name, "le": "+Inf"}, traffic / 60})
+		}
+	}
+	names := make([]string, 0, len(values))
+	for n := range values {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var out []ExprTest
+	for _, n := range names {
+		expr, exp := roundExpr(n, values[n])
+		out = append(out, ExprTest{Expr: expr, EvalTime: minutes(evalAt), ExpSamples: exp})
+	}
+	return out
+}

@@ -1,0 +1,418 @@
+package promtest
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+
+	"github.com/redline-sre/redline/rulegen/model"
+	"github.com/redline-sre/redline/rulegen/spec"
+)
+
+// state is what a test puts a signal through.
+type state int
+
+const (
+	firing  state = iota // just beyond the threshold
+	healthy              // just within the threshold
+	idle                 // no traffic at all
+	trickle              // beyond the threshold, but traffic below min_rate
+)
+
+func (s state) String() string {
+	return [...]string{"just above the threshold", "just below the threshold", "no traffic", "traffic below min_rate"}[s]
+}
+
+// input is the series of one test and the value the alert will show.
+type input struct {
+	series map[string]string // series → values
+	value  float64           // the signal's value in its unit
+	labels labelSet          // labels the signal's value keeps (by labels)
+}
+
+func (in *input) add(l labelSet, values string) error {
+	k := l.String()
+	if old, ok := in.series[k]; ok && old != values {
+		return fmt.Errorf("two signals of one test need different values for %s", k)
+	}
+	in.series[k] = values
+	return nil
+}
+
+func num(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
+
+func counter(incPerMin float64, minutes int) string {
+	return fmt.Sprintf("0+%sx%d", num(incPerMin), minutes)
+}
+
+func constant(v float64, minutes int) string {
+	return fmt.Sprintf("%s+0x%d", num(v), minutes)
+}
+
+// trafficPerMin is the request rate tests use: comfortably above min_rate.
+func trafficPerMin(sig *model.Signal) float64 {
+	t := 600.0
+	if sig.MinRate != nil {
+		m, _ := sig.MinRate.Rat().Float64()
+		if m*60*4 > t {
+			t = math.Ceil(m * 60 * 4)
+		}
+	}
+	return t
+}
+
+// targets returns a firing and a healthy value for a threshold, 10% on
+// either side (or one unit off when the threshold is 0).
+func targets(sig *model.Signal, thr spec.Quantity) (fire, ok float64, err error) {
+	t, _ := thr.Rat().Float64()
+	delta := math.Abs(t) * 0.1
+	if delta == 0 {
+		delta = 1
+		if sig.Unit == "ratio" {
+			delta = 0.01
+		}
+	}
+	switch sig.Violation() {
+	case ">", ">=":
+		fire, ok = t+delta, t-delta
+		if t == 0 && sig.Violation() == ">" {
+			ok = 0
+		}
+	default:
+		fire, ok = t-delta, t+delta
+	}
+	if sig.Kind == spec.KindRatio {
+		if t >= 1 {
+			return 0, 0, fmt.Errorf("a ratio threshold of %s can never be exceeded", thr.Text)
+		}
+		if fire > 1 {
+			fire = (t + 1) / 2
+		}
+	}
+	if (sig.Kind == spec.KindRate || sig.Kind == spec.KindRatio) && (ok < 0 || fire < 0) {
+		return 0, 0, fmt.Errorf("threshold %s with op %s cannot be tested with non-negative rates", thr.Text, sig.Op)
+	}
+	return fire, ok, nil
+}
+
+// leValue formats a bucket bound as Prometheus 3 stores it ("1.0", "0.2"),
+// so generated tests prove the le matchers accept that spelling.
+func leValue(v float64) string {
+	s := num(v)
+	if math.Trunc(v) == v && !math.IsInf(v, 0) {
+		s += ".0"
+	}
+	return s
+}
+
+// fractionFast returns the share of requests within the threshold bucket
+// for a state of a latency signal, and the quantile histogram_quantile
+// then reports with buckets at threshold, 2×threshold and +Inf.
+func fractionFast(q, thr float64, st state) (f, quantile float64) {
+	if st == healthy {
+		f = (1 + q) / 2
+		return f, thr * q / f
+	}
+	f = 2*q - 1
+	if f <= 0 {
+		f = q / 2
+	}
+	return f, thr * (1 + (q-f)/(1-f))
+}
+
+// signalInput synthesizes the raw series that put a signal into a state for
+// `minutes` minutes at 1m resolution.
+func signalInput(in *input, sig *model.Signal, thr spec.Quantity, st state, minutes int) error {
+	fire, ok, err := targets(sig, thr)
+	if sig.Kind == spec.KindBaseline || sig.Kind == spec.KindLatency {
+		err = nil
+	}
+	if err != nil {
+		return err
+	}
+	v := fire
+	if st == healthy {
+		v = ok
+	}
+	traffic := trafficPerMin(sig)
+	if st == trickle {
+		m, _ := sig.MinRate.Rat().Float64()
+		traffic = m * 60 / 2
+	}
+	if st == idle {
+		traffic = 0
+	}
+	by := map[string]string{}
+	for _, l := range sig.By {
+		by[l] = "test"
+	}
+	switch sig.Kind {
+	case spec.KindRatio:
+		return ratioInput(in, sig, v, traffic, minutes, nil)
+	case spec.KindLatency:
+		return latencyInput(in, sig, thr, st, traffic, minutes)
+	case spec.KindGauge:
+		if st == idle {
+			return nil // a gauge without traffic is a gauge without series
+		}
+		scale := float64(sig.Scale)
+		var l labelSet
+		switch sig.Function {
+		case "rate":
+			if l, err = seriesFor(sig.Metric, sig.Metric.Name, by); err == nil {
+				err = in.add(l, counter(v/scale*60, minutes))
+			}
+		case "deriv":
+			if l, err = seriesFor(sig.Metric, sig.Metric.Name, by); err == nil {
+				err = in.add(l, fmt.Sprintf("1000+%sx%d", num(v/scale*60), minutes))
+			}
+		case "mean":
+			var sum, count labelSet
+			if sum, err = seriesFor(sig.Metric, sig.Metric.Name+"_sum", by); err != nil {
+				return err
+			}
+			if count, err = seriesFor(sig.Metric, sig.Metric.Name+"_count", by); err != nil {
+				return err
+			}
+			if err = in.add(sum, counter(v*60, minutes)); err == nil {
+				err = in.add(count, counter(60, minutes))
+			}
+			l = sum
+		default:
+			if l, err = seriesFor(sig.Metric, sig.Metric.Name, by); err == nil {
+				err = in.add(l, constant(v, minutes))
+			}
+		}
+		in.value, in.labels = v, keep(l, sig.By)
+		return err
+	case spec.KindRate:
+		l, err := seriesFor(sig.Counter, sig.Counter.Name, by)
+		if err != nil {
+			return err
+		}
+		inc := v / float64(sig.Scale) * 60
+		if st == idle {
+			inc, v = 0, 0
+		}
+		in.value, in.labels = v, keep(l, sig.By)
+		return in.add(l, counter(inc, minutes))
+	}
+	return fmt.Errorf("no input synthesis for %s signals", sig.Kind)
+}
+
+func keep(l labelSet, by []string) labelSet {
+	k := labelSet{}
+	for _, n := range by {
+		k[n] = l[n]
+	}
+	return k
+}
+
+func ratioInput(in *input, sig *model.Signal, ratio, traffic float64, minutes int, extra map[string]string) error {
+	errs, err := seriesFor(sig.Errors, sig.Errors.Name, extra)
+	if err != nil {
+		return err
+	}
+	good, err := seriesFor(sig.Total, sig.Total.Name, extra)
+	if err != nil {
+		return err
+	}
+	if good.matches(sig.Errors.LabelMatchers) {
+		g, ok := breakMatch(good, sig.Errors.LabelMatchers, sig.Total.LabelMatchers)
+		if !ok {
+			return fmt.Errorf("cannot build a series counted in %s but not in %s", sig.Total, sig.Errors)
+		}
+		good = g
+	}
+	e := ratio * traffic
+	rest := traffic
+	if errs.matches(sig.Total.LabelMatchers) {
+		rest = traffic - e
+	}
+	in.value = ratio
+	if err := in.add(errs, counter(e, minutes)); err != nil {
+		return err
+	}
+	return in.add(good, counter(rest, minutes))
+}
+
+func latencyInput(in *input, sig *model.Signal, thr spec.Quantity, st state, traffic float64, minutes int) error {
+	q, _ := sig.Quantile.Rat().Float64()
+	t, _ := thr.Rat().Float64()
+	f, quantile := fractionFast(q, t, st)
+	in.value = quantile
+	return histogramInput(in, sig, t, f, traffic, minutes)
+}
+
+// histogramInput writes a histogram with buckets at t, 2t and +Inf where a
+// fraction f of the traffic falls within t.
+func histogramInput(in *input, sig *model.Signal, t, f, traffic float64, minutes int) error {
+	h := sig.Histogram
+	for _, b := range []struct {
+		le  string
+		inc float64
+	}{{leValue(t), f * traffic}, {leValue(2 * t), traffic}, {"+Inf", traffic}} {
+		l, err := seriesFor(h, h.Name+"_bucket", map[string]string{"le": b.le})
+		if err != nil {
+			return err
+		}
+		if err := in.add(l, counter(b.inc, minutes)); err != nil {
+			return err
+		}
+	}
+	l, err := seriesFor(h, h.Name+"_count", nil)
+	if err != nil {
+		return err
+	}
+	return in.add(l, counter(traffic, minutes))
+}
+
+// baselinePlan is the two-phase input of a baseline test: a steady rate for
+// the baseline window, then a changed rate long enough for `for`.
+type baselinePlan struct {
+	before, after, evalAt int // minutes
+	base, k               float64
+}
+
+func planBaseline(sig *model.Signal, forMin, minEval int, st state) (baselinePlan, error) {
+	w := minutesOf(sig.Window)
+	bw := minutesOf(sig.BaselineWindow)
+	p := baselinePlan{before: bw + w + 5, after: w + forMin + 5}
+	p.after = max(p.after, minEval-p.before)
+	p.evalAt = p.before + p.after
+	p.base = 10
+	if sig.MinRate != nil {
+		m, _ := sig.MinRate.Rat().Float64()
+		p.base = math.Max(p.base, math.Ceil(m*60*2))
+	}
+	tol, _ := sig.Tolerance.Rat().Float64()
+	// At the evaluation the baseline window overlaps the changed rate by
+	// (after - w) minutes, which lifts the baseline; solve for the smallest
+	// change that still exceeds baseline × (1 + tolerance), then add 10%.
+	x := float64(p.after-w) / float64(bw)
+	den := 1 - (1+tol)*x
+	if den <= 0 {
+		return p, fmt.Errorf("baseline_window %s is too short to test against for and window", sig.BaselineWindow.Text)
+	}
+	kMin := (1 + tol) * (1 - x) / den
+	switch st {
+	case firing:
+		p.k = math.Ceil(kMin*1.1*100) / 100
+	case healthy:
+		p.k = 1 + tol/2
+	case idle:
+		p.base, p.k = 0, 0
+	}
+	return p, nil
+}
+
+func baselineInput(in *input, sig *model.Signal, p baselinePlan) error {
+	l, err := seriesFor(sig.Counter, sig.Counter.Name, nil)
+	if err != nil {
+		return err
+	}
+	after := p.base * p.k
+	start := p.base*float64(p.before) + after
+	values := fmt.Sprintf("%s %s+%sx%d", counter(p.base, p.before), num(start), num(after), p.after-1)
+	in.value = after / 60
+	return in.add(l, values)
+}
+
+func minutesOf(d spec.Duration) int {
+	return int(math.Ceil(d.Seconds() / 60))
+}
+
+// recordedValues predicts the recording rules of a signal under its firing
+// input (steady state), keyed by rule name; each value carries its labels.
+func recordedValues(sig *model.Signal) (map[string][]sample, error) {
+	out := map[string][]sample{}
+	var thr spec.Quantity
+	if sig.Threshold != nil {
+		thr = *sig.Threshold
+	}
+	fire, _, err := targets(sig, thr)
+	if sig.Kind == spec.KindBaseline || sig.Kind == spec.KindLatency {
+		err = nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	w := sig.Window.String()
+	traffic := trafficPerMin(sig)
+	byLabels := labelSet{}
+	for _, l := range sig.By {
+		byLabels[l] = "test"
+	}
+	switch sig.Kind {
+	case spec.KindRatio:
+		out["service:"+sig.Name+"_errors:rate"+w] = []sample{{nil, fire * traffic / 60}}
+		out["service:"+sig.Name+"_total:rate"+w] = []sample{{nil, traffic / 60}}
+		out["service:"+sig.Name+":ratio_rate"+w] = []sample{{nil, fire}}
+	case spec.KindLatency:
+		q, _ := sig.Quantile.Rat().Float64()
+		t, _ := thr.Rat().Float64()
+		f, quantile := fractionFast(q, t, firing)
+		out["service:"+sig.Name+"_bucket:rate"+w] = []sample{
+			{labelSet{"le": leValue(t)}, f * traffic / 60},
+			{labelSet{"le": leValue(2 * t)}, traffic / 60},
+			{labelSet{"le": "+Inf"}, traffic / 60},
+		}
+		out["service:"+sig.Name+"_count:rate"+w] = []sample{{nil, traffic / 60}}
+		out["service:"+sig.Name+":"+model.QuantileName(*sig.Quantile)+"_rate"+w] = []sample{{nil, quantile}}
+		if sig.Good != "" {
+			out[sig.Good] = []sample{{nil, f * traffic / 60}}
+		}
+	case spec.KindGauge, spec.KindRate:
+		name := sig.Value
+		if sig.Scale != 1 {
+			name = name[:len(name)-len(" * "+strconv.Itoa(sig.Scale))]
+		}
+		var by labelSet
+		if len(sig.By) > 0 {
+			by = byLabels
+		}
+		out[name] = []sample{{by, fire / float64(sig.Scale)}}
+	case spec.KindBaseline:
+		out[sig.Value] = []sample{{nil, 10.0 / 60}}
+		out[sig.Baseline] = []sample{{nil, 10.0 / 60}}
+	}
+	return out, nil
+}
+
+type sample struct {
+	labels labelSet
+	value  float64
+}
+
+// uniformHistogram writes a histogram whose observations all fall in the
+// bucket (u, 2u], so that histogram_quantile(q) is exactly u × (1 + q): any
+// quantile value can be produced by choosing u.
+func uniformHistogram(in *input, sig *model.Signal, quantile, traffic float64, minutes int, extra map[string]string) error {
+	q, _ := sig.Quantile.Rat().Float64()
+	u := quantile / (1 + q)
+	h := sig.Histogram
+	with := func(le string) map[string]string {
+		m := map[string]string{"le": le}
+		for k, v := range extra {
+			m[k] = v
+		}
+		return m
+	}
+	for _, b := range []struct {
+		le  string
+		inc float64
+	}{{leValue(u), 0}, {leValue(2 * u), traffic}, {"+Inf", traffic}} {
+		l, err := seriesFor(h, h.Name+"_bucket", with(b.le))
+		if err != nil {
+			return err
+		}
+		if err := in.add(l, counter(b.inc, minutes)); err != nil {
+			return err
+		}
+	}
+	l, err := seriesFor(h, h.Name+"_count", extra)
+	if err != nil {
+		return err
+	}
+	return in.add(l, counter(traffic, minutes))
+}

@@ -1,0 +1,87 @@
+// Package amconfig writes a complete, minimal Alertmanager configuration
+// whose rollback route, receiver and inhibit rule are meant to be merged
+// into the user's own configuration.
+package amconfig
+
+import (
+	"strconv"
+
+	"github.com/redline-sre/redline/rulegen/model"
+	"github.com/redline-sre/redline/rulegen/render"
+)
+
+type config struct {
+	Route        route         `yaml:"route"`
+	Receivers    []receiver    `yaml:"receivers"`
+	InhibitRules []inhibitRule `yaml:"inhibit_rules"`
+}
+
+type route struct {
+	Receiver       string   `yaml:"receiver"`
+	Matchers       []string `yaml:"matchers,omitempty"`
+	GroupBy        []string `yaml:"group_by"`
+	GroupWait      string   `yaml:"group_wait,omitempty"`
+	GroupInterval  string   `yaml:"group_interval,omitempty"`
+	RepeatInterval string   `yaml:"repeat_interval,omitempty"`
+	Continue       bool     `yaml:"continue,omitempty"`
+	Routes         []route  `yaml:"routes,omitempty"`
+}
+
+type receiver struct {
+	Name           string    `yaml:"name"`
+	WebhookConfigs []webhook `yaml:"webhook_configs,omitempty"`
+}
+
+type webhook struct {
+	URL          string `yaml:"url"`
+	SendResolved bool   `yaml:"send_resolved"`
+}
+
+type inhibitRule struct {
+	SourceMatchers []string `yaml:"source_matchers"`
+	TargetMatchers []string `yaml:"target_matchers"`
+	Equal          []string `yaml:"equal"`
+}
+
+// Path is where the Alertmanager configuration of a model goes.
+func Path(m *model.Model) string { return "alertmanager/" + m.Service + ".yml" }
+
+func eq(name, value string) string { return name + "=" + strconv.Quote(value) }
+
+// Render writes alertmanager/<service>.yml.
+func Render(m *model.Model) (render.File, error) {
+	am := m.Spec.Alertmanager
+	service := eq("service", m.Service)
+	groupBy := []string{"alertname", "service"}
+	c := config{
+		Route: route{
+			Receiver: am.DefaultReceiver,
+			GroupBy:  groupBy,
+			Routes: []route{{
+				Receiver: am.Receiver,
+				Matchers: []string{eq("rollback", "true"), service},
+				GroupBy:  groupBy,
+				// Rollbacks are urgent: send the first notification fast.
+				GroupWait:      am.GroupWait.String(),
+				GroupInterval:  am.GroupInterval.String(),
+				RepeatInterval: am.RepeatInterval.String(),
+				// Keep matching so that the routes after this one still
+				// page people about the rollback.
+				Continue: true,
+			}},
+		},
+		Receivers: []receiver{
+			{Name: am.DefaultReceiver},
+			{Name: am.Receiver, WebhookConfigs: []webhook{{URL: am.WebhookURL, SendResolved: true}}},
+		},
+		InhibitRules: []inhibitRule{{
+			// A rollback already in motion makes a page about the same
+			// signal a duplicate.
+			SourceMatchers: []string{eq("rollback", "true"), service},
+			TargetMatchers: []string{eq("action", "page"), service},
+			Equal:          []string{"service", "signal"},
+		}},
+	}
+	data, err := render.YAML(m, c)
+	return render.File{Path: Path(m), Data: data}, err
+}

@@ -1,0 +1,101 @@
+// Package rulegen turns one spec into Prometheus rules, promtool unit tests
+// and an Alertmanager route, and checks that committed files are current.
+//
+// The pipeline is spec (load, validate) → model (rules) → outputs (one
+// writer per file format, each validated in-process). Adding a format is
+// adding an Output to Outputs.
+package rulegen
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/redline-sre/redline/rulegen/diff"
+	"github.com/redline-sre/redline/rulegen/model"
+	"github.com/redline-sre/redline/rulegen/render"
+	"github.com/redline-sre/redline/rulegen/render/amconfig"
+	"github.com/redline-sre/redline/rulegen/render/rulefile"
+	"github.com/redline-sre/redline/rulegen/render/testfile"
+	"github.com/redline-sre/redline/rulegen/spec"
+	"github.com/redline-sre/redline/rulegen/validate"
+)
+
+// Outputs are the files rulegen writes, in order.
+var Outputs = []render.Output{
+	{Name: "rules", Render: rulefile.Render, Validate: validate.Rules},
+	{Name: "tests", Render: testfile.Render, Validate: validate.Tests},
+	{Name: "alertmanager", Render: amconfig.Render, Validate: validate.Alertmanager},
+}
+
+// Generate renders and validates every output of a spec. source names the
+// spec in the generated headers.
+func Generate(s *spec.Spec, source string) ([]render.File, error) {
+	m, err := model.Build(s)
+	if err != nil {
+		return nil, err
+	}
+	m.Source = source
+	files := make([]render.File, 0, len(Outputs))
+	for _, o := range Outputs {
+		f, err := o.Render(m)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", o.Name, err)
+		}
+		if o.Validate != nil {
+			if err := o.Validate(f.Data); err != nil {
+				return nil, fmt.Errorf("generated %s does not validate (a rulegen bug): %w", f.Path, err)
+			}
+		}
+		files = append(files, f)
+	}
+	return files, nil
+}
+
+// Write stores files under dir, creating directories as needed. Each file
+// is written to a temporary name and renamed, so a reader never sees half.
+func Write(dir string, files []render.File) error {
+	for _, f := range files {
+		p := filepath.Join(dir, filepath.FromSlash(f.Path))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		tmp := p + ".tmp"
+		if err := os.WriteFile(tmp, f.Data, 0o644); err != nil {
+			return err
+		}
+		if err := os.Rename(tmp, p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Stale is a generated file whose committed copy differs.
+type Stale struct {
+	Path string
+	// Diff is a unified diff from the file on disk to the generated one.
+	Diff string
+}
+
+// Check compares generated files with the files under dir.
+func Check(dir string, files []render.File) ([]Stale, error) {
+	var stale []Stale
+	for _, f := range files {
+		p := filepath.Join(dir, filepath.FromSlash(f.Path))
+		have, err := os.ReadFile(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			stale = append(stale, Stale{Path: f.Path, Diff: diff.Unified("/dev/null", "b/"+f.Path, "", string(f.Data))})
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if d := diff.Unified("a/"+f.Path, "b/"+f.Path, string(have), string(f.Data)); d != "" {
+			stale = append(stale, Stale{Path: f.Path, Diff: d})
+		}
+	}
+	return stale, nil
+}

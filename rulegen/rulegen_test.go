@@ -1,0 +1,213 @@
+package rulegen_test
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/redline-sre/redline/internal/testenv"
+	"github.com/redline-sre/redline/rulegen"
+	"github.com/redline-sre/redline/rulegen/render"
+	"github.com/redline-sre/redline/rulegen/spec"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
+
+// goldenSpecs lists testdata/golden/<name>.spec.yml; the expected outputs
+// live in testdata/golden/<name>/.
+func goldenSpecs(t *testing.T) []string {
+	t.Helper()
+	specs, err := filepath.Glob("testdata/golden/*.spec.yml")
+	if err != nil || len(specs) == 0 {
+		t.Fatalf("no golden specs: %v", err)
+	}
+	return specs
+}
+
+func generateFile(t *testing.T, path string) []render.File {
+	t.Helper()
+	s, err := spec.LoadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := rulegen.Generate(s, filepath.Base(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
+}
+
+func TestGolden(t *testing.T) {
+	for _, path := range goldenSpecs(t) {
+		name := strings.TrimSuffix(filepath.Base(path), ".spec.yml")
+		t.Run(name, func(t *testing.T) {
+			files := generateFile(t, path)
+			dir := filepath.Join("testdata", "golden", name)
+			if *update {
+				if err := rulegen.Write(dir, files); err != nil {
+					t.Fatal(err)
+				}
+			}
+			stale, err := rulegen.Check(dir, files)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range stale {
+				t.Errorf("%s differs from the golden file (run go test ./rulegen -update):\n%s", s.Path, s.Diff)
+			}
+		})
+	}
+}
+
+// TestDeterministic generates twice and compares bytes: map iteration and
+// float formatting must not leak into the output.
+func TestDeterministic(t *testing.T) {
+	s, err := spec.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := rulegen.Generate(s, "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		s, _ := spec.Default()
+		b, err := rulegen.Generate(s, "x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range a {
+			if !bytes.Equal(a[i].Data, b[i].Data) {
+				t.Fatalf("%s differs between two runs", a[i].Path)
+			}
+		}
+	}
+}
+
+// TestDefaultSpecCommitted fails when the files committed at the repository
+// root are not what the built-in spec generates (the same as `rulegen
+// check --out .`).
+func TestDefaultSpecCommitted(t *testing.T) {
+	s, err := spec.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := rulegen.Generate(s, "built-in default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale, err := rulegen.Check("..", files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range stale {
+		t.Errorf("%s is stale; run make generate:\n%s", s.Path, s.Diff)
+	}
+}
+
+func run(t *testing.T, name string, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(name, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", filepath.Base(name), strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// TestPromtoolAndAmtool runs the real promtool and amtool on what the
+// golden specs generate: the rules load, every generated unit test passes
+// (each alert fires just above its threshold, stays silent below it and
+// without traffic), and the Alertmanager configuration is accepted.
+func TestPromtoolAndAmtool(t *testing.T) {
+	promtool := testenv.Binary(t, "promtool")
+	amtool := testenv.Binary(t, "amtool")
+	for _, path := range goldenSpecs(t) {
+		name := strings.TrimSuffix(filepath.Base(path), ".spec.yml")
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			files := generateFile(t, path)
+			if err := rulegen.Write(dir, files); err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range files {
+				p := filepath.Join(dir, f.Path)
+				switch {
+				case strings.HasSuffix(f.Path, ".rules.yml"):
+					run(t, promtool, "check", "rules", p)
+				case strings.HasSuffix(f.Path, ".test.yml"):
+					out := run(t, promtool, "test", "rules", p)
+					if !strings.Contains(out, "SUCCESS") {
+						t.Errorf("promtool test rules: %s", out)
+					}
+				case strings.HasPrefix(f.Path, "alertmanager/"):
+					run(t, amtool, "check-config", p)
+				}
+			}
+		})
+	}
+}
+
+// TestPromtoolDefaultRules checks the platform's generated rules and route
+// with the real tools. Its unit tests (a day of samples for the 24h burn
+// window) run in `make check-generated`.
+func TestPromtoolDefaultRules(t *testing.T) {
+	promtool := testenv.Binary(t, "promtool")
+	amtool := testenv.Binary(t, "amtool")
+	run(t, promtool, "check", "rules", filepath.Join("..", "rules", "platform.rules.yml"))
+	run(t, amtool, "check-config", filepath.Join("..", "alertmanager", "platform.yml"))
+}
+
+// TestGeneratedTestsCatchBrokenRules proves the generated tests can fail: a
+// rule file whose threshold is nudged makes promtool report the alert.
+func TestGeneratedTestsCatchBrokenRules(t *testing.T) {
+	promtool := testenv.Binary(t, "promtool")
+	dir := t.TempDir()
+	specFile := filepath.Join(dir, "shop.yml")
+	if err := os.WriteFile(specFile, []byte(smallSpec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	files := generateFile(t, specFile)
+	if err := rulegen.Write(dir, files); err != nil {
+		t.Fatal(err)
+	}
+	rules := filepath.Join(dir, "rules", "shop.rules.yml")
+	data, err := os.ReadFile(rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	broken := strings.Replace(string(data), "service:queue_age:max > 30", "service:queue_age:max > 40", 1)
+	if broken == string(data) {
+		t.Fatal("test fixture: expression not found")
+	}
+	if err := os.WriteFile(rules, []byte(broken), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(promtool, "test", "rules", filepath.Join(dir, "rules", "shop.test.yml")).CombinedOutput()
+	if err == nil {
+		t.Fatalf("promtool accepted a rule whose threshold moved:\n%s", out)
+	}
+	if !strings.Contains(string(out), "ShopQueueStale") {
+		t.Errorf("failure does not name the alert:\n%s", out)
+	}
+}
+
+const smallSpec = `version: redline/v1
+service: shop
+signals:
+  - name: queue_age
+    kind: gauge
+    metric: queue_oldest_message_age_seconds
+    threshold: 30s
+triggers:
+  - name: ShopQueueStale
+    signal: queue_age
+    for: 2m
+    action: rollback
+alertmanager:
+  webhook_url: http://127.0.0.1:9095/hook
+`

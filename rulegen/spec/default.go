@@ -1,0 +1,15 @@
+package spec
+
+import _ "embed"
+
+// DefaultSpec is the platform's own spec: what `rulegen generate` uses
+// without --spec and what `rulegen init` prints.
+//
+//go:embed platform.yml
+var DefaultSpec []byte
+
+// DefaultName names the built-in spec in errors.
+const DefaultName = "built-in platform spec"
+
+// Default loads the built-in platform spec.
+func Default() (*Spec, error) { return Load(DefaultName, DefaultSpec) }

@@ -1,0 +1,723 @@
+package spec
+
+import (
+	"fmt"
+	"math/big"
+	"net/url"
+	"os"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"github.com/prometheus/prometheus/promql/parser"
+)
+
+// LoadFile reads and validates a spec file.
+func LoadFile(path string) (*Spec, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return Load(path, data)
+}
+
+// Load decodes and validates a spec. The error, when not nil, is an
+// ErrorList naming every problem with file:line:column.
+func Load(file string, data []byte) (*Spec, error) {
+	s := &Spec{}
+	pos, errs := decodeDocument(file, data, s)
+	if len(errs) > 0 {
+		return nil, errs.sorted()
+	}
+	s.File, s.pos = file, pos
+	v := &validator{s: s}
+	v.run()
+	if len(v.errs) > 0 {
+		return nil, v.errs.sorted()
+	}
+	return s, nil
+}
+
+type validator struct {
+	s    *Spec
+	errs ErrorList
+}
+
+func (v *validator) errorf(path, format string, args ...any) {
+	v.errs = append(v.errs, &Error{File: v.s.File, Pos: v.s.At(path), Path: path, Msg: fmt.Sprintf(format, args...)})
+}
+
+var (
+	serviceRE   = regexp.MustCompile(`^[a-z][a-z0-9_-]*$`)
+	signalRE    = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+	alertNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	labelNameRE = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
+	templateRE  = regexp.MustCompile(`\$\{([^}]*)\}`)
+)
+
+// ReservedLabels are set by rulegen on every alert; the spec cannot set them.
+var ReservedLabels = []string{"action", "alertname", "canary", "rollback", "service", "severity", "signal"}
+
+var (
+	severities = []string{"critical", "warning", "info"}
+	actions    = []string{ActionRollback, ActionPage, ActionTicket}
+	ops        = []string{"<=", "<", ">=", ">"}
+	units      = []string{"none", "seconds", "ratio", "bytes", "per_second", "per_minute", "per_hour"}
+	pers       = []string{"second", "minute", "hour"}
+	functions  = []string{"max", "min", "avg", "sum", "max_abs", "rate", "deriv", "mean"}
+)
+
+func oneOf(s string, allowed []string) bool {
+	for _, a := range allowed {
+		if s == a {
+			return true
+		}
+	}
+	return false
+}
+
+func (v *validator) run() {
+	s := v.s
+	if s.Version != Version {
+		if s.Version == "" {
+			v.errorf("version", "missing key %q (want %q)", "version", Version)
+		} else {
+			v.errorf("version", "unsupported version %q (want %q)", s.Version, Version)
+		}
+	}
+	if !serviceRE.MatchString(s.Service) {
+		if s.Service == "" {
+			v.errorf("service", "missing key %q", "service")
+		} else {
+			v.errorf("service", "invalid service name %q (lower case letters, digits, - and _)", s.Service)
+		}
+	}
+	v.labels("labels", s.Labels)
+	for _, k := range sortedKeys(s.Selectors) {
+		if templateRE.MatchString(s.Selectors[k]) {
+			v.errorf("selectors."+k, "selectors cannot reference other selectors")
+		}
+	}
+	if len(s.Signals) == 0 {
+		v.errorf("signals", "at least one signal is required")
+	}
+	names := map[string]bool{}
+	for i := range s.Signals {
+		path := "signals[" + strconv.Itoa(i) + "]"
+		sig := &s.Signals[i]
+		if names[sig.Name] {
+			v.errorf(path+".name", "duplicate signal name %q", sig.Name)
+		}
+		names[sig.Name] = true
+		v.signal(path, sig)
+	}
+	alerts := map[string]string{}
+	for i := range s.Triggers {
+		path := "triggers[" + strconv.Itoa(i) + "]"
+		t := &s.Triggers[i]
+		v.trigger(path, t)
+		if prev, dup := alerts[t.Name]; dup && t.Name != "" {
+			v.errorf(path+".name", "duplicate alert name %q (also %s)", t.Name, prev)
+		}
+		alerts[t.Name] = path
+	}
+	sloNames := map[string]bool{}
+	for i := range s.SLOs {
+		path := "slos[" + strconv.Itoa(i) + "]"
+		o := &s.SLOs[i]
+		if sloNames[o.Name] {
+			v.errorf(path+".name", "duplicate SLO name %q", o.Name)
+		}
+		sloNames[o.Name] = true
+		v.slo(path, o)
+		if prev, dup := alerts[o.Alert]; dup && o.Alert != "" {
+			v.errorf(path+".alert", "duplicate alert name %q (also %s)", o.Alert, prev)
+		}
+		alerts[o.Alert] = path
+	}
+	if s.Canary != nil {
+		v.canary(s.Canary)
+		for _, sig := range s.Signals {
+			if sig.Kind != KindRatio && sig.Kind != KindLatency {
+				continue
+			}
+			if prev, dup := alerts[camel(sig.Name)+"CanaryWorse"]; dup {
+				v.errorf(prev+".name", "alert name %q is taken by the canary alert of signal %q", camel(sig.Name)+"CanaryWorse", sig.Name)
+			}
+		}
+	}
+	v.alertmanager(&s.Alertmanager)
+	if s.Dashboard != nil {
+		v.dashboard(s.Dashboard)
+	}
+}
+
+func (v *validator) labels(path string, m map[string]string) {
+	for _, k := range sortedKeys(m) {
+		if !labelNameRE.MatchString(k) {
+			v.errorf(path+"."+k, "invalid label name %q", k)
+		} else if oneOf(k, ReservedLabels) {
+			v.errorf(path+"."+k, "label %q is set by rulegen (reserved: %s)", k, strings.Join(ReservedLabels, ", "))
+		}
+	}
+}
+
+// kindKeys lists the keys each signal kind accepts besides the common ones.
+var kindKeys = map[string][]string{
+	KindRatio:    {"errors", "total", "threshold", "op", "min_rate"},
+	KindLatency:  {"histogram", "quantile", "bucket", "threshold", "op", "min_rate"},
+	KindGauge:    {"metric", "function", "by", "per", "threshold", "op"},
+	KindRate:     {"counter", "per", "by", "threshold", "op"},
+	KindBaseline: {"counter", "baseline_window", "tolerance", "min_rate"},
+}
+
+// setKeys returns the kind-specific keys that are set on a signal.
+func setKeys(sig *Signal) map[string]bool {
+	return map[string]bool{
+		"errors": sig.Errors != "", "total": sig.Total != "",
+		"histogram": sig.Histogram != "", "quantile": sig.Quantile != nil, "bucket": sig.Bucket,
+		"metric": sig.Metric != "", "function": sig.Function != "", "by": sig.By != nil,
+		"counter": sig.Counter != "", "per": sig.Per != "",
+		"baseline_window": !sig.BaselineWindow.IsZero(), "tolerance": sig.Tolerance != nil,
+		"threshold": sig.Threshold != nil, "op": sig.Op != "", "min_rate": sig.MinRate != nil,
+	}
+}
+
+func (v *validator) signal(path string, sig *Signal) {
+	if !signalRE.MatchString(sig.Name) {
+		if sig.Name == "" {
+			v.errorf(path, "missing key %q", "name")
+		} else {
+			v.errorf(path+".name", "invalid signal name %q (lower case letters, digits and _, starting with a letter)", sig.Name)
+		}
+	}
+	allowed, ok := kindKeys[sig.Kind]
+	if !ok {
+		if sig.Kind == "" {
+			v.errorf(path, "missing key %q", "kind")
+		} else {
+			v.errorf(path+".kind", "unknown kind %q (want ratio, latency, gauge, rate or baseline)", sig.Kind)
+		}
+		return
+	}
+	set := setKeys(sig)
+	for _, k := range sortedKeys(set) {
+		if set[k] && !oneOf(k, allowed) {
+			v.errorf(path+"."+k, "key %q does not apply to a %s signal", k, sig.Kind)
+		}
+	}
+	if sig.Window.IsZero() {
+		sig.Window = MustDuration("5m")
+	} else if sig.Window.Duration <= 0 {
+		v.errorf(path+".window", "window must be positive")
+	}
+	if sig.Op == "" {
+		sig.Op = "<="
+	} else if !oneOf(sig.Op, ops) {
+		v.errorf(path+".op", "unknown op %q (want <=, <, >= or >)", sig.Op)
+	}
+	if sig.MinRate != nil && sig.MinRate.Rat().Sign() < 0 {
+		v.errorf(path+".min_rate", "min_rate must not be negative")
+	}
+	switch sig.Kind {
+	case KindRatio:
+		v.upperOp(path, sig)
+		v.selector(path+".errors", &sig.Errors, true)
+		v.selector(path+".total", &sig.Total, true)
+		v.threshold(path, sig, func(q Quantity) string { return ratioProblem(q) })
+		v.defaultUnit(path, sig, "ratio")
+	case KindLatency:
+		v.upperOp(path, sig)
+		v.selector(path+".histogram", &sig.Histogram, true)
+		if sig.Quantile == nil {
+			v.errorf(path, "missing key %q", "quantile")
+		} else if r := sig.Quantile.Rat(); r.Sign() <= 0 || r.Cmp(big.NewRat(1, 1)) >= 0 {
+			v.errorf(path+".quantile", "quantile must be between 0 and 1 (exclusive), got %s", sig.Quantile.Text)
+		}
+		v.threshold(path, sig, func(q Quantity) string {
+			if q.Kind == Percent {
+				return "a latency threshold is a duration such as 200ms"
+			}
+			if q.Rat().Sign() <= 0 {
+				return "a latency threshold must be positive"
+			}
+			return ""
+		})
+		v.defaultUnit(path, sig, "seconds")
+	case KindGauge:
+		v.selector(path+".metric", &sig.Metric, true)
+		if sig.Function == "" {
+			sig.Function = "max"
+		} else if !oneOf(sig.Function, functions) {
+			v.errorf(path+".function", "unknown function %q (want %s)", sig.Function, strings.Join(functions, ", "))
+		}
+		v.per(path, sig, sig.Function == "rate" || sig.Function == "deriv", "second")
+		v.by(path, sig)
+		v.threshold(path, sig, nil)
+		def := "none"
+		if sig.Threshold != nil {
+			switch sig.Threshold.Kind {
+			case Seconds:
+				def = "seconds"
+			case Percent:
+				def = "ratio"
+			}
+		}
+		if sig.Function == "rate" || sig.Function == "deriv" {
+			def = "per_" + sig.Per
+		}
+		v.defaultUnit(path, sig, def)
+	case KindRate:
+		v.selector(path+".counter", &sig.Counter, true)
+		v.per(path, sig, true, "minute")
+		v.by(path, sig)
+		v.threshold(path, sig, func(q Quantity) string {
+			if q.Kind != Number || q.Rat().Sign() < 0 {
+				return "a rate threshold is a non-negative number of events per " + sig.Per
+			}
+			return ""
+		})
+		v.defaultUnit(path, sig, "per_"+sig.Per)
+	case KindBaseline:
+		v.selector(path+".counter", &sig.Counter, true)
+		if sig.BaselineWindow.IsZero() {
+			v.errorf(path, "missing key %q", "baseline_window")
+		} else if sig.BaselineWindow.Duration <= sig.Window.Duration {
+			v.errorf(path+".baseline_window", "baseline_window (%s) must be longer than window (%s)", sig.BaselineWindow.Text, sig.Window.String())
+		}
+		if sig.Tolerance == nil {
+			v.errorf(path, "missing key %q", "tolerance")
+		} else if sig.Tolerance.Kind != Percent || sig.Tolerance.Rat().Sign() < 0 {
+			v.errorf(path+".tolerance", "tolerance is a non-negative percentage such as 10%%, got %s", sig.Tolerance.Text)
+		}
+		sig.Op = "<="
+		v.defaultUnit(path, sig, "per_second")
+	}
+}
+
+// upperOp restricts ratios and latencies to upper bounds: an error ratio or
+// a latency that must stay above a value is not a health signal.
+func (v *validator) upperOp(path string, sig *Signal) {
+	if sig.Op != "<=" && sig.Op != "<" {
+		v.errorf(path+".op", "a %s signal is healthy below its threshold: op must be <= or <", sig.Kind)
+	}
+}
+
+func (v *validator) defaultUnit(path string, sig *Signal, def string) {
+	if sig.Unit == "" {
+		sig.Unit = def
+	} else if !oneOf(sig.Unit, units) {
+		v.errorf(path+".unit", "unknown unit %q (want %s)", sig.Unit, strings.Join(units, ", "))
+	}
+}
+
+func (v *validator) per(path string, sig *Signal, applies bool, def string) {
+	switch {
+	case sig.Per != "" && !applies:
+		v.errorf(path+".per", "per applies only to rate and deriv functions")
+	case sig.Per == "" && applies:
+		sig.Per = def
+	case sig.Per != "" && !oneOf(sig.Per, pers):
+		v.errorf(path+".per", "unknown per %q (want second, minute or hour)", sig.Per)
+	}
+}
+
+func (v *validator) by(path string, sig *Signal) {
+	seen := map[string]bool{}
+	for i, l := range sig.By {
+		p := path + ".by[" + strconv.Itoa(i) + "]"
+		if !labelNameRE.MatchString(l) || l == "le" {
+			v.errorf(p, "invalid label name %q", l)
+		} else if oneOf(l, ReservedLabels) {
+			v.errorf(p, "label %q is set by rulegen", l)
+		} else if seen[l] {
+			v.errorf(p, "duplicate label %q", l)
+		}
+		seen[l] = true
+	}
+}
+
+func (v *validator) threshold(path string, sig *Signal, check func(Quantity) string) {
+	if sig.Threshold == nil {
+		v.errorf(path, "missing key %q", "threshold")
+		return
+	}
+	if check != nil {
+		if msg := check(*sig.Threshold); msg != "" {
+			v.errorf(path+".threshold", "%s", msg)
+		}
+	}
+}
+
+// ratioProblem checks a value meant as a fraction of 1.
+func ratioProblem(q Quantity) string {
+	r := q.Rat()
+	if q.Kind == Seconds {
+		return fmt.Sprintf("expected a ratio such as 1%% or 0.01, got duration %s", q.Text)
+	}
+	if r.Sign() < 0 || r.Cmp(big.NewRat(1, 1)) > 0 {
+		if q.Kind == Percent {
+			return fmt.Sprintf("%s is out of range (0%% to 100%%)", q.Text)
+		}
+		return fmt.Sprintf("%s is out of range (0 to 1)", q.Text)
+	}
+	return ""
+}
+
+// expand substitutes ${name} references to the spec's selectors.
+func (v *validator) expand(path, in string) (string, bool) {
+	ok := true
+	out := templateRE.ReplaceAllStringFunc(in, func(m string) string {
+		name := m[2 : len(m)-1]
+		val, found := v.s.Selectors[name]
+		if !found {
+			v.errorf(path, "unknown selector ${%s} (define it under selectors)", name)
+			ok = false
+		}
+		return val
+	})
+	if ok && strings.Contains(out, "${") {
+		v.errorf(path, "unterminated ${ in %q", in)
+		ok = false
+	}
+	return out, ok
+}
+
+// Parser is the PromQL parser every fragment is checked with.
+var Parser = parser.NewParser(parser.Options{})
+
+// selector expands and parses a series selector in place.
+func (v *validator) selector(path string, field *string, required bool) {
+	if *field == "" {
+		if required {
+			i := strings.LastIndex(path, ".")
+			v.errorf(path[:i], "missing key %q", path[i+1:])
+		}
+		return
+	}
+	s, ok := v.expand(path, *field)
+	if !ok {
+		return
+	}
+	expr, err := Parser.ParseExpr(s)
+	if err != nil {
+		v.errorf(path, "invalid PromQL in %q: %s", s, promqlMessage(err))
+		return
+	}
+	vs, isSel := expr.(*parser.VectorSelector)
+	if !isSel || vs.Name == "" || vs.OriginalOffset != 0 || vs.Timestamp != nil || vs.StartOrEnd != 0 {
+		v.errorf(path, "expected a series selector such as metric{job=\"x\"}, got %q", s)
+		return
+	}
+	*field = s
+}
+
+// expr expands and parses a free PromQL expression in place.
+func (v *validator) expr(path string, field *string) {
+	s, ok := v.expand(path, *field)
+	if !ok {
+		return
+	}
+	if _, err := Parser.ParseExpr(s); err != nil {
+		v.errorf(path, "invalid PromQL in %q: %s", s, promqlMessage(err))
+		return
+	}
+	*field = s
+}
+
+func promqlMessage(err error) string {
+	if pe, ok := err.(parser.ParseErrors); ok && len(pe) > 0 {
+		return pe[0].Err.Error()
+	}
+	return err.Error()
+}
+
+func (v *validator) trigger(path string, t *Trigger) {
+	if !alertNameRE.MatchString(t.Name) {
+		if t.Name == "" {
+			v.errorf(path, "missing key %q", "name")
+		} else {
+			v.errorf(path+".name", "invalid alert name %q", t.Name)
+		}
+	}
+	switch {
+	case t.Signal == "" && len(t.All) == 0:
+		v.errorf(path, "a trigger needs signal or all")
+	case t.Signal != "" && len(t.All) > 0:
+		v.errorf(path+".all", "a trigger has either signal or all, not both")
+	case t.Signal != "":
+		v.part(path, TriggerPart{Signal: t.Signal, Threshold: t.Threshold})
+	default:
+		if t.Threshold != nil {
+			v.errorf(path+".threshold", "set thresholds on the parts of all")
+		}
+		if len(t.All) < 2 {
+			v.errorf(path+".all", "all needs at least two signals")
+		}
+		seen := map[string]bool{}
+		for i, p := range t.All {
+			pp := path + ".all[" + strconv.Itoa(i) + "]"
+			if seen[p.Signal] {
+				v.errorf(pp+".signal", "signal %q appears twice", p.Signal)
+			}
+			seen[p.Signal] = true
+			v.part(pp, p)
+		}
+	}
+	if t.For.IsZero() {
+		t.For = MustDuration("5m")
+	}
+	if !oneOf(t.Action, actions) {
+		if t.Action == "" {
+			v.errorf(path, "missing key %q", "action")
+		} else {
+			v.errorf(path+".action", "unknown action %q (want rollback, page or ticket)", t.Action)
+		}
+	}
+	if t.Severity == "" {
+		t.Severity = "critical"
+		if t.Action == ActionTicket {
+			t.Severity = "warning"
+		}
+	} else if !oneOf(t.Severity, severities) {
+		v.errorf(path+".severity", "unknown severity %q (want critical, warning or info)", t.Severity)
+	}
+	v.labels(path+".labels", t.Labels)
+}
+
+func (v *validator) part(path string, p TriggerPart) {
+	if p.Signal == "" {
+		v.errorf(path, "missing key %q", "signal")
+		return
+	}
+	sig := v.s.SignalByName(p.Signal)
+	if sig == nil {
+		v.errorf(path+".signal", "unknown signal %q", p.Signal)
+		return
+	}
+	if p.Threshold == nil {
+		return
+	}
+	switch sig.Kind {
+	case KindBaseline:
+		v.errorf(path+".threshold", "a baseline signal has a tolerance, not a threshold")
+	case KindRatio:
+		if msg := ratioProblem(*p.Threshold); msg != "" {
+			v.errorf(path+".threshold", "%s", msg)
+		}
+	case KindLatency:
+		if p.Threshold.Kind == Percent || p.Threshold.Rat().Sign() <= 0 {
+			v.errorf(path+".threshold", "a latency threshold is a positive duration such as 200ms")
+		} else if sig.Bucket && p.Threshold.Rat().Cmp(sig.Threshold.Rat()) != 0 {
+			v.errorf(path+".threshold", "signal %q reads its threshold bucket (bucket: true); a different threshold needs another signal", sig.Name)
+		}
+	}
+}
+
+func (v *validator) slo(path string, o *SLO) {
+	if !signalRE.MatchString(o.Name) {
+		if o.Name == "" {
+			v.errorf(path, "missing key %q", "name")
+		} else {
+			v.errorf(path+".name", "invalid SLO name %q (lower case letters, digits and _)", o.Name)
+		}
+	}
+	if o.Alert == "" && o.Name != "" {
+		o.Alert = camel(o.Name) + "ErrorBudgetBurn"
+	} else if o.Alert != "" && !alertNameRE.MatchString(o.Alert) {
+		v.errorf(path+".alert", "invalid alert name %q", o.Alert)
+	}
+	if o.Signal == "" {
+		v.errorf(path, "missing key %q", "signal")
+	} else if sig := v.s.SignalByName(o.Signal); sig == nil {
+		v.errorf(path+".signal", "unknown signal %q", o.Signal)
+	} else if sig.Kind != KindRatio && !(sig.Kind == KindLatency && sig.Bucket) {
+		v.errorf(path+".signal", "signal %q is a %s signal; an SLO needs a ratio signal or a latency signal with bucket: true", o.Signal, sig.Kind)
+	}
+	if o.Objective == nil {
+		v.errorf(path, "missing key %q", "objective")
+	} else if msg := ratioProblem(*o.Objective); msg != "" {
+		v.errorf(path+".objective", "%s", msg)
+	} else if r := o.Objective.Rat(); r.Sign() == 0 || r.Cmp(big.NewRat(1, 1)) == 0 {
+		v.errorf(path+".objective", "objective must be above 0%% and below 100%%")
+	}
+	if o.Period.IsZero() {
+		o.Period = MustDuration("28d")
+	} else if o.Period.Duration <= 0 {
+		v.errorf(path+".period", "period must be positive")
+	}
+	if o.Windows == nil {
+		o.Windows = DefaultBurnWindows()
+	}
+	if len(o.Windows) == 0 {
+		v.errorf(path+".windows", "at least one burn-rate window is required")
+	}
+	for i := range o.Windows {
+		w := &o.Windows[i]
+		wp := path + ".windows[" + strconv.Itoa(i) + "]"
+		if w.Long.IsZero() || w.Short.IsZero() {
+			v.errorf(wp, "a burn-rate window needs long and short")
+		} else if w.Short.Duration <= 0 || w.Short.Duration >= w.Long.Duration {
+			v.errorf(wp+".short", "short window (%s) must be positive and shorter than the long window (%s)", w.Short.Text, w.Long.Text)
+		} else if w.Long.Duration > o.Period.Duration {
+			v.errorf(wp+".long", "long window (%s) is longer than the period (%s)", w.Long.Text, o.Period.String())
+		}
+		if w.Factor == nil {
+			v.errorf(wp, "missing key %q", "factor")
+		} else if w.Factor.Kind != Number || w.Factor.Rat().Sign() <= 0 {
+			v.errorf(wp+".factor", "factor must be a positive number, got %s", w.Factor.Text)
+		}
+		if w.Severity == "" {
+			w.Severity = "critical"
+		} else if !oneOf(w.Severity, severities) {
+			v.errorf(wp+".severity", "unknown severity %q (want critical, warning or info)", w.Severity)
+		}
+		if w.Action == "" {
+			w.Action = ActionPage
+			if w.Severity != "critical" {
+				w.Action = ActionTicket
+			}
+		} else if !oneOf(w.Action, actions) {
+			v.errorf(wp+".action", "unknown action %q (want rollback, page or ticket)", w.Action)
+		}
+		if w.For.IsZero() && !w.Short.IsZero() {
+			// A third of the short window (at least 1m): long enough to
+			// ride out one bad scrape, short against the window itself.
+			f := w.Short.Duration / 3
+			if f < MustDuration("1m").Duration {
+				f = MustDuration("1m").Duration
+			}
+			w.For = Duration{Duration: f, Text: f.String()}
+		}
+	}
+	for i := range o.Windows {
+		for j := range i {
+			if o.Windows[i].Long.Duration == o.Windows[j].Long.Duration && o.Windows[i].Short.Duration == o.Windows[j].Short.Duration {
+				v.errorf(path+".windows["+strconv.Itoa(i)+"]", "duplicate burn-rate window %s/%s", o.Windows[i].Long.Text, o.Windows[i].Short.Text)
+			}
+		}
+	}
+}
+
+// DefaultBurnWindows is the multi-window multi-burn-rate table used when an
+// SLO lists none: 2% of a 28-day budget in 1h, 5% in 6h, 10% in 24h.
+func DefaultBurnWindows() []BurnWindow {
+	w := func(long, short, factor, severity, action, forDur string) BurnWindow {
+		f, _ := ParseQuantity(factor)
+		return BurnWindow{Long: MustDuration(long), Short: MustDuration(short), Factor: &f, Severity: severity, Action: action, For: MustDuration(forDur)}
+	}
+	return []BurnWindow{
+		w("1h", "5m", "14.4", "critical", ActionPage, "2m"),
+		w("6h", "30m", "6", "critical", ActionPage, "15m"),
+		w("24h", "2h", "3", "warning", ActionTicket, "1h"),
+	}
+}
+
+func (v *validator) canary(c *Canary) {
+	if !labelNameRE.MatchString(c.Label) {
+		v.errorf("canary.label", "invalid label name %q", c.Label)
+	}
+	if c.Canary == "" || c.Baseline == "" {
+		v.errorf("canary", "canary needs both canary and baseline label values")
+	} else if c.Canary == c.Baseline {
+		v.errorf("canary.baseline", "baseline and canary are both %q", c.Canary)
+	}
+	if c.Factor == nil {
+		c.Factor = &Quantity{Kind: Number, Text: "2", rat: big.NewRat(2, 1)}
+	} else if c.Factor.Kind != Number || c.Factor.Rat().Cmp(big.NewRat(1, 1)) < 0 {
+		v.errorf("canary.factor", "factor must be a number of at least 1, got %s", c.Factor.Text)
+	}
+	if c.For.IsZero() {
+		c.For = MustDuration("5m")
+	}
+}
+
+func (v *validator) alertmanager(a *Alertmanager) {
+	if a.WebhookURL == "" {
+		v.errorf("alertmanager", "missing key %q", "webhook_url")
+	} else if u, err := url.Parse(a.WebhookURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		v.errorf("alertmanager.webhook_url", "webhook_url must be an http or https URL")
+	}
+	if a.Receiver == "" {
+		a.Receiver = v.s.Service + "-rollback"
+	}
+	if a.DefaultReceiver == "" {
+		a.DefaultReceiver = "default"
+	}
+	if a.Receiver == a.DefaultReceiver {
+		v.errorf("alertmanager.receiver", "receiver and default_receiver must differ")
+	}
+	def := func(d *Duration, s string) {
+		if d.IsZero() {
+			*d = MustDuration(s)
+		}
+	}
+	def(&a.GroupWait, "10s")
+	def(&a.GroupInterval, "1m")
+	def(&a.RepeatInterval, "1h")
+}
+
+func (v *validator) dashboard(d *Dashboard) {
+	if d.Title == "" {
+		v.errorf("dashboard", "missing key %q", "title")
+	}
+	if d.UID == "" {
+		d.UID = v.s.Service
+	}
+	if len(d.Panels) == 0 {
+		v.errorf("dashboard", "missing key %q", "panels")
+	}
+	for i := range d.Panels {
+		p := &d.Panels[i]
+		path := "dashboard.panels[" + strconv.Itoa(i) + "]"
+		switch {
+		case p.Signal != "" && p.Expr != "":
+			v.errorf(path+".expr", "a panel shows either a signal or an expr, not both")
+		case p.Signal != "":
+			if sig := v.s.SignalByName(p.Signal); sig == nil {
+				v.errorf(path+".signal", "unknown signal %q", p.Signal)
+			} else if p.Unit == "" {
+				p.Unit = sig.Unit
+			}
+		case p.Expr != "":
+			if p.Title == "" {
+				v.errorf(path, "missing key %q (a panel with expr needs a title)", "title")
+			}
+			v.expr(path+".expr", &p.Expr)
+		default:
+			v.errorf(path, "a panel needs signal or expr")
+		}
+		if p.Unit != "" && !oneOf(p.Unit, units) {
+			v.errorf(path+".unit", "unknown unit %q (want %s)", p.Unit, strings.Join(units, ", "))
+		}
+	}
+}
+
+// camel turns api_availability into ApiAvailability.
+func camel(s string) string {
+	var b strings.Builder
+	up := true
+	for _, r := range s {
+		if r == '_' {
+			up = true
+			continue
+		}
+		if up {
+			r = unicode.ToUpper(r)
+			up = false
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

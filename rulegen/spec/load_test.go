@@ -1,0 +1,114 @@
+package spec
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestLoadValid(t *testing.T) {
+	s, err := LoadFile("testdata/valid-minimal.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := s.Triggers[0]
+	if tr.For.String() != "5m" || tr.Severity != "critical" {
+		t.Errorf("trigger defaults: for=%s severity=%s, want 5m critical", tr.For, tr.Severity)
+	}
+	if got := s.Signals[0].Threshold.String(); got != "0.01" {
+		t.Errorf("threshold 1%% = %s, want 0.01", got)
+	}
+	if s.Alertmanager.Receiver != "api-rollback" || s.Alertmanager.DefaultReceiver != "default" {
+		t.Errorf("receiver defaults: %q %q", s.Alertmanager.Receiver, s.Alertmanager.DefaultReceiver)
+	}
+}
+
+func TestDefaultSpecLoads(t *testing.T) {
+	if _, err := Default(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestLoadErrors pins the exact message of every invalid spec in testdata.
+func TestLoadErrors(t *testing.T) {
+	want := map[string]string{
+		"invalid-unknown-key.yml":       `testdata/invalid-unknown-key.yml:8:5: signals[0].treshold: unknown key "treshold" (known keys: baseline_window, bucket, by, counter, description, errors, function, histogram, kind, metric, min_rate, name, op, per, quantile, threshold, tolerance, total, unit, window)`,
+		"invalid-percent-range.yml":     `testdata/invalid-percent-range.yml:8:16: signals[0].threshold: 150% is out of range (0% to 100%)`,
+		"invalid-duration.yml":          `testdata/invalid-duration.yml:12:10: triggers[0].for: invalid duration "5 minutes" (use a number and one of ms, s, m, h, d, w, y)`,
+		"invalid-unknown-signal.yml":    `testdata/invalid-unknown-signal.yml:13:17: triggers[0].all[1].signal: unknown signal "latency"`,
+		"invalid-duplicate-name.yml":    `testdata/invalid-duplicate-name.yml:9:11: signals[1].name: duplicate signal name "errors"`,
+		"invalid-duplicate-key.yml":     `testdata/invalid-duplicate-key.yml:3:1: service: duplicate key "service"`,
+		"invalid-promql.yml":            `testdata/invalid-promql.yml:8:13: signals[0].errors: invalid PromQL in "http_requests_total{job=\"api\", status=~\"5..\"": unexpected end of input inside braces`,
+		"invalid-unknown-selector.yml":  `testdata/invalid-unknown-selector.yml:6:13: signals[0].errors: unknown selector ${ap} (define it under selectors)`,
+		"invalid-wrong-type.yml":        `testdata/invalid-wrong-type.yml:8:16: signals[0].threshold: expected a number, percentage or duration`,
+		"invalid-kind-key.yml":          `testdata/invalid-kind-key.yml:7:15: signals[0].quantile: key "quantile" does not apply to a gauge signal`,
+		"invalid-latency-threshold.yml": `testdata/invalid-latency-threshold.yml:8:16: signals[0].threshold: a latency threshold is a duration such as 200ms`,
+		"invalid-slo.yml": strings.Join([]string{
+			`testdata/invalid-slo.yml:10:13: slos[0].signal: signal "lag" is a gauge signal; an SLO needs a ratio signal or a latency signal with bucket: true`,
+			`testdata/invalid-slo.yml:11:16: slos[0].objective: objective must be above 0% and below 100%`,
+			`testdata/invalid-slo.yml:13:27: slos[0].windows[0].short: short window (1h) must be positive and shorter than the long window (5m)`,
+		}, "\n"),
+		"invalid-not-selector.yml": `testdata/invalid-not-selector.yml:6:13: signals[0].errors: expected a series selector such as metric{job="x"}, got "sum(rate(http_requests_total{status=~\"5..\"}[5m]))"`,
+		"invalid-yaml.yml":         `testdata/invalid-yaml.yml:3:1: invalid YAML: did not find expected '-' indicator`,
+		"invalid-missing.yml": strings.Join([]string{
+			`testdata/invalid-missing.yml:1:10: version: unsupported version "redline/v2" (want "redline/v1")`,
+			`testdata/invalid-missing.yml:3:5: signals[0]: missing key "errors"`,
+			`testdata/invalid-missing.yml:10:13: triggers[0].action: unknown action "revert" (want rollback, page or ticket)`,
+			`testdata/invalid-missing.yml:11:15: alertmanager: missing key "webhook_url"`,
+			`testdata/invalid-missing.yml: service: missing key "service"`,
+		}, "\n"),
+		"invalid-reserved-label.yml": strings.Join([]string{
+			`testdata/invalid-reserved-label.yml:4:13: labels.severity: label "severity" is set by rulegen (reserved: action, alertname, canary, rollback, service, severity, signal)`,
+			`testdata/invalid-reserved-label.yml:12:16: alertmanager.webhook_url: webhook_url must be an http or https URL`,
+		}, "\n"),
+		"invalid-dashboard.yml": strings.Join([]string{
+			`testdata/invalid-dashboard.yml:14:15: dashboard.panels[0].signal: unknown signal "latency"`,
+			`testdata/invalid-dashboard.yml:15:7: dashboard.panels[1]: missing key "title" (a panel with expr needs a title)`,
+		}, "\n"),
+	}
+	files, err := filepath.Glob("testdata/invalid-*.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if _, ok := want[filepath.Base(f)]; !ok {
+			t.Errorf("%s has no expected error in this table", f)
+		}
+	}
+	for name, msg := range want {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join("testdata", name)
+			data, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = Load(path, data)
+			if err == nil {
+				t.Fatal("loaded without error")
+			}
+			if err.Error() != msg {
+				t.Errorf("error:\n%s\nwant:\n%s", err, msg)
+			}
+		})
+	}
+}
+
+func TestQuantityExact(t *testing.T) {
+	for in, want := range map[string]string{
+		"99.9%": "0.999", "1%": "0.01", "200ms": "0.2", "30s": "30", "1e-3": "0.001", "14.4": "14.4", "0.5": "0.5",
+	} {
+		q, err := ParseQuantity(in)
+		if err != nil {
+			t.Fatalf("%s: %v", in, err)
+		}
+		if q.String() != want {
+			t.Errorf("%s = %s, want %s", in, q, want)
+		}
+	}
+	for _, in := range []string{"", "%", "1/3", "NaN", "Inf", "0x10", "1e400", "5 minutes", "-"} {
+		if _, err := ParseQuantity(in); err == nil {
+			t.Errorf("%q parsed", in)
+		}
+	}
+}
