@@ -1,0 +1,89 @@
+package demo
+
+import (
+	"fmt"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/redline-sre/redline/rulegen"
+	"github.com/redline-sre/redline/rulegen/spec"
+)
+
+// SpecOverrides shorten the platform spec's timings for a demo or a test
+// and point its rollback route at a local receiver. Only timings and the
+// webhook change: the signals, thresholds and triggers stay the platform's.
+type SpecOverrides struct {
+	WebhookURL    string
+	For           time.Duration // every trigger's `for`, when not zero
+	GroupWait     time.Duration // Alertmanager group_wait, when not zero
+	GroupInterval time.Duration // Alertmanager group_interval, when not zero
+}
+
+// PlatformSpec returns the built-in platform spec with o applied, as YAML.
+func PlatformSpec(o SpecOverrides) ([]byte, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(spec.DefaultSpec, &doc); err != nil {
+		return nil, err
+	}
+	root := doc.Content[0]
+	if o.For > 0 {
+		triggers := mapValue(root, "triggers")
+		if triggers == nil {
+			return nil, fmt.Errorf("platform spec has no triggers")
+		}
+		for _, t := range triggers.Content {
+			setScalar(t, "for", o.For.String())
+		}
+	}
+	am := mapValue(root, "alertmanager")
+	if am == nil {
+		return nil, fmt.Errorf("platform spec has no alertmanager section")
+	}
+	if o.WebhookURL != "" {
+		setScalar(am, "webhook_url", o.WebhookURL)
+	}
+	if o.GroupWait > 0 {
+		setScalar(am, "group_wait", o.GroupWait.String())
+	}
+	if o.GroupInterval > 0 {
+		setScalar(am, "group_interval", o.GroupInterval.String())
+	}
+	return yaml.Marshal(&doc)
+}
+
+// GenerateInto runs rulegen on a spec and writes its outputs under dir
+// (rules/, alertmanager/, dashboards/).
+func GenerateInto(dir, name string, data []byte) error {
+	s, err := spec.Load(name, data)
+	if err != nil {
+		return err
+	}
+	files, err := rulegen.Generate(s, name)
+	if err != nil {
+		return err
+	}
+	return rulegen.Write(dir, files)
+}
+
+// mapValue returns the value node of key in a mapping node, or nil.
+func mapValue(m *yaml.Node, key string) *yaml.Node {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i+1]
+		}
+	}
+	return nil
+}
+
+// setScalar sets key to a string value in a mapping node, adding the key
+// when it is missing.
+func setScalar(m *yaml.Node, key, value string) {
+	if v := mapValue(m, key); v != nil {
+		v.Kind, v.Tag, v.Value, v.Style = yaml.ScalarNode, "!!str", value, 0
+		return
+	}
+	m.Content = append(m.Content,
+		&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key},
+		&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: value})
+}
