@@ -161,9 +161,9 @@ func measure(ctx context.Context, o options, logf func(string, ...any), counters
 	name, bin string, args, env []string, url, work string, versions *[]string) bench.Result {
 	*versions = append(*versions, fmt.Sprintf("%s: %s", name, bench.Version(bin)))
 	logf("measuring %s", name)
-	e, err := bench.Start(name, bin, args, env, url, work)
+	e, err := testenv.StartCommand(name, bin, args, env, bench.RootOf(url))
 	if err != nil {
-		return bench.Result{Name: name, Error: err.Error()}
+		return bench.Result{Name: name, Error: firstLines(err.Error(), 3)}
 	}
 	defer e.Stop()
 	return bench.Measure(ctx, name, url, e.Pid(), o.warmup, o.scrapes, o.timeout, counters)
@@ -192,4 +192,13 @@ func render(o options, pg *testenv.Postgres, bouncer *testenv.PgBouncer, build t
 	fmt.Fprintf(&b, "\nOver %d measured scrapes after %d warm-up scrapes each.\n", o.scrapes, o.warmup)
 	_ = pg
 	return b.String()
+}
+
+// firstLines keeps a failure short enough for a table cell.
+func firstLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	if len(lines) > n {
+		lines = append(lines[:n], "…")
+	}
+	return strings.Join(lines, " / ")
 }

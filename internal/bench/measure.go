@@ -156,15 +156,3 @@ func CountLines(path, substr string) func() (int, error) {
 	}
 }
 
-func probeOnce(url string) error {
-	c := http.Client{Timeout: 2 * time.Second}
-	resp, err := c.Get(url)
-	if err != nil {
-		return err
-	}
-	resp.Body.Close()
-	if resp.StatusCode >= 500 {
-		return fmt.Errorf("HTTP %s", resp.Status)
-	}
-	return nil
-}

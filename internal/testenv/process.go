@@ -37,11 +37,19 @@ type process struct {
 // nil the process drops to that user (PostgreSQL and pgBouncer refuse to run
 // as root).
 func startProcess(name, bin string, args []string, logPath string, runAs *syscall.Credential, stopSig syscall.Signal) (*process, error) {
+	return startProcessEnv(name, bin, args, nil, logPath, runAs, stopSig)
+}
+
+// startProcessEnv is startProcess with extra environment variables.
+func startProcessEnv(name, bin string, args, env []string, logPath string, runAs *syscall.Credential, stopSig syscall.Signal) (*process, error) {
 	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, err
 	}
 	cmd := exec.Command(bin, args...)
+	if len(env) > 0 {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	cmd.Stdout = logFile
 	cmd.Stderr = logFile
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: runAs, Pdeathsig: syscall.SIGKILL}

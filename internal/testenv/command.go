@@ -1,0 +1,51 @@
+package testenv
+
+import (
+	"os"
+	"path/filepath"
+	"syscall"
+)
+
+// Command is any other long-running program the harness started: an
+// exporter under test or under measurement.
+type Command struct {
+	Dir  string // holds the program's log
+	proc *process
+}
+
+// StartCommand runs bin with args and extra environment, its output logged
+// in a temporary directory, and waits until readyURL answers 200 (or the
+// program exits, which is reported with the end of its log).
+func StartCommand(name, bin string, args, env []string, readyURL string) (*Command, error) {
+	dir, err := os.MkdirTemp("", "redline-"+name+"-")
+	if err != nil {
+		return nil, err
+	}
+	c := &Command{Dir: dir}
+	c.proc, err = startProcessEnv(name, bin, args, env, filepath.Join(dir, name+".log"), nil, syscall.SIGTERM)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	if err := c.proc.waitReady(httpReady(readyURL)); err != nil {
+		c.Stop()
+		return nil, err
+	}
+	return c, nil
+}
+
+// Pid is the program's process id.
+func (c *Command) Pid() int { return c.proc.Pid() }
+
+// Log returns the end of the program's output.
+func (c *Command) Log() string { return c.proc.logTail() }
+
+// Signal sends sig to the program (SIGHUP to reload, say).
+func (c *Command) Signal(sig syscall.Signal) error { return c.proc.cmd.Process.Signal(sig) }
+
+// Stop ends the program and removes its directory.
+func (c *Command) Stop() error {
+	err := c.proc.Stop()
+	os.RemoveAll(c.Dir)
+	return err
+}
