@@ -267,22 +267,10 @@ func (t *Target) lookupExtremes(ctx context.Context, db *database, owned []*owne
 	out := make(map[int]*int64, len(owned))
 
 	run := func(first int, batch []*ownedSequence) error {
-		var sb strings.Builder
-		sb.WriteString("SET LOCAL enable_seqscan = off;\n")
-		for i, o := range batch {
-			if i > 0 {
-				sb.WriteString("\nUNION ALL ")
-			}
-			agg := "max"
-			if o.increment < 0 {
-				agg = "min"
-			}
-			fmt.Fprintf(&sb, "SELECT %d, (SELECT %s(%s) FROM %s)::int8", first+i, agg,
-				pgx.Identifier{o.column}.Sanitize(), pgx.Identifier{o.tableSchema, o.table}.Sanitize())
-		}
 		// The simple protocol runs both statements in one implicit
 		// transaction, which is what SET LOCAL needs.
-		results, err := pg.Exec(ctx, sb.String()).ReadAll()
+		sql := "SET LOCAL enable_seqscan = off;\n" + lookupSQL(first, batch)
+		results, err := pg.Exec(ctx, sql).ReadAll()
 		if err != nil {
 			return err
 		}
@@ -333,4 +321,23 @@ func (t *Target) lookupExtremes(ctx context.Context, db *database, owned []*owne
 		}
 	}
 	return out, nil
+}
+
+// lookupSQL reads the extremes of a batch of columns in one statement, one
+// row per column numbered from first. Each scalar subquery is planned on
+// its own, so each gets the index descent of a plain max()/min().
+func lookupSQL(first int, batch []*ownedSequence) string {
+	var sb strings.Builder
+	for i, o := range batch {
+		if i > 0 {
+			sb.WriteString("\nUNION ALL ")
+		}
+		agg := "max"
+		if o.increment < 0 {
+			agg = "min"
+		}
+		fmt.Fprintf(&sb, "SELECT %d, (SELECT %s(%s) FROM %s)::int8", first+i, agg,
+			pgx.Identifier{o.column}.Sanitize(), pgx.Identifier{o.tableSchema, o.table}.Sanitize())
+	}
+	return sb.String()
 }
