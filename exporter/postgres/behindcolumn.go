@@ -33,15 +33,15 @@ func init() {
 
 // ownedSequencesSQL lists sequences owned by a column (serial / OWNED BY:
 // deptype 'a'; identity: 'i') with what the check needs to decide whether
-// it may look the column up: an integer type, privileges, a valid,
-// non-partial btree index whose first key is the column (so max()/min() is
-// one index descent), and no conflicting lock on the table or sequence.
+// it may look the column up: an integer type, the privilege to read the
+// column, a valid, non-partial btree index whose first key is the column
+// (so max()/min() is one index descent), and no ACCESS EXCLUSIVE lock held
+// or awaited on the table.
 const ownedSequencesSQL = `
 WITH` + lockedRelationsCTE + `
-SELECT n.nspname, c.relname, s.seqincrement,
+SELECT c.oid, n.nspname, c.relname, s.seqincrement,
        tn.nspname, t.relname, a.attname,
        a.atttypid IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype) AS integer_column,
-       r.seq_readable,
        has_column_privilege(t.oid, a.attnum, 'SELECT') AS column_readable,
        EXISTS (
          SELECT 1
@@ -51,8 +51,7 @@ SELECT n.nspname, c.relname, s.seqincrement,
          WHERE i.indrelid = t.oid AND i.indkey[0] = a.attnum
            AND am.amname = 'btree' AND i.indpred IS NULL AND i.indisvalid AND i.indisready
        ) AS indexed,
-       t.oid IN (SELECT relation FROM locked WHERE mode = 'AccessExclusiveLock') AS table_locked,
-       CASE WHEN r.seq_readable THEN pg_sequence_last_value(c.oid) END
+       t.oid IN (SELECT relation FROM locked WHERE mode = 'AccessExclusiveLock') AS table_locked
 FROM pg_sequence s
 JOIN pg_class c ON c.oid = s.seqrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -62,11 +61,6 @@ JOIN pg_depend d
 JOIN pg_class t ON t.oid = d.refobjid
 JOIN pg_namespace tn ON tn.oid = t.relnamespace
 JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = d.refobjsubid
-CROSS JOIN LATERAL (
-  SELECT has_sequence_privilege(c.oid, 'USAGE, SELECT')
-         AND c.oid NOT IN (SELECT relation FROM locked
-                           WHERE mode IN ('ShareLock', 'ShareRowExclusiveLock', 'ExclusiveLock', 'AccessExclusiveLock')) AS seq_readable
-) r
 WHERE c.relpersistence <> 't' AND t.relkind IN ('r', 'p')`
 
 // ownedSequence is a sequence with its owning column.
@@ -180,13 +174,12 @@ func (t *Target) checkBehind(ctx context.Context, db *database) (*behindResult, 
 	for rows.Next() {
 		o := &ownedSequence{}
 		var integer, colReadable, indexed, locked bool
-		if err := rows.Scan(&o.schema, &o.name, &o.increment, &o.tableSchema, &o.table, &o.column,
-			&integer, &o.readable, &colReadable, &indexed, &locked, &o.last); err != nil {
+		if err := rows.Scan(&o.oid, &o.schema, &o.name, &o.increment, &o.tableSchema, &o.table, &o.column,
+			&integer, &colReadable, &indexed, &locked); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("owned sequences: %w", err)
 		}
-		o.calledResolved = o.last != nil
-		o.checkable = integer && o.readable && colReadable && indexed && !locked
+		o.checkable = integer && colReadable && indexed && !locked
 		owned = append(owned, o)
 	}
 	if err := rows.Err(); err != nil {
@@ -201,7 +194,8 @@ func (t *Target) checkBehind(ctx context.Context, db *database) (*behindResult, 
 			seqs = append(seqs, &o.sequence)
 		}
 	}
-	if err := resolveUncalled(ctx, db.pool, seqs); err != nil {
+	// Unreadable sequences keep a nil value and stay unchecked.
+	if err := readValues(ctx, db.pool, seqs); err != nil {
 		return nil, err
 	}
 	todo = slices.DeleteFunc(todo, func(o *ownedSequence) bool { return o.last == nil })

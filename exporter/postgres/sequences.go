@@ -47,33 +47,41 @@ locked AS (
     AND l.pid <> pg_backend_pid()
 )`
 
-// sequencesSQL reads every sequence with one catalog query.
-// pg_sequence_last_value needs USAGE or SELECT and takes ROW EXCLUSIVE on
-// the sequence, so it is only called when both are fine; it returns NULL
-// when the sequence was never called or was reset with is_called = false.
-// The owning column (serial, OWNED BY or identity) caps the limit.
+// sequencesSQL lists every sequence from the catalogs (no sequence is
+// opened). The owning column (serial, OWNED BY or identity) caps the limit.
+// Other sessions' temporary sequences cannot be read and are left out.
 const sequencesSQL = `
-WITH` + lockedRelationsCTE + `
-SELECT n.nspname, c.relname, s.seqincrement, s.seqmin, s.seqmax, s.seqcycle,
-       r.readable,
-       CASE WHEN r.readable THEN pg_sequence_last_value(c.oid) END,
+SELECT c.oid, n.nspname, c.relname, s.seqincrement, s.seqmin, s.seqmax, s.seqcycle,
        CASE a.atttypid WHEN 'int2'::regtype THEN 2 WHEN 'int4'::regtype THEN 4 WHEN 'int8'::regtype THEN 8 ELSE 0 END
 FROM pg_sequence s
 JOIN pg_class c ON c.oid = s.seqrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
-CROSS JOIN LATERAL (
-  SELECT has_sequence_privilege(c.oid, 'USAGE, SELECT')
-         AND c.oid NOT IN (SELECT relation FROM locked
-                           WHERE mode IN ('ShareLock', 'ShareRowExclusiveLock', 'ExclusiveLock', 'AccessExclusiveLock')) AS readable
-) r
 LEFT JOIN pg_depend d
   ON d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.objsubid = 0
  AND d.refclassid = 'pg_class'::regclass AND d.refobjsubid > 0 AND d.deptype IN ('a', 'i')
 LEFT JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
 WHERE c.relpersistence <> 't'`
 
+// lastValuesSQL reads the values of a batch of sequences.
+// pg_sequence_last_value needs USAGE or SELECT and takes ROW EXCLUSIVE on
+// the sequence, so it is only called when both are fine; it returns NULL
+// when the sequence was never called or was reset with is_called = false.
+// Batches keep the locks one statement holds well below the server's lock
+// table (max_locks_per_transaction), which one statement over tens of
+// thousands of sequences would exhaust.
+const lastValuesSQL = `
+WITH` + lockedRelationsCTE + `
+SELECT r.o, r.readable, CASE WHEN r.readable THEN pg_sequence_last_value(r.o) END
+FROM (
+  SELECT o, coalesce(has_sequence_privilege(o, 'USAGE, SELECT'), false)
+            AND o NOT IN (SELECT relation FROM locked
+                          WHERE mode IN ('ShareLock', 'ShareRowExclusiveLock', 'ExclusiveLock', 'AccessExclusiveLock')) AS readable
+  FROM unnest($1::oid[]) AS o
+) r`
+
 // sequence is one sequence's state.
 type sequence struct {
+	oid            uint32
 	schema, name   string
 	increment      int64
 	min, max       int64
@@ -169,20 +177,62 @@ func readSequences(ctx context.Context, q querier) ([]*sequence, error) {
 	var seqs []*sequence
 	for rows.Next() {
 		s := &sequence{}
-		if err := rows.Scan(&s.schema, &s.name, &s.increment, &s.min, &s.max, &s.cycle, &s.readable, &s.last, &s.columnBytes); err != nil {
+		if err := rows.Scan(&s.oid, &s.schema, &s.name, &s.increment, &s.min, &s.max, &s.cycle, &s.columnBytes); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("sequences: %w", err)
 		}
-		s.calledResolved = s.last != nil
 		seqs = append(seqs, s)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sequences: %w", err)
 	}
-	if err := resolveUncalled(ctx, q, seqs); err != nil {
+	if err := readValues(ctx, q, seqs); err != nil {
 		return nil, err
 	}
 	return seqs, nil
+}
+
+// valuesChunk is how many sequences one statement reads.
+const valuesChunk = 1000
+
+// readValues sets readable, last and calledResolved of each sequence. A
+// sequence left with a nil last could not be read.
+func readValues(ctx context.Context, q querier, seqs []*sequence) error {
+	byOID := make(map[uint32]*sequence, len(seqs))
+	for _, s := range seqs {
+		byOID[s.oid] = s
+	}
+	for chunk := range slices.Chunk(seqs, valuesChunk) {
+		oids := make([]uint32, len(chunk))
+		for i, s := range chunk {
+			oids[i] = s.oid
+		}
+		rows, err := q.Query(ctx, lastValuesSQL, oids)
+		if err != nil {
+			return fmt.Errorf("sequence values: %w", err)
+		}
+		var oid uint32
+		var readable bool
+		var last *int64
+		_, err = pgx.ForEachRow(rows, []any{&oid, &readable, &last}, func() error {
+			if s := byOID[oid]; s != nil {
+				s.readable, s.last, s.calledResolved = readable, last, last != nil
+			}
+			return nil
+		})
+		if err != nil {
+			if statementFailed(err) {
+				// A lock taken since the lock check: this batch stays
+				// unread this time and counts as unreadable.
+				for _, s := range chunk {
+					s.readable, s.last = false, nil
+				}
+				continue
+			}
+			return fmt.Errorf("sequence values: %w", err)
+		}
+	}
+	return resolveUncalled(ctx, q, seqs)
 }
 
 // uncalledChunk is how many sequences one UNION ALL statement reads.

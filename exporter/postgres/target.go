@@ -91,6 +91,12 @@ func NewTarget(opts Options, logger *slog.Logger) (*Target, error) {
 	// Keep connections across scrapes: a scrape in steady state opens none.
 	cfg.MaxConnIdleTime = 30 * time.Minute
 
+	if cc.Database == "" {
+		// As libpq: no database means the one named like the user. Naming
+		// it keeps discovery from opening a second pool for it.
+		cc.Database = cc.User
+	}
+
 	life, cancel := context.WithCancel(context.Background())
 	t := &Target{
 		opts:        opts,
