@@ -256,3 +256,40 @@ func waitFor(t testing.TB, pg *testenv.Postgres, db, sql string) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+func TestLastAutovacuumAge(t *testing.T) {
+	ctx := context.Background()
+	pg := testenv.NewPostgres(t, testenv.PostgresOptions{
+		Autovacuum: true,
+		Settings: map[string]string{
+			"autovacuum_naptime":             "1s",
+			"autovacuum_vacuum_threshold":    "10",
+			"autovacuum_vacuum_scale_factor": "0",
+		},
+	})
+	if err := pg.CreateDatabase(ctx, "app"); err != nil {
+		t.Fatal(err)
+	}
+	mustExec(t, pg, "app",
+		"CREATE TABLE churned (id int)",
+		"INSERT INTO churned SELECT generate_series(1, 100)",
+		"DELETE FROM churned WHERE id <= 50",
+		"CREATE TABLE calm (id int)",
+		"INSERT INTO calm SELECT generate_series(1, 5)",
+	)
+	waitFor(t, pg, "app", "SELECT last_autovacuum IS NOT NULL FROM pg_stat_user_tables WHERE relname = 'churned'")
+
+	target := newTarget(t, Options{DSN: pg.DSN("postgres")})
+	s := scrapeTarget(t, target, 5*time.Second)
+	s.requireSuccess(t, "dead_tuples")
+	age := s.value(t, "pg_table_last_autovacuum_age_seconds", "datname", "app", "relname", "churned")
+	if age < 0 || age > 30 {
+		t.Errorf("churned: last autovacuum %v seconds ago", age)
+	}
+	if s.has("pg_table_last_autovacuum_age_seconds", "relname", "calm") {
+		t.Error("calm was never autovacuumed but has an age")
+	}
+	if !s.has("pg_stat_user_tables_n_dead_tup", "relname", "calm") {
+		t.Error("calm missing from the top tables")
+	}
+}
