@@ -125,7 +125,15 @@ func (t *Target) behindColumn(ctx context.Context, db *database) (*behindResult,
 		c.running = done
 		go func() {
 			rctx, cancel := context.WithTimeout(db.life, t.opts.BehindColumnTTL)
-			r, err := t.checkBehind(rctx, db)
+			var r *behindResult
+			var err error
+			select {
+			case t.refreshSlots <- struct{}{}:
+				r, err = t.checkBehind(rctx, db)
+				<-t.refreshSlots
+			case <-rctx.Done():
+				err = fmt.Errorf("waiting for a refresh slot: %w", rctx.Err())
+			}
 			cancel()
 			err = t.scrub.error(err)
 			if err != nil {

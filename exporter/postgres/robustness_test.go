@@ -29,6 +29,7 @@ func holdLock(t *testing.T, pg *testenv.Postgres, db string, stmts ...string) {
 }
 
 func TestLockedTableDoesNotHoldUpTheScrape(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	pg := testenv.NewPostgres(t, testenv.PostgresOptions{})
 	if err := pg.CreateDatabase(ctx, "app"); err != nil {
@@ -71,6 +72,7 @@ func TestLockedTableDoesNotHoldUpTheScrape(t *testing.T) {
 // When a lock appears after the catalog query saw none, the lookup waits
 // lock_timeout at most, and only that table's lookup is lost.
 func TestLookupFallsBackPastALockTimeout(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	pg := testenv.NewPostgres(t, testenv.PostgresOptions{})
 	if err := pg.CreateDatabase(ctx, "app"); err != nil {
@@ -106,6 +108,7 @@ func TestLookupFallsBackPastALockTimeout(t *testing.T) {
 }
 
 func TestDroppedDatabase(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	pg := testenv.NewPostgres(t, testenv.PostgresOptions{})
 	for _, db := range []string{"app", "doomed"} {
@@ -167,6 +170,7 @@ func newConns(t *Target) int64 {
 }
 
 func TestLeastPrivilege(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	pg := testenv.NewPostgres(t, testenv.PostgresOptions{})
 	if err := pg.CreateDatabase(ctx, "app"); err != nil {
@@ -246,6 +250,7 @@ func TestLeastPrivilege(t *testing.T) {
 // A result older than the TTL is served at once while a refresh runs in the
 // background; the next scrape after the refresh sees the new state.
 func TestBehindColumnCache(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	pg := testenv.NewPostgres(t, testenv.PostgresOptions{})
 	if err := pg.CreateDatabase(ctx, "app"); err != nil {

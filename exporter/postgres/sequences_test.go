@@ -91,6 +91,7 @@ var plantedBehind = map[string]float64{
 }
 
 func TestSequences(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	pg := testenv.NewPostgres(t, testenv.PostgresOptions{})
 	if err := pg.CreateDatabase(ctx, "app"); err != nil {
@@ -263,6 +264,7 @@ func TestSequenceUsageMaths(t *testing.T) {
 // metric contract keeps for compatibility with postgres_exporter's
 // dashboards (a gauge ending in _count).
 func TestExpositionLint(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	pg := testenv.NewPostgres(t, testenv.PostgresOptions{})
 	if err := pg.CreateDatabase(ctx, "app"); err != nil {

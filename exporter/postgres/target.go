@@ -39,9 +39,15 @@ type Target struct {
 	life   context.Context
 	cancel context.CancelFunc
 
-	mu     sync.Mutex
-	closed bool
-	dbs    map[string]*database
+	// refreshSlots bounds the background refreshes running at once, so a
+	// server with many databases does not get all of them together when
+	// their TTLs run out.
+	refreshSlots chan struct{}
+
+	mu      sync.Mutex
+	closed  bool
+	dbs     map[string]*database
+	missing map[string]bool // configured databases already reported absent
 }
 
 // database is one database's pool and its cached slow signals.
@@ -99,15 +105,17 @@ func NewTarget(opts Options, logger *slog.Logger) (*Target, error) {
 
 	life, cancel := context.WithCancel(context.Background())
 	t := &Target{
-		opts:        opts,
-		logger:      logger,
-		base:        cfg,
-		scrub:       scrubber{password: cc.Password},
-		maintenance: cc.Database,
-		now:         time.Now,
-		life:        life,
-		cancel:      cancel,
-		dbs:         map[string]*database{},
+		opts:         opts,
+		logger:       logger,
+		base:         cfg,
+		scrub:        scrubber{password: cc.Password},
+		maintenance:  cc.Database,
+		now:          time.Now,
+		life:         life,
+		cancel:       cancel,
+		dbs:          map[string]*database{},
+		missing:      map[string]bool{},
+		refreshSlots: make(chan struct{}, 2),
 	}
 	return t, nil
 }
@@ -230,6 +238,14 @@ func (t *Target) discover(ctx context.Context) ([]*database, error) {
 			return nil, err
 		}
 		dbs = append(dbs, db)
+	}
+	for _, name := range t.opts.Databases {
+		if !keep[name] && !t.missing[name] {
+			t.missing[name] = true
+			t.logger.Warn("configured database does not exist, is a template, refuses connections or may not be connected to by the role; skipping it", "datname", name)
+		} else if keep[name] {
+			delete(t.missing, name)
+		}
 	}
 	for name, db := range t.dbs {
 		if !keep[name] {

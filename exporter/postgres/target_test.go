@@ -93,6 +93,7 @@ func TestUnreachableServer(t *testing.T) {
 }
 
 func TestConnections(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	pg := testenv.NewPostgres(t, testenv.PostgresOptions{
 		MaxConnections: 25,
@@ -148,6 +149,7 @@ func TestConnections(t *testing.T) {
 }
 
 func TestClockSkew(t *testing.T) {
+	t.Parallel()
 	pg := testenv.NewPostgres(t, testenv.PostgresOptions{})
 	for _, shift := range []time.Duration{0, -5 * time.Second, 90 * time.Second} {
 		target := newTarget(t, Options{DSN: pg.DSN("postgres")})
@@ -158,13 +160,14 @@ func TestClockSkew(t *testing.T) {
 		s := scrapeTarget(t, target, 5*time.Second)
 		s.requireSuccess(t, "clock_skew")
 		got := s.value(t, "pg_clock_skew_seconds")
-		if want := -shift.Seconds(); !near(got, want, 0.05) {
-			t.Errorf("shift %s: pg_clock_skew_seconds = %v, want %v ± 0.05", shift, got, want)
+		if want := -shift.Seconds(); !near(got, want, 0.25) {
+			t.Errorf("shift %s: pg_clock_skew_seconds = %v, want %v ± 0.25", shift, got, want)
 		}
 	}
 }
 
 func TestDeadTuples(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	pg := testenv.NewPostgres(t, testenv.PostgresOptions{Autovacuum: false})
 	if err := pg.CreateDatabase(ctx, "app"); err != nil {
@@ -258,6 +261,7 @@ func waitFor(t testing.TB, pg *testenv.Postgres, db, sql string) {
 }
 
 func TestLastAutovacuumAge(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	pg := testenv.NewPostgres(t, testenv.PostgresOptions{
 		Autovacuum: true,
