@@ -51,7 +51,8 @@ SELECT c.oid, n.nspname, c.relname, s.seqincrement,
          WHERE i.indrelid = t.oid AND i.indkey[0] = a.attnum
            AND am.amname = 'btree' AND i.indpred IS NULL AND i.indisvalid AND i.indisready
        ) AS indexed,
-       t.oid IN (SELECT relation FROM locked WHERE mode = 'AccessExclusiveLock') AS table_locked
+       t.oid IN (SELECT relation FROM locked WHERE mode = 'AccessExclusiveLock') AS table_locked,
+       t.relkind = 'p' AS partitioned
 FROM pg_sequence s
 JOIN pg_class c ON c.oid = s.seqrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -67,7 +68,11 @@ WHERE c.relpersistence <> 't' AND t.relkind IN ('r', 'p')`
 type ownedSequence struct {
 	sequence
 	tableSchema, table, column string
-	checkable                  bool
+	// partitioned tables are looked up whole: every partition has the
+	// partitioned index. Plain tables are looked up alone (FROM ONLY): an
+	// inheritance child may lack the index and would be scanned.
+	partitioned bool
+	checkable   bool
 }
 
 // behindResult is one completed check of a database.
@@ -183,7 +188,7 @@ func (t *Target) checkBehind(ctx context.Context, db *database) (*behindResult, 
 		o := &ownedSequence{}
 		var integer, colReadable, indexed, locked bool
 		if err := rows.Scan(&o.oid, &o.schema, &o.name, &o.increment, &o.tableSchema, &o.table, &o.column,
-			&integer, &colReadable, &indexed, &locked); err != nil {
+			&integer, &colReadable, &indexed, &locked, &o.partitioned); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("owned sequences: %w", err)
 		}
@@ -338,8 +343,12 @@ func lookupSQL(first int, batch []*ownedSequence) string {
 		if o.increment < 0 {
 			agg = "min"
 		}
-		fmt.Fprintf(&sb, "SELECT %d, (SELECT %s(%s) FROM %s)::int8", first+i, agg,
-			pgx.Identifier{o.column}.Sanitize(), pgx.Identifier{o.tableSchema, o.table}.Sanitize())
+		only := "ONLY "
+		if o.partitioned {
+			only = ""
+		}
+		fmt.Fprintf(&sb, "SELECT %d, (SELECT %s(%s) FROM %s%s)::int8", first+i, agg,
+			pgx.Identifier{o.column}.Sanitize(), only, pgx.Identifier{o.tableSchema, o.table}.Sanitize())
 	}
 	return sb.String()
 }

@@ -50,9 +50,9 @@ func TestLockedTableDoesNotHoldUpTheScrape(t *testing.T) {
 	}
 	s.requireSuccess(t, allCollectors()...)
 	// The locked table is skipped, not waited for: its anomaly is
-	// unchecked this round, the other three are still found.
-	if v := s.value(t, "pg_database_sequences_behind_column", "datname", "app"); v != 3 {
-		t.Errorf("behind = %v, want 3", v)
+	// unchecked this round, the other four are still found.
+	if v := s.value(t, "pg_database_sequences_behind_column", "datname", "app"); v != 4 {
+		t.Errorf("behind = %v, want 4", v)
 	}
 	if v := s.value(t, "pg_database_sequences_unchecked", "datname", "app"); v != 4 {
 		t.Errorf("unchecked = %v, want 4 (3 without index + the locked table)", v)
@@ -196,10 +196,10 @@ func TestLeastPrivilege(t *testing.T) {
 		if logs.Len() > 0 {
 			t.Errorf("errors logged:\n%s", logs.String())
 		}
-		// Without USAGE/SELECT no sequence value can be read: all 16 are
+		// Without USAGE/SELECT no sequence value can be read: all 18 are
 		// counted, none is reported, none is checked against its column.
-		if v := s.value(t, "pg_database_sequences_unreadable", "datname", "app"); v != 16 {
-			t.Errorf("unreadable = %v, want 16", v)
+		if v := s.value(t, "pg_database_sequences_unreadable", "datname", "app"); v != 18 {
+			t.Errorf("unreadable = %v, want 18", v)
 		}
 		if s.has("pg_sequence_used_ratio", "datname", "app") || s.has("pg_sequence_behind_column") {
 			t.Error("sequence values reported without the privilege to read them")
@@ -207,8 +207,8 @@ func TestLeastPrivilege(t *testing.T) {
 		if v := s.value(t, "pg_database_sequences_checked", "datname", "app"); v != 0 {
 			t.Errorf("checked = %v", v)
 		}
-		if v := s.value(t, "pg_database_sequences_unchecked", "datname", "app"); v != 12 {
-			t.Errorf("unchecked = %v, want all 12 owned sequences", v)
+		if v := s.value(t, "pg_database_sequences_unchecked", "datname", "app"); v != 14 {
+			t.Errorf("unchecked = %v, want all 14 owned sequences", v)
 		}
 		// The statistics and server-wide signals need no more than pg_monitor.
 		if !s.has("pg_stat_user_tables_n_dead_tup", "datname", "app") || !s.has("pg_clock_skew_seconds") ||
@@ -264,15 +264,15 @@ func TestBehindColumnCache(t *testing.T) {
 		s.requireSuccess(t, "sequence_behind_column")
 		return s.value(t, "pg_database_sequences_behind_column", "datname", "app")
 	}
-	if v := behind(); v != 4 {
+	if v := behind(); v != 5 {
 		t.Fatalf("behind = %v", v)
 	}
 	mustExec(t, pg, "app", "SELECT setval('t_setval_id_seq', 100)")
-	if v := behind(); v != 4 {
-		t.Errorf("within the TTL: behind = %v, want the cached 4", v)
+	if v := behind(); v != 5 {
+		t.Errorf("within the TTL: behind = %v, want the cached 5", v)
 	}
 	time.Sleep(ttl)
-	if v := behind(); v != 4 {
+	if v := behind(); v != 5 {
 		t.Errorf("stale result not served while refreshing: behind = %v", v)
 	}
 	db, _ := target.database("app")
@@ -289,7 +289,7 @@ func TestBehindColumnCache(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	if v := behind(); v != 3 {
-		t.Errorf("after the refresh: behind = %v, want 3", v)
+	if v := behind(); v != 4 {
+		t.Errorf("after the refresh: behind = %v, want 4", v)
 	}
 }
