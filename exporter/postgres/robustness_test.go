@@ -293,3 +293,47 @@ func TestBehindColumnCache(t *testing.T) {
 		t.Errorf("after the refresh: behind = %v, want 4", v)
 	}
 }
+
+// With no result yet, a scrape waits for the first behind-column check only
+// until its deadline; the other collectors are not held up, and the check
+// carries on for the next scrape.
+func TestFirstBehindColumnCheckRespectsTheDeadline(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pg := testenv.NewPostgres(t, testenv.PostgresOptions{})
+	if err := pg.CreateDatabase(ctx, "app"); err != nil {
+		t.Fatal(err)
+	}
+	plantSequences(t, pg, "app")
+	target := newTarget(t, Options{DSN: pg.DSN("postgres"), Databases: []string{"app"}})
+	// Take both refresh slots, as two long refreshes of other databases
+	// would: the check for "app" has to wait.
+	for range cap(target.refreshSlots) {
+		target.refreshSlots <- struct{}{}
+	}
+	const deadline = time.Second
+	s := scrapeTarget(t, target, deadline)
+	if s.took > deadline+500*time.Millisecond {
+		t.Errorf("scrape took %s, deadline %s", s.took, deadline)
+	}
+	if v := s.value(t, "redline_collector_success", "collector", "sequence_behind_column"); v != 0 {
+		t.Errorf("behind-column success = %v while its first check cannot run", v)
+	}
+	s.requireSuccess(t, "dead_tuples", "sequences", "connections", "clock_skew")
+
+	for range cap(target.refreshSlots) {
+		<-target.refreshSlots
+	}
+	// Two scrapes at once share the running check.
+	done := make(chan *scraped, 2)
+	for range 2 {
+		go func() { done <- scrapeTarget(t, target, 10*time.Second) }()
+	}
+	for range 2 {
+		s := <-done
+		s.requireSuccess(t, allCollectors()...)
+		if v := s.value(t, "pg_database_sequences_behind_column", "datname", "app"); v != float64(len(plantedBehind)) {
+			t.Errorf("behind = %v", v)
+		}
+	}
+}
