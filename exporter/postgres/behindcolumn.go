@@ -265,19 +265,20 @@ func (o *ownedSequence) behind(extreme int64) float64 {
 // answers max()/min() with one index descent, and must never fall back to
 // reading the table because it believes it is small.
 func (t *Target) lookupExtremes(ctx context.Context, db *database, owned []*ownedSequence) (map[int]*int64, error) {
-	conn, err := db.pool.Acquire(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer conn.Release()
-	pg := conn.Conn().PgConn()
 	out := make(map[int]*int64, len(owned))
 
 	run := func(first int, batch []*ownedSequence) error {
+		// A connection per statement, not per refresh: with a pool of one
+		// a long refresh must not keep scrapes of the database waiting.
+		conn, err := db.pool.Acquire(ctx)
+		if err != nil {
+			return err
+		}
+		defer conn.Release()
 		// The simple protocol runs both statements in one implicit
 		// transaction, which is what SET LOCAL needs.
 		sql := "SET LOCAL enable_seqscan = off;\n" + lookupSQL(first, batch)
-		results, err := pg.Exec(ctx, sql).ReadAll()
+		results, err := conn.Conn().PgConn().Exec(ctx, sql).ReadAll()
 		if err != nil {
 			return err
 		}

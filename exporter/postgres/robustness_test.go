@@ -258,7 +258,7 @@ func TestBehindColumnCache(t *testing.T) {
 	}
 	plantSequences(t, pg, "app")
 	const ttl = 300 * time.Millisecond
-	target := newTarget(t, Options{DSN: pg.DSN("postgres"), Databases: []string{"app"}, BehindColumnTTL: ttl})
+	target := newTarget(t, Options{DSN: pg.DSN("postgres"), Databases: []string{"app"}, BehindColumnTTL: ttl, MaxConnsPerDatabase: 1})
 	behind := func() float64 {
 		s := scrapeTarget(t, target, 5*time.Second)
 		s.requireSuccess(t, "sequence_behind_column")
@@ -305,7 +305,9 @@ func TestFirstBehindColumnCheckRespectsTheDeadline(t *testing.T) {
 		t.Fatal(err)
 	}
 	plantSequences(t, pg, "app")
-	target := newTarget(t, Options{DSN: pg.DSN("postgres"), Databases: []string{"app"}})
+	// One connection per database: concurrent scrapes and the background
+	// check must share it without deadlock.
+	target := newTarget(t, Options{DSN: pg.DSN("postgres"), Databases: []string{"app"}, MaxConnsPerDatabase: 1})
 	// Take both refresh slots, as two long refreshes of other databases
 	// would: the check for "app" has to wait.
 	for range cap(target.refreshSlots) {
