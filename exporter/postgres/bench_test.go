@@ -64,8 +64,10 @@ END LOOP; END $$`, lo, hi))
 	b.Run("exporter", func(b *testing.B) {
 		var series int
 		var took []time.Duration
+		var last *scraped
 		for b.Loop() {
 			s := scrapeTarget(b, target, time.Minute)
+			last = s
 			took = append(took, s.took)
 			series = 0
 			for _, mf := range s.families {
@@ -74,6 +76,9 @@ END LOOP; END $$`, lo, hi))
 		}
 		b.ReportMetric(float64(series), "series/scrape")
 		reportMedian(b, took)
+		if last != nil {
+			b.Logf("collector durations of the last scrape: %s", fmtSeries(last.series("redline_collector_duration_seconds")))
+		}
 	})
 
 	b.Run("sql-alone", func(b *testing.B) {
