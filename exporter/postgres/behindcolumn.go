@@ -141,7 +141,9 @@ func (t *Target) behindColumn(ctx context.Context, db *database) (*behindResult,
 			}
 			cancel()
 			err = t.scrub.error(err)
-			if err != nil {
+			// A refresh cut short because the database went away or the
+			// target closed is not worth an error in the log.
+			if err != nil && db.life.Err() == nil {
 				t.logger.Error("sequence-behind-column check failed", "datname", db.name, "err", err)
 			}
 			c.mu.Lock()
