@@ -1,0 +1,357 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"math/big"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+var (
+	behindDesc = prometheus.NewDesc("pg_sequence_behind_column",
+		"How many values the sequence's next value is behind its owning column's max (min when descending): the next insert that takes the default collides. One series per anomaly.",
+		[]string{"datname", "schemaname", "sequence", "table", "column"}, nil)
+	dbBehindDesc = prometheus.NewDesc("pg_database_sequences_behind_column",
+		"Owned sequences whose next value is not past their column's max (min when descending).", []string{"datname"}, nil)
+	dbCheckedDesc = prometheus.NewDesc("pg_database_sequences_checked",
+		"Owned sequences compared with their column in the last behind-column check.", []string{"datname"}, nil)
+	dbUncheckedDesc = prometheus.NewDesc("pg_database_sequences_unchecked",
+		"Owned sequences skipped in the last behind-column check: no leading btree index on the column (the check never scans a table), not an integer column, no privilege to read the sequence or the column, or the table was locked or the lookup timed out.",
+		[]string{"datname"}, nil)
+)
+
+func init() {
+	register("sequence_behind_column", "Sequences whose next value collides with their column's existing values (index-backed, cached)", collectBehindColumn)
+}
+
+// ownedSequencesSQL lists sequences owned by a column (serial / OWNED BY:
+// deptype 'a'; identity: 'i') with what the check needs to decide whether
+// it may look the column up: an integer type, the privilege to read the
+// column, a valid, non-partial btree index whose first key is the column
+// (so max()/min() is one index descent), and no ACCESS EXCLUSIVE lock held
+// or awaited on the table.
+const ownedSequencesSQL = `
+WITH` + lockedRelationsCTE + `
+SELECT c.oid, n.nspname, c.relname, s.seqincrement,
+       tn.nspname, t.relname, a.attname,
+       a.atttypid IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype) AS integer_column,
+       has_column_privilege(t.oid, a.attnum, 'SELECT') AS column_readable,
+       EXISTS (
+         SELECT 1
+         FROM pg_index i
+         JOIN pg_class ic ON ic.oid = i.indexrelid
+         JOIN pg_am am ON am.oid = ic.relam
+         WHERE i.indrelid = t.oid AND i.indkey[0] = a.attnum
+           AND am.amname = 'btree' AND i.indpred IS NULL AND i.indisvalid AND i.indisready
+       ) AS indexed,
+       t.oid IN (SELECT relation FROM locked WHERE mode = 'AccessExclusiveLock') AS table_locked,
+       t.relkind = 'p' AS partitioned
+FROM pg_sequence s
+JOIN pg_class c ON c.oid = s.seqrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_depend d
+  ON d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.objsubid = 0
+ AND d.refclassid = 'pg_class'::regclass AND d.refobjsubid > 0 AND d.deptype IN ('a', 'i')
+JOIN pg_class t ON t.oid = d.refobjid
+JOIN pg_namespace tn ON tn.oid = t.relnamespace
+JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = d.refobjsubid
+WHERE c.relpersistence <> 't' AND t.relkind IN ('r', 'p')`
+
+// ownedSequence is a sequence with its owning column.
+type ownedSequence struct {
+	sequence
+	tableSchema, table, column string
+	// partitioned tables are looked up whole: every partition has the
+	// partitioned index. Plain tables are looked up alone (FROM ONLY): an
+	// inheritance child may lack the index and would be scanned.
+	partitioned bool
+	checkable   bool
+}
+
+// behindResult is one completed check of a database.
+type behindResult struct {
+	at                 time.Time
+	anomalies          []behindAnomaly
+	checked, unchecked int
+}
+
+type behindAnomaly struct {
+	schema, sequence, table, column string
+	behind                          float64
+}
+
+// behindCache holds a database's last check and the refresh in flight.
+type behindCache struct {
+	mu      sync.Mutex
+	last    *behindResult
+	lastErr error
+	running chan struct{} // closed when the refresh in flight ends
+}
+
+func collectBehindColumn(ctx context.Context, s *scrape, ch chan<- prometheus.Metric) error {
+	return s.eachDatabase(ctx, func(ctx context.Context, db *database) error {
+		r, err := s.t.behindColumn(ctx, db)
+		if err != nil {
+			return err
+		}
+		for _, a := range r.anomalies {
+			ch <- prometheus.MustNewConstMetric(behindDesc, prometheus.GaugeValue, a.behind, db.name, a.schema, a.sequence, a.table, a.column)
+		}
+		ch <- prometheus.MustNewConstMetric(dbBehindDesc, prometheus.GaugeValue, float64(len(r.anomalies)), db.name)
+		ch <- prometheus.MustNewConstMetric(dbCheckedDesc, prometheus.GaugeValue, float64(r.checked), db.name)
+		ch <- prometheus.MustNewConstMetric(dbUncheckedDesc, prometheus.GaugeValue, float64(r.unchecked), db.name)
+		return nil
+	})
+}
+
+// behindColumn serves the database's last check while it is younger than
+// the TTL. An older one is still served, at once, while a refresh runs in
+// the background; a scrape waits (up to its deadline) only when there is no
+// good result yet. The refresh runs under the database's lifetime, bounded
+// by the TTL, so it stops when the database disappears or the target
+// closes.
+func (t *Target) behindColumn(ctx context.Context, db *database) (*behindResult, error) {
+	c := &db.behind
+	c.mu.Lock()
+	if c.last != nil && c.lastErr == nil && time.Since(c.last.at) < t.opts.BehindColumnTTL {
+		r := c.last
+		c.mu.Unlock()
+		return r, nil
+	}
+	if c.running == nil {
+		done := make(chan struct{})
+		c.running = done
+		go func() {
+			rctx, cancel := context.WithTimeout(db.life, t.opts.BehindColumnTTL)
+			var r *behindResult
+			var err error
+			select {
+			case t.refreshSlots <- struct{}{}:
+				r, err = t.checkBehind(rctx, db)
+				<-t.refreshSlots
+			case <-rctx.Done():
+				err = fmt.Errorf("waiting for a refresh slot: %w", rctx.Err())
+			}
+			cancel()
+			err = t.scrub.error(err)
+			// A refresh cut short because the database went away or the
+			// target closed is not worth an error in the log.
+			if err != nil && db.life.Err() == nil {
+				t.logger.Error("sequence-behind-column check failed", "datname", db.name, "err", err)
+			}
+			c.mu.Lock()
+			if err == nil {
+				c.last = r
+			}
+			c.lastErr = err
+			c.running = nil
+			c.mu.Unlock()
+			close(done)
+		}()
+	}
+	running, last, lastErr := c.running, c.last, c.lastErr
+	c.mu.Unlock()
+	if last != nil && lastErr == nil {
+		return last, nil
+	}
+	select {
+	case <-running:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("sequence-behind-column check still running: %w", ctx.Err())
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.lastErr != nil {
+		return nil, c.lastErr
+	}
+	return c.last, nil
+}
+
+// lookupChunk is how many column lookups share one statement. A statement
+// that fails (a lock or statement timeout) is retried one lookup at a time,
+// so one bad table costs only its own lookup.
+const lookupChunk = 100
+
+// checkBehind compares every owned sequence's next value with its column.
+func (t *Target) checkBehind(ctx context.Context, db *database) (*behindResult, error) {
+	rows, err := db.pool.Query(ctx, ownedSequencesSQL)
+	if err != nil {
+		return nil, fmt.Errorf("owned sequences: %w", err)
+	}
+	var owned []*ownedSequence
+	for rows.Next() {
+		o := &ownedSequence{}
+		var integer, colReadable, indexed, locked bool
+		if err := rows.Scan(&o.oid, &o.schema, &o.name, &o.increment, &o.tableSchema, &o.table, &o.column,
+			&integer, &colReadable, &indexed, &locked, &o.partitioned); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("owned sequences: %w", err)
+		}
+		o.checkable = integer && colReadable && indexed && !locked
+		owned = append(owned, o)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("owned sequences: %w", err)
+	}
+
+	var todo []*ownedSequence
+	var seqs []*sequence
+	for _, o := range owned {
+		if o.checkable {
+			todo = append(todo, o)
+			seqs = append(seqs, &o.sequence)
+		}
+	}
+	// Unreadable sequences keep a nil value and stay unchecked.
+	if err := readValues(ctx, db.pool, seqs); err != nil {
+		return nil, err
+	}
+	todo = slices.DeleteFunc(todo, func(o *ownedSequence) bool { return o.last == nil })
+
+	extremes, err := t.lookupExtremes(ctx, db, todo)
+	if err != nil {
+		return nil, err
+	}
+	r := &behindResult{at: time.Now(), unchecked: len(owned)}
+	for i, o := range todo {
+		e, ok := extremes[i]
+		if !ok {
+			continue
+		}
+		r.checked++
+		r.unchecked--
+		if e == nil {
+			continue // empty table: nothing to collide with
+		}
+		if behind := o.behind(*e); behind > 0 {
+			table := o.table
+			if o.tableSchema != o.schema {
+				table = o.tableSchema + "." + o.table
+			}
+			r.anomalies = append(r.anomalies, behindAnomaly{
+				schema: o.schema, sequence: o.name, table: table, column: o.column, behind: behind,
+			})
+		}
+	}
+	return r, nil
+}
+
+// behind is how far the next value must move to get past the column's
+// extreme: 0 when it already is past it.
+func (o *ownedSequence) behind(extreme int64) float64 {
+	d := new(big.Int)
+	if o.increment > 0 {
+		d.Sub(big.NewInt(extreme), o.next())
+	} else {
+		d.Sub(o.next(), big.NewInt(extreme))
+	}
+	if d.Sign() < 0 {
+		return 0
+	}
+	d.Add(d, big.NewInt(1))
+	f, _ := new(big.Float).SetInt(d).Float64()
+	return f
+}
+
+// lookupExtremes reads max(column) (min for descending sequences) for each
+// owned sequence. It returns, by index into owned, the value (nil for an
+// empty table) for the lookups that succeeded. Sequential scans are
+// switched off for the statement: with a leading btree index the planner
+// answers max()/min() with one index descent, and must never fall back to
+// reading the table because it believes it is small.
+func (t *Target) lookupExtremes(ctx context.Context, db *database, owned []*ownedSequence) (map[int]*int64, error) {
+	out := make(map[int]*int64, len(owned))
+
+	run := func(first int, batch []*ownedSequence) error {
+		// A connection per statement, not per refresh: with a pool of one
+		// a long refresh must not keep scrapes of the database waiting.
+		conn, err := db.pool.Acquire(ctx)
+		if err != nil {
+			return err
+		}
+		defer conn.Release()
+		// The simple protocol runs both statements in one implicit
+		// transaction, which is what SET LOCAL needs.
+		sql := "SET LOCAL enable_seqscan = off;\n" + lookupSQL(first, batch)
+		results, err := conn.Conn().PgConn().Exec(ctx, sql).ReadAll()
+		if err != nil {
+			return err
+		}
+		if len(results) != 2 {
+			return fmt.Errorf("column lookup: %d results, want 2", len(results))
+		}
+		for _, row := range results[1].Rows {
+			i, err := strconv.Atoi(string(row[0]))
+			if err != nil || i < first || i >= first+len(batch) {
+				return fmt.Errorf("column lookup: unexpected row %q", row[0])
+			}
+			if row[1] == nil {
+				out[i] = nil
+				continue
+			}
+			v, err := strconv.ParseInt(string(row[1]), 10, 64)
+			if err != nil {
+				return fmt.Errorf("column lookup: %w", err)
+			}
+			out[i] = &v
+		}
+		return nil
+	}
+
+	for first := 0; first < len(owned); first += lookupChunk {
+		batch := owned[first:min(first+lookupChunk, len(owned))]
+		err := run(first, batch)
+		if err == nil {
+			continue
+		}
+		if !statementFailed(err) {
+			return nil, fmt.Errorf("column lookup: %w", err)
+		}
+		// Find the lookups that fail on their own; the rest still count.
+		for i, o := range batch {
+			err := run(first+i, batch[i:i+1])
+			if err == nil {
+				continue
+			}
+			if !statementFailed(err) {
+				return nil, fmt.Errorf("column lookup: %w", err)
+			}
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			t.logger.Warn("sequence-behind-column lookup skipped", "datname", db.name,
+				"sequence", o.schema+"."+o.name, "table", o.tableSchema+"."+o.table, "column", o.column, "err", t.scrub.error(err))
+		}
+	}
+	return out, nil
+}
+
+// lookupSQL reads the extremes of a batch of columns in one statement, one
+// row per column numbered from first. Each scalar subquery is planned on
+// its own, so each gets the index descent of a plain max()/min().
+func lookupSQL(first int, batch []*ownedSequence) string {
+	var sb strings.Builder
+	for i, o := range batch {
+		if i > 0 {
+			sb.WriteString("\nUNION ALL ")
+		}
+		agg := "max"
+		if o.increment < 0 {
+			agg = "min"
+		}
+		only := "ONLY "
+		if o.partitioned {
+			only = ""
+		}
+		fmt.Fprintf(&sb, "SELECT %d, (SELECT %s(%s) FROM %s%s)::int8", first+i, agg,
+			pgx.Identifier{o.column}.Sanitize(), only, pgx.Identifier{o.tableSchema, o.table}.Sanitize())
+	}
+	return sb.String()
+}

@@ -1,0 +1,160 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/redline-sre/redline/internal/testenv"
+)
+
+// BenchmarkScrape measures a full scrape of a server whose database holds
+// REDLINE_BENCH_TABLES tables (default 10,000), each with a serial primary
+// key (so as many owned sequences) and a few dead tuples, against the same
+// SQL run alone on one connection. Setting up 10,000 tables takes a minute;
+// run it on its own:
+//
+//	go test -run '^$' -bench BenchmarkScrape -benchtime 20x ./exporter/postgres/
+func BenchmarkScrape(b *testing.B) {
+	n := 10000
+	if v := os.Getenv("REDLINE_BENCH_TABLES"); v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil || n < 1 {
+			b.Fatalf("REDLINE_BENCH_TABLES=%q", v)
+		}
+	}
+	ctx := context.Background()
+	pg := testenv.NewPostgres(b, testenv.PostgresOptions{})
+	if err := pg.CreateDatabase(ctx, "bench"); err != nil {
+		b.Fatal(err)
+	}
+	start := time.Now()
+	const perTx = 500
+	for lo := 1; lo <= n; lo += perTx {
+		hi := min(lo+perTx-1, n)
+		mustExec(b, pg, "bench", fmt.Sprintf(`DO $$ BEGIN FOR i IN %d..%d LOOP
+  EXECUTE format('CREATE TABLE t_%%s (id serial PRIMARY KEY, v int)', i);
+  EXECUTE format('INSERT INTO t_%%s (v) SELECT g FROM generate_series(1, 10) g', i);
+  EXECUTE format('UPDATE t_%%s SET v = 0 WHERE id <= 2', i);
+END LOOP; END $$`, lo, hi))
+	}
+	waitFor(b, pg, "bench", fmt.Sprintf("SELECT count(*) = %d AND sum(n_dead_tup) = %d FROM pg_stat_user_tables", n, 2*n))
+	b.Logf("%d tables and sequences set up in %s", n, time.Since(start).Round(time.Second))
+
+	target, err := NewTarget(Options{DSN: pg.DSN("postgres")}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer target.Close()
+	// The first scrape waits for the first behind-column check; later ones
+	// are served from the cache, as in steady state.
+	warm := scrapeTarget(b, target, time.Minute)
+	warm.requireSuccess(b, allCollectors()...)
+	if v := warm.value(b, "pg_database_sequences_checked", "datname", "bench"); v != float64(n) {
+		b.Fatalf("checked %v sequences, want %d", v, n)
+	}
+
+	b.Run("exporter", func(b *testing.B) {
+		var series int
+		var took []time.Duration
+		var last *scraped
+		for b.Loop() {
+			s := scrapeTarget(b, target, time.Minute)
+			last = s
+			took = append(took, s.took)
+			series = 0
+			for _, mf := range s.families {
+				series += len(mf.GetMetric())
+			}
+		}
+		b.ReportMetric(float64(series), "series/scrape")
+		reportMedian(b, took)
+		if last != nil {
+			b.Logf("collector durations of the last scrape: %s", fmtSeries(last.series("redline_collector_duration_seconds")))
+		}
+	})
+
+	b.Run("sql-alone", func(b *testing.B) {
+		// The scrape's queries, one after another on an open connection
+		// per database: what the collectors cannot go below.
+		conns := map[string]*pgx.Conn{}
+		for _, db := range []string{"postgres", "bench"} {
+			c, err := pgx.Connect(ctx, pg.DSN(db))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer c.Close(ctx)
+			conns[db] = c
+		}
+		var took []time.Duration
+		for b.Loop() {
+			start := time.Now()
+			if err := scrapeSQL(ctx, conns); err != nil {
+				b.Fatal(err)
+			}
+			took = append(took, time.Since(start))
+		}
+		reportMedian(b, took)
+	})
+
+	b.Run("behind-column-refresh", func(b *testing.B) {
+		db, err := target.database("bench")
+		if err != nil {
+			b.Fatal(err)
+		}
+		for b.Loop() {
+			r, err := target.checkBehind(ctx, db)
+			if err != nil || r.checked != n {
+				b.Fatalf("checked %v, %v", r, err)
+			}
+		}
+	})
+}
+
+// scrapeSQL runs the SQL of one steady-state scrape.
+func scrapeSQL(ctx context.Context, conns map[string]*pgx.Conn) error {
+	drain := func(c *pgx.Conn, sql string, args ...any) error {
+		rows, err := c.Query(ctx, sql, args...)
+		if err != nil {
+			return err
+		}
+		rows.Close()
+		return rows.Err()
+	}
+	m := conns["postgres"]
+	for _, q := range []string{activitySQL, slotsSQL, "SELECT clock_timestamp()", "SELECT clock_timestamp()", "SELECT clock_timestamp()"} {
+		if err := drain(m, q); err != nil {
+			return err
+		}
+	}
+	if err := drain(m, discoverySQL, []string{}); err != nil {
+		return err
+	}
+	for _, c := range conns {
+		if err := drain(c, deadTuplesSQL, 50); err != nil {
+			return err
+		}
+		if _, err := readSequences(ctx, c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// reportMedian adds the median iteration time, which load spikes on a
+// shared machine move less than the mean.
+func reportMedian(b *testing.B, took []time.Duration) {
+	slices.Sort(took)
+	if len(took) > 0 {
+		b.ReportMetric(float64(took[len(took)/2].Microseconds())/1000, "median-ms")
+	}
+}
+
+var _ prometheus.Collector = targetCollector{}

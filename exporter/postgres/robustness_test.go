@@ -1,0 +1,341 @@
+package postgres
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/redline-sre/redline/internal/testenv"
+)
+
+// holdLock opens a session in db that runs stmts inside a transaction and
+// keeps it open until the test ends.
+func holdLock(t *testing.T, pg *testenv.Postgres, db string, stmts ...string) {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, pg.DSN(db))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(ctx) })
+	for _, s := range append([]string{"BEGIN"}, stmts...) {
+		if _, err := conn.Exec(ctx, s); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+}
+
+func TestLockedTableDoesNotHoldUpTheScrape(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pg := testenv.NewPostgres(t, testenv.PostgresOptions{})
+	if err := pg.CreateDatabase(ctx, "app"); err != nil {
+		t.Fatal(err)
+	}
+	plantSequences(t, pg, "app")
+	// A migration holds ACCESS EXCLUSIVE on a table whose sequence is
+	// behind, and has altered a sequence (which locks the sequence).
+	holdLock(t, pg, "app",
+		"LOCK TABLE t_setval IN ACCESS EXCLUSIVE MODE",
+		"ALTER SEQUENCE cyc MAXVALUE 2000")
+
+	target := newTarget(t, Options{DSN: pg.DSN("postgres"), LockTimeout: 200 * time.Millisecond})
+	const deadline = 3 * time.Second
+	s := scrapeTarget(t, target, deadline)
+	if s.took > deadline+500*time.Millisecond {
+		t.Errorf("scrape took %s, deadline %s", s.took, deadline)
+	}
+	s.requireSuccess(t, allCollectors()...)
+	// The locked table is skipped, not waited for: its anomaly is
+	// unchecked this round, the other four are still found.
+	if v := s.value(t, "pg_database_sequences_behind_column", "datname", "app"); v != 4 {
+		t.Errorf("behind = %v, want 4", v)
+	}
+	if v := s.value(t, "pg_database_sequences_unchecked", "datname", "app"); v != 4 {
+		t.Errorf("unchecked = %v, want 4 (3 without index + the locked table)", v)
+	}
+	// The altered sequence cannot be read without waiting: counted.
+	if v := s.value(t, "pg_database_sequences_unreadable", "datname", "app"); v != 1 {
+		t.Errorf("unreadable = %v, want 1 (the altered sequence)", v)
+	}
+	if s.has("pg_sequence_used_ratio", "sequence", "cyc") {
+		t.Error("the locked sequence has a used ratio")
+	}
+	if !s.has("pg_stat_user_tables_n_dead_tup", "relname", "t_setval") {
+		t.Error("dead tuples of the locked table are missing (statistics need no table lock)")
+	}
+}
+
+// When a lock appears after the catalog query saw none, the lookup waits
+// lock_timeout at most, and only that table's lookup is lost.
+func TestLookupFallsBackPastALockTimeout(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pg := testenv.NewPostgres(t, testenv.PostgresOptions{})
+	if err := pg.CreateDatabase(ctx, "app"); err != nil {
+		t.Fatal(err)
+	}
+	plantSequences(t, pg, "app")
+	target := newTarget(t, Options{DSN: pg.DSN("app"), LockTimeout: 100 * time.Millisecond})
+	db, err := target.database("app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	owned := []*ownedSequence{
+		{sequence: sequence{increment: 1}, tableSchema: "public", table: "t_ok", column: "id"},
+		{sequence: sequence{increment: 1}, tableSchema: "public", table: "t_setval", column: "id"},
+		{sequence: sequence{increment: -1}, tableSchema: "public", table: "t_desc", column: "id"},
+		{sequence: sequence{increment: 1}, tableSchema: "public", table: "t_empty", column: "id"},
+	}
+	holdLock(t, pg, "app", "LOCK TABLE t_setval IN ACCESS EXCLUSIVE MODE")
+	start := time.Now()
+	got, err := target.lookupExtremes(ctx, db, owned)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("lookups took %s with a 100ms lock_timeout", d)
+	}
+	if _, ok := got[1]; ok {
+		t.Error("the locked table's lookup succeeded")
+	}
+	if len(got) != 3 || got[0] == nil || *got[0] != 20 || got[2] == nil || *got[2] != -30 || got[3] != nil {
+		t.Errorf("lookups = %v", got)
+	}
+}
+
+func TestDroppedDatabase(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pg := testenv.NewPostgres(t, testenv.PostgresOptions{})
+	for _, db := range []string{"app", "doomed"} {
+		if err := pg.CreateDatabase(ctx, db); err != nil {
+			t.Fatal(err)
+		}
+		plantSequences(t, pg, db)
+	}
+	target := newTarget(t, Options{DSN: pg.DSN("postgres")})
+	for range 2 {
+		s := scrapeTarget(t, target, 5*time.Second)
+		s.requireSuccess(t, allCollectors()...)
+		if !s.has("pg_database_sequences_behind_column", "datname", "doomed") || !s.has("pg_database_dead_tuples", "datname", "doomed") {
+			t.Fatal("doomed database not covered")
+		}
+	}
+	// In steady state a scrape opens no connection.
+	before := newConns(target)
+	scrapeTarget(t, target, 5*time.Second)
+	if after := newConns(target); after != before {
+		t.Errorf("a steady-state scrape opened %d connections", after-before)
+	}
+
+	// The exporter's idle connections would block a plain DROP DATABASE;
+	// FORCE terminates them, as an operator would have to.
+	mustExec(t, pg, "postgres", "DROP DATABASE doomed WITH (FORCE)")
+	for range 2 {
+		s := scrapeTarget(t, target, 5*time.Second)
+		s.requireSuccess(t, allCollectors()...)
+		for name, mf := range s.families {
+			for _, m := range mf.GetMetric() {
+				for _, l := range m.GetLabel() {
+					if l.GetName() == "datname" && l.GetValue() == "doomed" {
+						t.Errorf("series of the dropped database remain: %s", name)
+					}
+				}
+			}
+		}
+		if !s.has("pg_database_sequences_behind_column", "datname", "app") {
+			t.Error("app database lost")
+		}
+	}
+	target.mu.Lock()
+	_, kept := target.dbs["doomed"]
+	target.mu.Unlock()
+	if kept {
+		t.Error("the dropped database's pool is still open")
+	}
+}
+
+func newConns(t *Target) int64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var n int64
+	for _, db := range t.dbs {
+		n += db.pool.Stat().NewConnsCount()
+	}
+	return n
+}
+
+func TestLeastPrivilege(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pg := testenv.NewPostgres(t, testenv.PostgresOptions{})
+	if err := pg.CreateDatabase(ctx, "app"); err != nil {
+		t.Fatal(err)
+	}
+	plantSequences(t, pg, "app")
+	if err := pg.CreateRole(ctx, "mon", "mon-pw-1234", "IN ROLE pg_monitor"); err != nil {
+		t.Fatal(err)
+	}
+	if err := pg.CreateRole(ctx, "reader", "reader-pw-1234", "IN ROLE pg_monitor, pg_read_all_data"); err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("pg_monitor only", func(t *testing.T) {
+		var logs strings.Builder
+		target, err := NewTarget(Options{DSN: pg.DSNFor("mon", "mon-pw-1234", "postgres")}, slogTo(&logs))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer target.Close()
+		s := scrapeTarget(t, target, 5*time.Second)
+		s.requireSuccess(t, allCollectors()...)
+		if logs.Len() > 0 {
+			t.Errorf("errors logged:\n%s", logs.String())
+		}
+		// Without USAGE/SELECT no sequence value can be read: all 18 are
+		// counted, none is reported, none is checked against its column.
+		if v := s.value(t, "pg_database_sequences_unreadable", "datname", "app"); v != 18 {
+			t.Errorf("unreadable = %v, want 18", v)
+		}
+		if s.has("pg_sequence_used_ratio", "datname", "app") || s.has("pg_sequence_behind_column") {
+			t.Error("sequence values reported without the privilege to read them")
+		}
+		if v := s.value(t, "pg_database_sequences_checked", "datname", "app"); v != 0 {
+			t.Errorf("checked = %v", v)
+		}
+		if v := s.value(t, "pg_database_sequences_unchecked", "datname", "app"); v != 14 {
+			t.Errorf("unchecked = %v, want all 14 owned sequences", v)
+		}
+		// The statistics and server-wide signals need no more than pg_monitor.
+		if !s.has("pg_stat_user_tables_n_dead_tup", "datname", "app") || !s.has("pg_clock_skew_seconds") ||
+			!s.has("pg_stat_activity_count", "datname", "app") {
+			t.Error("signals missing under pg_monitor")
+		}
+	})
+
+	t.Run("pg_monitor and pg_read_all_data", func(t *testing.T) {
+		target := newTarget(t, Options{DSN: pg.DSNFor("reader", "reader-pw-1234", "postgres")})
+		s := scrapeTarget(t, target, 5*time.Second)
+		s.requireSuccess(t, allCollectors()...)
+		if v := s.value(t, "pg_database_sequences_unreadable", "datname", "app"); v != 0 {
+			t.Errorf("unreadable = %v", v)
+		}
+		got := s.series("pg_sequence_behind_column")
+		if len(got) != len(plantedBehind) {
+			t.Errorf("flagged %s", fmtSeries(got))
+		}
+	})
+
+	t.Run("wrong password", func(t *testing.T) {
+		var logs strings.Builder
+		target, err := NewTarget(Options{DSN: pg.DSNFor("mon", "wrong-pw-5678", "postgres")}, slogTo(&logs))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer target.Close()
+		s := scrapeTarget(t, target, 5*time.Second)
+		if v := s.value(t, "pg_up"); v != 0 {
+			t.Errorf("pg_up = %v", v)
+		}
+		if !strings.Contains(logs.String(), "password authentication failed") || strings.Contains(logs.String(), "wrong-pw-5678") {
+			t.Errorf("log:\n%s", logs.String())
+		}
+	})
+}
+
+// A result older than the TTL is served at once while a refresh runs in the
+// background; the next scrape after the refresh sees the new state.
+func TestBehindColumnCache(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pg := testenv.NewPostgres(t, testenv.PostgresOptions{})
+	if err := pg.CreateDatabase(ctx, "app"); err != nil {
+		t.Fatal(err)
+	}
+	plantSequences(t, pg, "app")
+	const ttl = 300 * time.Millisecond
+	target := newTarget(t, Options{DSN: pg.DSN("postgres"), Databases: []string{"app"}, BehindColumnTTL: ttl, MaxConnsPerDatabase: 1})
+	behind := func() float64 {
+		s := scrapeTarget(t, target, 5*time.Second)
+		s.requireSuccess(t, "sequence_behind_column")
+		return s.value(t, "pg_database_sequences_behind_column", "datname", "app")
+	}
+	if v := behind(); v != 5 {
+		t.Fatalf("behind = %v", v)
+	}
+	mustExec(t, pg, "app", "SELECT setval('t_setval_id_seq', 100)")
+	if v := behind(); v != 5 {
+		t.Errorf("within the TTL: behind = %v, want the cached 5", v)
+	}
+	time.Sleep(ttl)
+	if v := behind(); v != 5 {
+		t.Errorf("stale result not served while refreshing: behind = %v", v)
+	}
+	db, _ := target.database("app")
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		db.behind.mu.Lock()
+		running := db.behind.running
+		db.behind.mu.Unlock()
+		if running == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("refresh did not finish")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if v := behind(); v != 4 {
+		t.Errorf("after the refresh: behind = %v, want 4", v)
+	}
+}
+
+// With no result yet, a scrape waits for the first behind-column check only
+// until its deadline; the other collectors are not held up, and the check
+// carries on for the next scrape.
+func TestFirstBehindColumnCheckRespectsTheDeadline(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pg := testenv.NewPostgres(t, testenv.PostgresOptions{})
+	if err := pg.CreateDatabase(ctx, "app"); err != nil {
+		t.Fatal(err)
+	}
+	plantSequences(t, pg, "app")
+	// One connection per database: concurrent scrapes and the background
+	// check must share it without deadlock.
+	target := newTarget(t, Options{DSN: pg.DSN("postgres"), Databases: []string{"app"}, MaxConnsPerDatabase: 1})
+	// Take both refresh slots, as two long refreshes of other databases
+	// would: the check for "app" has to wait.
+	for range cap(target.refreshSlots) {
+		target.refreshSlots <- struct{}{}
+	}
+	const deadline = time.Second
+	s := scrapeTarget(t, target, deadline)
+	if s.took > deadline+500*time.Millisecond {
+		t.Errorf("scrape took %s, deadline %s", s.took, deadline)
+	}
+	if v := s.value(t, "redline_collector_success", "collector", "sequence_behind_column"); v != 0 {
+		t.Errorf("behind-column success = %v while its first check cannot run", v)
+	}
+	s.requireSuccess(t, "dead_tuples", "sequences", "connections", "clock_skew")
+
+	for range cap(target.refreshSlots) {
+		<-target.refreshSlots
+	}
+	// Two scrapes at once share the running check.
+	done := make(chan *scraped, 2)
+	for range 2 {
+		go func() { done <- scrapeTarget(t, target, 10*time.Second) }()
+	}
+	for range 2 {
+		s := <-done
+		s.requireSuccess(t, allCollectors()...)
+		if v := s.value(t, "pg_database_sequences_behind_column", "datname", "app"); v != float64(len(plantedBehind)) {
+			t.Errorf("behind = %v", v)
+		}
+	}
+}
