@@ -9,13 +9,25 @@ import (
 	"github.com/redline-sre/redline/exporter/config"
 	"github.com/redline-sre/redline/exporter/eventloop"
 	"github.com/redline-sre/redline/exporter/pgbouncer"
+	"github.com/redline-sre/redline/exporter/postgres"
 	"github.com/redline-sre/redline/exporter/web"
 )
 
 // builders is the one place that maps a target kind to its package. Each
-// builder only prepares the target; targets connect on their own.
-func builders() web.Builders {
+// builder only prepares the target; targets connect on their own. pg holds
+// the PostgreSQL knobs the flags set for every postgres target.
+func builders(pg postgres.Options) web.Builders {
 	return web.Builders{
+		config.KindPostgres: func(t config.Target, logger *slog.Logger) (collector.Target, error) {
+			opts := pg
+			opts.DSN, opts.Databases = t.DSN, t.Databases
+			opts.MaxConnsPerDatabase, opts.ConnectTimeout = t.MaxConnections, t.ConnectTimeout
+			target, err := postgres.NewTarget(opts, logger)
+			if err != nil {
+				return nil, err
+			}
+			return target, nil
+		},
 		config.KindPgBouncer: func(t config.Target, logger *slog.Logger) (collector.Target, error) {
 			target, err := pgbouncer.NewTarget(pgbouncer.Options{
 				DSN: t.DSN, MaxConnections: t.MaxConnections, ConnectTimeout: t.ConnectTimeout,

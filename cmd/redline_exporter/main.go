@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -25,6 +26,7 @@ import (
 
 	"github.com/redline-sre/redline/exporter/collector"
 	"github.com/redline-sre/redline/exporter/config"
+	"github.com/redline-sre/redline/exporter/postgres"
 	"github.com/redline-sre/redline/exporter/web"
 )
 
@@ -56,6 +58,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	app.Flag("postgres.dsn", "One PostgreSQL server to scrape, named \""+config.FlagPostgresName+"\".").Envar("REDLINE_POSTGRES_DSN").StringVar(&flags.PostgresDSN)
 	app.Flag("postgres.dsn-file", "File holding the --postgres.dsn value (for secrets).").Envar("REDLINE_POSTGRES_DSN_FILE").StringVar(&flags.PostgresDSNFile)
 	app.Flag("eventloop.url", "One HTTP endpoint to probe for event-loop lag, named \""+config.FlagProbeName+"\".").Envar("REDLINE_EVENTLOOP_URL").StringVar(&flags.EventloopURL)
+	pg := postgres.Defaults()
+	app.Flag("postgres.top-tables", "Tables per database with per-table dead-tuple series (those with the most dead tuples).").Default(strconv.Itoa(pg.TopTables)).IntVar(&pg.TopTables)
+	app.Flag("postgres.top-sequences", "Sequences per database with per-sequence exhaustion series (those with the highest used ratio).").Default(strconv.Itoa(pg.TopSequences)).IntVar(&pg.TopSequences)
+	app.Flag("postgres.behind-column-ttl", "How long a sequence-behind-column result is served before a background refresh.").Default(pg.BehindColumnTTL.String()).DurationVar(&pg.BehindColumnTTL)
+	app.Flag("postgres.statement-timeout", "statement_timeout of the exporter's PostgreSQL sessions.").Default(pg.StatementTimeout.String()).DurationVar(&pg.StatementTimeout)
+	app.Flag("postgres.lock-timeout", "lock_timeout of the exporter's PostgreSQL sessions: no query waits longer behind another session's lock.").Default(pg.LockTimeout.String()).DurationVar(&pg.LockTimeout)
 	timeoutOffset := app.Flag("scrape.timeout-offset", "Subtracted from Prometheus's X-Prometheus-Scrape-Timeout-Seconds to get the collection deadline.").Default("500ms").Duration()
 	defaultTimeout := app.Flag("scrape.default-timeout", "Collection deadline when the scrape does not send X-Prometheus-Scrape-Timeout-Seconds.").Default("10s").Duration()
 	logConfig := &promslog.Config{Writer: stderr}
@@ -68,7 +76,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	logger := promslog.New(logConfig)
 	load := func() (*config.Config, error) { return config.Load(*configFile, flags) }
-	kinds := builders()
+	kinds := builders(pg)
 
 	if *configCheck {
 		if err := checkConfig(load, kinds); err != nil {

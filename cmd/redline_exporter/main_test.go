@@ -133,6 +133,12 @@ func TestMain(m *testing.M) {
 
 func newPgBouncer(t *testing.T) *testenv.PgBouncer {
 	t.Helper()
+	return testenv.NewPgBouncer(t, sharedPostgres(t), testenv.PgBouncerOptions{})
+}
+
+// sharedPostgres starts the package's one PostgreSQL on first use.
+func sharedPostgres(t *testing.T) *testenv.Postgres {
+	t.Helper()
 	sharedPGOnce.Do(func() { sharedPG, sharedPGErr = testenv.StartPostgres(testenv.PostgresOptions{}) })
 	if sharedPGErr != nil {
 		var missing *testenv.MissingBinaryError
@@ -141,7 +147,7 @@ func newPgBouncer(t *testing.T) *testenv.PgBouncer {
 		}
 		t.Fatal(sharedPGErr)
 	}
-	return testenv.NewPgBouncer(t, sharedPG, testenv.PgBouncerOptions{})
+	return sharedPG
 }
 
 // TestExpositionIsLintClean scrapes a real pgBouncer through the binary's

@@ -56,7 +56,8 @@ type Target struct {
 	DSN     string
 	DSNFile string
 	// Databases lists the databases a postgres target reads per-database
-	// signals from (empty: the DSN's database only).
+	// signals from (empty: every database that allows connections, is not a
+	// template and that the role may CONNECT to).
 	Databases []string
 	// MaxConnections bounds the target's connection pool.
 	MaxConnections int
