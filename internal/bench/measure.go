@@ -155,4 +155,3 @@ func CountLines(path, substr string) func() (int, error) {
 		return bytes.Count(b, []byte(substr)), nil
 	}
 }
-
