@@ -1,0 +1,132 @@
+// Package e2e runs the whole rollback chain with real parts: PostgreSQL and
+// pgBouncer, redline_exporter (the built binary), Prometheus loading the
+// rules generated from the platform spec, Alertmanager loading the
+// generated route, and a webhook receiver standing in for the deployment
+// tool. Only the spec's timings are shortened (`for`, group_wait).
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/redline-sre/redline/internal/demo"
+	"github.com/redline-sre/redline/internal/testenv"
+)
+
+var exporterBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "redline-e2e-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	exporterBin = filepath.Join(dir, "redline_exporter")
+	build := exec.Command("go", "build", "-o", exporterBin, "../cmd/redline_exporter")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building redline_exporter:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// logWriter sends the webhook's lines to the test log.
+type logWriter struct{ t *testing.T }
+
+func (w logWriter) Write(p []byte) (int, error) {
+	w.t.Logf("%s", p)
+	return len(p), nil
+}
+
+func startStack(t *testing.T) *demo.Stack {
+	t.Helper()
+	for _, bin := range []string{"initdb", "pgbouncer", "prometheus", "alertmanager"} {
+		testenv.Binary(t, bin)
+	}
+	s, err := demo.StartStack(context.Background(), demo.StackOptions{
+		ExporterBin:     exporterBin,
+		Dir:             t.TempDir(),
+		Spec:            demo.SpecOverrides{For: 2 * time.Second, GroupWait: time.Second, GroupInterval: time.Second},
+		BehindColumnTTL: time.Second,
+		Interval:        time.Second,
+		Log:             logWriter{t},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("exporter log:\n%s\nprometheus log:\n%s\nalertmanager log:\n%s", s.Exporter.Log(), s.Prometheus.Log(), s.Alertmanager.Log())
+		}
+		if err := s.Stop(); err != nil {
+			t.Error(err)
+		}
+	})
+	return s
+}
+
+func alert(name, status string) func(demo.Delivery) bool {
+	return func(d demo.Delivery) bool {
+		return d.Labels["alertname"] == name && d.Status == status
+	}
+}
+
+func TestRollbackChain(t *testing.T) {
+	ctx := context.Background()
+	s := startStack(t)
+
+	// A saturated pool: more clients holding transactions than the pool
+	// has server connections.
+	start := time.Now()
+	sat, err := demo.Saturate(ctx, s.AppDSN, 2*demo.TradingPoolSize+1, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fired, ok := s.Webhook.WaitFor(90*time.Second, alert("PgBouncerPoolSaturated", "firing"))
+	if !ok {
+		sat.Stop()
+		t.Fatalf("no PgBouncerPoolSaturated rollback webhook within 90s; got %+v", s.Webhook.Deliveries())
+	}
+	t.Logf("pool saturated → rollback webhook in %s", fired.Received.Sub(start).Round(100*time.Millisecond))
+	for k, want := range map[string]string{"rollback": "true", "action": "rollback", "service": "platform", "severity": "critical", "database": demo.TradingDB} {
+		if got := fired.Labels[k]; got != want {
+			t.Errorf("webhook label %s = %q, want %q (labels %v)", k, got, want, fired.Labels)
+		}
+	}
+	if fired.Annotations["summary"] == "" || fired.Annotations["description"] == "" {
+		t.Errorf("webhook alert lacks summary/description: %v", fired.Annotations)
+	}
+
+	released := time.Now()
+	sat.Stop()
+	resolved, ok := s.Webhook.WaitFor(90*time.Second, alert("PgBouncerPoolSaturated", "resolved"))
+	if !ok {
+		t.Fatalf("PgBouncerPoolSaturated never resolved after the pool was released; got %+v", s.Webhook.Deliveries())
+	}
+	t.Logf("pool released → resolved webhook in %s", resolved.Received.Sub(released).Round(100*time.Millisecond))
+
+	// A sequence behind its column: the next insert would collide.
+	planted := time.Now()
+	behind, err := demo.PlantSequenceBehind(ctx, s.TradingDSN, "fills")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seq, ok := s.Webhook.WaitFor(90*time.Second, alert("SequenceBehindColumn", "firing"))
+	if !ok {
+		t.Fatalf("no SequenceBehindColumn rollback webhook within 90s; got %+v", s.Webhook.Deliveries())
+	}
+	t.Logf("sequence planted %d behind → rollback webhook in %s", behind, seq.Received.Sub(planted).Round(100*time.Millisecond))
+	for k, want := range map[string]string{"rollback": "true", "datname": demo.TradingDB, "table": "fills", "column": "id"} {
+		if got := seq.Labels[k]; got != want {
+			t.Errorf("webhook label %s = %q, want %q (labels %v)", k, got, want, seq.Labels)
+		}
+	}
+}
