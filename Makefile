@@ -56,8 +56,11 @@ check-generated: deps
 	$(GO) run ./cmd/rulegen check --out .
 	promtool test rules rules/platform.test.yml
 
-demo: deps
-	@echo "make demo: the demo is not built yet (see issue: default spec, make demo, end-to-end chain)" >&2; exit 1
+# demo runs the whole product on this machine until Ctrl-C;
+# `make demo DEMO_SECONDS=60` stops by itself.
+DEMO_SECONDS ?= 0
+demo: deps build
+	DEMO_SECONDS=$(DEMO_SECONDS) $(BIN)/redline-demo --exporter $(BIN)/redline_exporter
 
 bench: deps
 	@echo "make bench: the benchmark is not built yet" >&2; exit 1

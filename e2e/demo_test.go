@@ -1,0 +1,110 @@
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redline-sre/redline/internal/testenv"
+)
+
+// TestMakeDemo runs `make demo DEMO_SECONDS=…` as a user would, checks that
+// the endpoints it prints answer while it runs, and that it stops by itself
+// and removes its data.
+func TestMakeDemo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the whole demo")
+	}
+	for _, bin := range []string{"initdb", "pgbouncer", "prometheus", "alertmanager"} {
+		testenv.Binary(t, bin)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "make", "-C", "..", "demo", "DEMO_SECONDS=40")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = cmd.Stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+
+	var output strings.Builder
+	lines := make(chan string)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	endpoint := regexp.MustCompile(`^\s+(Prometheus|Alertmanager|redline_exporter|platform stand-in)\s+(http://\S+)`)
+	urls := map[string]string{}
+	var dataDir string
+	checked := false
+	for line := range lines {
+		output.WriteString(line + "\n")
+		if m := endpoint.FindStringSubmatch(line); m != nil {
+			urls[m[1]] = m[2]
+		}
+		if i := strings.Index(line, "/rules/platform.rules.yml"); i > 0 {
+			dataDir = strings.TrimSpace(line[:i])
+		}
+		if strings.Contains(line, "What to look at") && !checked {
+			checked = true
+			checkEndpoints(t, urls)
+		}
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("make demo: %v\n%s", err, output.String())
+	}
+	if !checked {
+		t.Fatalf("the demo never printed its endpoints:\n%s", output.String())
+	}
+	if !strings.Contains(output.String(), "stopping everything") {
+		t.Errorf("the demo did not say it stopped:\n%s", output.String())
+	}
+	if dataDir == "" {
+		t.Errorf("the demo did not print where its generated files are:\n%s", output.String())
+	} else if _, err := os.Stat(dataDir); !os.IsNotExist(err) {
+		t.Errorf("demo data %s left behind", dataDir)
+	}
+}
+
+func checkEndpoints(t *testing.T, urls map[string]string) {
+	t.Helper()
+	want := map[string]struct{ path, contains string }{
+		"Prometheus":        {"/-/ready", ""},
+		"Alertmanager":      {"/-/ready", ""},
+		"redline_exporter":  {"", `pgbouncer_up{target="pgbouncer"} 1`},
+		"platform stand-in": {"", "http_request_duration_seconds_bucket"},
+	}
+	for name, w := range want {
+		u, ok := urls[name]
+		if !ok {
+			t.Errorf("the demo printed no URL for %s", name)
+			continue
+		}
+		resp, err := http.Get(u + w.path)
+		if err != nil {
+			t.Errorf("%s %s: %v", name, u, err)
+			continue
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("%s %s: %s", name, u+w.path, resp.Status)
+		}
+		if w.contains != "" && !strings.Contains(string(body), w.contains) {
+			t.Errorf("%s %s does not contain %q", name, u, w.contains)
+		}
+	}
+}
