@@ -416,19 +416,6 @@ func (v *validator) selector(path string, field *string, required bool) {
 	*field = s
 }
 
-// expr expands and parses a free PromQL expression in place.
-func (v *validator) expr(path string, field *string) {
-	s, ok := v.expand(path, *field)
-	if !ok {
-		return
-	}
-	if _, err := Parser.ParseExpr(s); err != nil {
-		v.errorf(path, "invalid PromQL in %q: %s", s, promqlMessage(err))
-		return
-	}
-	*field = s
-}
-
 func promqlMessage(err error) string {
 	if pe, ok := err.(parser.ParseErrors); ok && len(pe) > 0 {
 		return pe[0].Err.Error()

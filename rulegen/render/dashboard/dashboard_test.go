@@ -114,10 +114,10 @@ type rawPanel struct {
 }
 
 type rawBoard struct {
-	UID           string     `json:"uid"`
-	Description   string     `json:"description"`
-	SchemaVersion int        `json:"schemaVersion"`
-	Refresh       string     `json:"refresh"`
+	UID           string `json:"uid"`
+	Description   string `json:"description"`
+	SchemaVersion int    `json:"schemaVersion"`
+	Refresh       string `json:"refresh"`
 	Time          struct{ From, To string }
 	Tags          []string   `json:"tags"`
 	Panels        []rawPanel `json:"panels"`
