@@ -13,10 +13,12 @@ import (
 	"github.com/grafana-tools/sdk"
 )
 
-// SchemaVersion is the classic dashboard schema version Grafana 11.6 and
-// 12.x write when they save or export a dashboard. Older Grafanas (10+)
-// import it; newer ones migrate it on load.
-const SchemaVersion = 41
+// SchemaVersion is the classic dashboard schema version current Grafana
+// writes: @grafana/schema's defaultDashboard has 42 from 12.2 through 13.2
+// (41 in 11.6 and 12.0). The step from 41 only touches overrides that hide
+// series, which these dashboards have none of, so Grafana 11 reads them as
+// they are.
+const SchemaVersion = 42
 
 // DatasourceVariable names the template variable every panel and target
 // reads its Prometheus data source from.

@@ -150,7 +150,7 @@ func TestStructure(t *testing.T) {
 			if b.UID != m.Spec.Dashboard.UID || b.UID == "" {
 				t.Errorf("uid %q, want %q", b.UID, m.Spec.Dashboard.UID)
 			}
-			if b.SchemaVersion != 41 || b.Refresh != "30s" || b.Time.From != "now-6h" || b.Time.To != "now" || len(b.Tags) == 0 {
+			if b.SchemaVersion != 42 || b.Refresh != "30s" || b.Time.From != "now-6h" || b.Time.To != "now" || len(b.Tags) == 0 {
 				t.Errorf("schemaVersion %d refresh %q time %v tags %v", b.SchemaVersion, b.Refresh, b.Time, b.Tags)
 			}
 			if !strings.Contains(b.Description, "DO NOT EDIT") {
@@ -320,7 +320,7 @@ func TestValidateRejects(t *testing.T) {
 		{"no targets", "no targets", func(b map[string]any, p []map[string]any) {
 			p[8]["targets"] = []any{}
 		}},
-		{"schema version", "schemaVersion is 0, want 41", func(b map[string]any, p []map[string]any) {
+		{"schema version", "schemaVersion is 0, want 42", func(b map[string]any, p []map[string]any) {
 			delete(b, "schemaVersion")
 		}},
 		{"no datasource variable", `no "datasource" template variable`, func(b map[string]any, p []map[string]any) {
