@@ -13,7 +13,7 @@ import (
 
 	"github.com/prometheus/prometheus/promql/parser"
 
-	"github.com/redline-sre/redline/rulegen/grafana"
+	"github.com/redline-sre/redline/rulegen/grafana/variables"
 )
 
 // LoadFile reads and validates a spec file.
@@ -708,7 +708,7 @@ func (v *validator) panelExpr(path string, field *string) {
 	if v.s.Canary != nil {
 		vars = append(vars, "track")
 	}
-	q, err := grafana.Interpolate(s, vars)
+	q, err := variables.Interpolate(s, vars)
 	if err != nil {
 		v.errorf(path, "%s", err)
 		return

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/redline-sre/redline/rulegen/grafana"
+	"github.com/redline-sre/redline/rulegen/grafana/variables"
 	"github.com/redline-sre/redline/rulegen/model"
 	"github.com/redline-sre/redline/rulegen/render"
 	"github.com/redline-sre/redline/rulegen/spec"
@@ -178,7 +179,7 @@ func exprPanel(sp *spec.Panel) (grafana.Panel, error) {
 		Unit:        grafanaUnit[sp.Unit],
 		Thresholds:  thresholds("<=", sp.Threshold),
 	}
-	q, err := grafana.Interpolate(sp.Expr, []string{grafana.DatasourceVariable, trackVariable})
+	q, err := variables.Interpolate(sp.Expr, []string{grafana.DatasourceVariable, trackVariable})
 	if err != nil {
 		return grafana.Panel{}, err
 	}

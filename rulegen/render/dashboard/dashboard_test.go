@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/redline-sre/redline/rulegen/grafana"
+	"github.com/redline-sre/redline/rulegen/grafana/variables"
 	"github.com/redline-sre/redline/rulegen/model"
 	"github.com/redline-sre/redline/rulegen/render/dashboard"
 	"github.com/redline-sre/redline/rulegen/spec"
@@ -191,7 +192,7 @@ func TestStructure(t *testing.T) {
 					if tg.Datasource["uid"] != "${datasource}" {
 						t.Errorf("%s: target datasource %v", where, tg.Datasource)
 					}
-					q, err := grafana.Interpolate(tg.Expr, []string{"datasource", "track"})
+					q, err := variables.Interpolate(tg.Expr, []string{"datasource", "track"})
 					if err == nil {
 						_, err = spec.Parser.ParseExpr(q)
 					}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/redline-sre/redline/rulegen/grafana"
+	"github.com/redline-sre/redline/rulegen/grafana/variables"
 	"github.com/redline-sre/redline/rulegen/spec"
 )
 
@@ -90,7 +91,7 @@ func checkExpr(expr string, vars []string) error {
 	if expr == "" {
 		return errors.New("empty query")
 	}
-	q, err := grafana.Interpolate(expr, vars)
+	q, err := variables.Interpolate(expr, vars)
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,7 @@
-package grafana
+// Package variables interpolates Grafana's template variables in a query so
+// the PromQL parser can check it. It is apart from package grafana so the
+// spec loader can use it without depending on the dashboard library.
+package variables
 
 import (
 	"fmt"
