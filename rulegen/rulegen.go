@@ -17,6 +17,7 @@ import (
 	"github.com/redline-sre/redline/rulegen/model"
 	"github.com/redline-sre/redline/rulegen/render"
 	"github.com/redline-sre/redline/rulegen/render/amconfig"
+	"github.com/redline-sre/redline/rulegen/render/dashboard"
 	"github.com/redline-sre/redline/rulegen/render/rulefile"
 	"github.com/redline-sre/redline/rulegen/render/testfile"
 	"github.com/redline-sre/redline/rulegen/spec"
@@ -28,6 +29,7 @@ var Outputs = []render.Output{
 	{Name: "rules", Render: rulefile.Render, Validate: validate.Rules},
 	{Name: "tests", Render: testfile.Render, Validate: validate.Tests},
 	{Name: "alertmanager", Render: amconfig.Render, Validate: validate.Alertmanager},
+	{Name: "dashboard", Render: dashboard.Render, Validate: dashboard.Validate},
 }
 
 // Generate renders and validates every output of a spec. source names the
@@ -43,6 +45,9 @@ func Generate(s *spec.Spec, source string) ([]render.File, error) {
 		f, err := o.Render(m)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", o.Name, err)
+		}
+		if f.Path == "" {
+			continue // the spec asks for no such file (no dashboard: section)
 		}
 		if o.Validate != nil {
 			if err := o.Validate(f.Data); err != nil {

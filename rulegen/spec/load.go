@@ -12,6 +12,8 @@ import (
 	"unicode"
 
 	"github.com/prometheus/prometheus/promql/parser"
+
+	"github.com/redline-sre/redline/rulegen/grafana/variables"
 )
 
 // LoadFile reads and validates a spec file.
@@ -414,19 +416,6 @@ func (v *validator) selector(path string, field *string, required bool) {
 	*field = s
 }
 
-// expr expands and parses a free PromQL expression in place.
-func (v *validator) expr(path string, field *string) {
-	s, ok := v.expand(path, *field)
-	if !ok {
-		return
-	}
-	if _, err := Parser.ParseExpr(s); err != nil {
-		v.errorf(path, "invalid PromQL in %q: %s", s, promqlMessage(err))
-		return
-	}
-	*field = s
-}
-
 func promqlMessage(err error) string {
 	if pe, ok := err.(parser.ParseErrors); ok && len(pe) > 0 {
 		return pe[0].Err.Error()
@@ -685,14 +674,50 @@ func (v *validator) dashboard(d *Dashboard) {
 			if p.Title == "" {
 				v.errorf(path, "missing key %q (a panel with expr needs a title)", "title")
 			}
-			v.expr(path+".expr", &p.Expr)
+			v.panelExpr(path+".expr", &p.Expr)
 		default:
 			v.errorf(path, "a panel needs signal or expr")
 		}
 		if p.Unit != "" && !oneOf(p.Unit, units) {
 			v.errorf(path+".unit", "unknown unit %q (want %s)", p.Unit, strings.Join(units, ", "))
 		}
+		v.panelView(path, p)
 	}
+}
+
+// panelView checks how a panel is drawn and defaults its type.
+func (v *validator) panelView(path string, p *Panel) {
+	if p.Type == "" {
+		p.Type = PanelTimeseries
+	} else if !oneOf(p.Type, []string{PanelTimeseries, PanelStat, PanelGauge}) {
+		v.errorf(path+".type", "unknown panel type %q (want timeseries, stat or gauge)", p.Type)
+	}
+	if p.Expr != "" && p.Unit == "" {
+		p.Unit = "none"
+	}
+}
+
+// panelExpr expands selectors in a panel's query and parses it with
+// Grafana's variables ($__rate_interval, $track, ...) interpolated.
+func (v *validator) panelExpr(path string, field *string) {
+	s, ok := v.expand(path, *field)
+	if !ok {
+		return
+	}
+	vars := []string{"datasource"}
+	if v.s.Canary != nil {
+		vars = append(vars, "track")
+	}
+	q, err := variables.Interpolate(s, vars)
+	if err != nil {
+		v.errorf(path, "%s", err)
+		return
+	}
+	if _, err := Parser.ParseExpr(q); err != nil {
+		v.errorf(path, "invalid PromQL in %q: %s", s, promqlMessage(err))
+		return
+	}
+	*field = s
 }
 
 // camel turns api_availability into ApiAvailability.

@@ -168,7 +168,21 @@ type Panel struct {
 	Title  string `yaml:"title"`
 	Expr   string `yaml:"expr"`
 	Unit   string `yaml:"unit"`
+	// Type is the visualization: timeseries (the default), stat or gauge.
+	Type string `yaml:"type"`
+	// Description says what good looks like (default: from the signal).
+	Description string `yaml:"description"`
+	// Threshold is where the panel turns red: it overrides a signal's
+	// threshold and gives an expr panel one (healthy at or below it).
+	Threshold *Quantity `yaml:"threshold"`
 }
+
+// Panel types.
+const (
+	PanelTimeseries = "timeseries"
+	PanelStat       = "stat"
+	PanelGauge      = "gauge"
+)
 
 // SignalByName returns the named signal, or nil.
 func (s *Spec) SignalByName(name string) *Signal {

@@ -1,0 +1,298 @@
+// Package grafana is the one place that speaks Grafana's dashboard JSON.
+// It wraps github.com/grafana-tools/sdk behind small types of our own, so
+// the library can be swapped without touching the dashboard writer, and
+// fills the SDK's gaps: it has no gauge panel, its stat panel has no field
+// config, and it leaves schemaVersion at 0.
+package grafana
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+
+	"github.com/grafana-tools/sdk"
+)
+
+// SchemaVersion is the classic dashboard schema version current Grafana
+// writes: @grafana/schema's defaultDashboard has 42 from 12.2 through 13.2
+// (41 in 11.6 and 12.0). The step from 41 only touches overrides that hide
+// series, which these dashboards have none of, so Grafana 11 reads them as
+// they are.
+const SchemaVersion = 42
+
+// DatasourceVariable names the template variable every panel and target
+// reads its Prometheus data source from.
+const DatasourceVariable = "datasource"
+
+// Panel types the writer emits.
+const (
+	TypeTimeseries = "timeseries"
+	TypeStat       = "stat"
+	TypeGauge      = "gauge"
+)
+
+// Dashboard is a classic Grafana dashboard.
+type Dashboard struct {
+	UID   string
+	Title string
+	// Description is shown in the dashboard settings; the writer puts its
+	// "generated, do not edit" note here because JSON has no comments.
+	Description string
+	Tags        []string
+	// From is the start of the default time range (e.g. now-6h).
+	From string
+	// Refresh is the auto-refresh interval (e.g. 30s).
+	Refresh       string
+	SchemaVersion int
+	Variables     []Variable
+	Panels        []Panel
+}
+
+// Variable is a template variable: a data-source picker or a custom list.
+type Variable struct {
+	Name  string
+	Label string
+	// Type is "datasource" (Query is the plugin id, e.g. prometheus) or
+	// "custom" (Query is the comma-separated list of values).
+	Type       string
+	Query      string
+	Multi      bool
+	IncludeAll bool
+}
+
+// Panel is one visualization.
+type Panel struct {
+	ID          int
+	Type        string
+	Title       string
+	Description string
+	// Datasource is the uid of the panel's data source, e.g. ${datasource}.
+	Datasource string
+	Unit       string
+	Min, Max   *float64
+	Thresholds []Step
+	// NoValue is shown when the query returns no series.
+	NoValue string
+	Grid    Grid
+	Targets []Target
+}
+
+// Step is one threshold step: from Value (nil is "from -∞") on, Color.
+type Step struct {
+	Color string
+	Value *float64
+}
+
+// Grid is a panel's position on Grafana's 24-column grid.
+type Grid struct{ X, Y, W, H int }
+
+// Target is one Prometheus query of a panel.
+type Target struct {
+	RefID      string
+	Datasource string
+	Expr       string
+	Legend     string
+}
+
+func datasourceRef(uid string) map[string]string {
+	return map[string]string{"type": "prometheus", "uid": uid}
+}
+
+// Marshal encodes a dashboard as indented JSON. encoding/json keeps struct
+// field order and sorts map keys, so equal dashboards give equal bytes.
+func Marshal(d *Dashboard) ([]byte, error) {
+	b := sdk.Board{
+		UID:           d.UID,
+		Title:         d.Title,
+		Tags:          d.Tags,
+		Timezone:      "browser",
+		Editable:      true,
+		SchemaVersion: uint(d.SchemaVersion),
+		Time:          sdk.Time{From: d.From, To: "now"},
+		Timepicker: sdk.Timepicker{
+			RefreshIntervals: []string{"10s", "30s", "1m", "5m", "15m", "30m", "1h"},
+			TimeOptions:      []string{},
+		},
+		Refresh: &sdk.BoolString{Flag: true, Value: d.Refresh},
+		// Shared crosshair: the moment a signal turns red lines up across
+		// every panel.
+		GraphTooltip: 1,
+		Links:        []sdk.Link{},
+	}
+	b.Annotations.List = []sdk.Annotation{}
+	b.Templating.List = []sdk.TemplateVar{}
+	for _, v := range d.Variables {
+		b.Templating.List = append(b.Templating.List, templateVar(v))
+	}
+	for i := range d.Panels {
+		p, err := panel(&d.Panels[i])
+		if err != nil {
+			return nil, err
+		}
+		b.Panels = append(b.Panels, p)
+	}
+	raw, err := json.Marshal(b)
+	if err != nil {
+		return nil, err
+	}
+	// sdk.Board has no description field; Grafana reads one at the top
+	// level, so it is spliced in as the first key.
+	desc, err := json.Marshal(d.Description)
+	if err != nil {
+		return nil, err
+	}
+	var withDesc bytes.Buffer
+	withDesc.WriteString(`{"description":`)
+	withDesc.Write(desc)
+	withDesc.WriteByte(',')
+	withDesc.Write(raw[1:])
+	var out bytes.Buffer
+	if err := json.Indent(&out, withDesc.Bytes(), "", "  "); err != nil {
+		return nil, err
+	}
+	out.WriteByte('\n')
+	return out.Bytes(), nil
+}
+
+func templateVar(v Variable) sdk.TemplateVar {
+	tv := sdk.TemplateVar{
+		Name:       v.Name,
+		Label:      v.Label,
+		Type:       v.Type,
+		Query:      v.Query,
+		Multi:      v.Multi,
+		IncludeAll: v.IncludeAll,
+		Options:    []sdk.Option{},
+	}
+	one := int64(1)
+	switch v.Type {
+	case "datasource":
+		// Refresh on load, so the picker lists this Grafana's sources.
+		tv.Refresh = sdk.BoolInt{Value: &one}
+		tv.Current = sdk.Current{Text: &sdk.StringSliceString{Value: []string{"default"}, Valid: true}, Value: "default"}
+	case "custom":
+		if v.IncludeAll {
+			tv.Current = sdk.Current{Text: &sdk.StringSliceString{Value: []string{"All"}, Valid: true}, Value: []string{"$__all"}}
+		}
+	}
+	return tv
+}
+
+func intp(i int) *int { return &i }
+
+func panel(p *Panel) (*sdk.Panel, error) {
+	common := sdk.CommonPanel{
+		Datasource: datasourceRef(p.Datasource),
+		Editable:   true,
+		ID:         uint(p.ID),
+		Title:      p.Title,
+		Type:       p.Type,
+	}
+	if p.Description != "" {
+		common.Description = &p.Description
+	}
+	common.GridPos.X, common.GridPos.Y = intp(p.Grid.X), intp(p.Grid.Y)
+	common.GridPos.W, common.GridPos.H = intp(p.Grid.W), intp(p.Grid.H)
+
+	var targets []sdk.Target
+	for _, t := range p.Targets {
+		targets = append(targets, sdk.Target{
+			RefID:        t.RefID,
+			Datasource:   datasourceRef(t.Datasource),
+			Expr:         t.Expr,
+			LegendFormat: t.Legend,
+		})
+	}
+	thresholds := sdk.Thresholds{Mode: "absolute"}
+	for _, s := range p.Thresholds {
+		thresholds.Steps = append(thresholds.Steps, sdk.ThresholdStep{Color: s.Color, Value: s.Value})
+	}
+
+	switch p.Type {
+	case TypeTimeseries:
+		common.OfType = sdk.TimeseriesType
+		fc := sdk.FieldConfig{Defaults: sdk.FieldConfigDefaults{
+			Unit:       p.Unit,
+			Min:        p.Min,
+			Max:        p.Max,
+			Color:      sdk.FieldConfigColor{Mode: "palette-classic"},
+			Thresholds: thresholds,
+			Custom:     timeseriesStyle(),
+		}}
+		return &sdk.Panel{CommonPanel: common, TimeseriesPanel: &sdk.TimeseriesPanel{
+			Targets: targets,
+			Options: sdk.TimeseriesOptions{
+				Legend:  sdk.TimeseriesLegendOptions{Calcs: []string{"lastNotNull", "max"}, DisplayMode: "table", Placement: "bottom"},
+				Tooltip: sdk.TimeseriesTooltipOptions{Mode: "multi"},
+			},
+			FieldConfig: fc,
+		}}, nil
+	case TypeStat, TypeGauge:
+		// The SDK's stat panel predates field config and it has no gauge:
+		// both go out as custom panels carrying Grafana's current JSON.
+		common.OfType = sdk.CustomType
+		defaults := map[string]any{
+			"unit":       p.Unit,
+			"color":      map[string]string{"mode": "thresholds"},
+			"thresholds": thresholds,
+		}
+		if p.Min != nil {
+			defaults["min"] = *p.Min
+		}
+		if p.Max != nil {
+			defaults["max"] = *p.Max
+		}
+		if p.NoValue != "" {
+			defaults["noValue"] = p.NoValue
+		}
+		reduce := map[string]any{"calcs": []string{"lastNotNull"}, "fields": "", "values": false}
+		var options map[string]any
+		if p.Type == TypeStat {
+			options = map[string]any{
+				"reduceOptions": reduce,
+				"colorMode":     "background",
+				"graphMode":     "none",
+				"justifyMode":   "auto",
+				"orientation":   "auto",
+				"textMode":      "value_and_name",
+				"wideLayout":    true,
+			}
+		} else {
+			options = map[string]any{
+				"reduceOptions":        reduce,
+				"orientation":          "auto",
+				"showThresholdLabels":  false,
+				"showThresholdMarkers": true,
+				"sizing":               "auto",
+			}
+		}
+		custom := sdk.CustomPanel{
+			"targets":     targets,
+			"fieldConfig": map[string]any{"defaults": defaults, "overrides": []any{}},
+			"options":     options,
+		}
+		return &sdk.Panel{CommonPanel: common, CustomPanel: &custom}, nil
+	}
+	return nil, fmt.Errorf("panel %q: unknown panel type %q (want %s, %s or %s)", p.Title, p.Type, TypeTimeseries, TypeStat, TypeGauge)
+}
+
+// timeseriesStyle draws lines with the thresholds as a line and a shaded
+// area, so "over the threshold" is visible without reading the axis.
+func timeseriesStyle() sdk.FieldConfigCustom {
+	c := sdk.FieldConfigCustom{
+		AxisPlacement:     "auto",
+		DrawStyle:         "line",
+		FillOpacity:       10,
+		GradientMode:      "none",
+		LineInterpolation: "linear",
+		LineWidth:         1,
+		PointSize:         4,
+		ShowPoints:        "never",
+	}
+	c.LineStyle.Fill = "solid"
+	c.ScaleDistribution.Type = "linear"
+	c.Stacking.Mode = "none"
+	c.Stacking.Group = "A"
+	c.ThresholdsStyle.Mode = "line+area"
+	return c
+}
