@@ -49,18 +49,7 @@ func (l *EventLoop) Do(ctx context.Context, f func()) error {
 // JSON.parse of a big payload, a GC pause, a CPU-bound handler), until ctx
 // is done.
 func (l *EventLoop) StallEvery(ctx context.Context, period, stall time.Duration) {
-	go func() {
-		t := time.NewTicker(period)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				_ = l.Do(ctx, func() { busyWait(stall) })
-			}
-		}
-	}()
+	go every(ctx, period, func() { _ = l.Do(ctx, func() { busyWait(stall) }) })
 }
 
 // busyWait burns CPU for d, as a synchronous task on a real event loop does.
@@ -79,4 +68,18 @@ func (l *EventLoop) NoopHandler() http.Handler {
 		}
 		w.WriteHeader(http.StatusNoContent)
 	})
+}
+
+// every calls f once per period until ctx is done.
+func every(ctx context.Context, period time.Duration, f func()) {
+	t := time.NewTicker(period)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			f()
+		}
+	}
 }

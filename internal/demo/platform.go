@@ -69,10 +69,10 @@ func (p *Platform) Run(ctx context.Context, period, stall time.Duration) {
 	p.Loop = NewEventLoop(ctx)
 	p.Loop.StallEvery(ctx, period, stall)
 	p.lastQuote = time.Now()
-	go p.every(ctx, 50*time.Millisecond, func() { go p.apiRequest(ctx) })
-	go p.every(ctx, 200*time.Millisecond, p.quote)
-	go p.every(ctx, 500*time.Millisecond, p.collectGarbage)
-	go p.every(ctx, time.Second, p.background)
+	go every(ctx, 50*time.Millisecond, func() { go p.apiRequest(ctx) })
+	go every(ctx, 200*time.Millisecond, p.quote)
+	go every(ctx, 500*time.Millisecond, p.collectGarbage)
+	go every(ctx, time.Second, p.background)
 }
 
 // Handler serves /noop (the prober's route) and /metrics.
@@ -81,19 +81,6 @@ func (p *Platform) Handler() http.Handler {
 	mux.Handle("/noop", p.Loop.NoopHandler())
 	mux.Handle("/metrics", promhttp.HandlerFor(p.Registry, promhttp.HandlerOpts{}))
 	return mux
-}
-
-func (p *Platform) every(ctx context.Context, d time.Duration, f func()) {
-	t := time.NewTicker(d)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			f()
-		}
-	}
 }
 
 // apiRequest is one order request: a few milliseconds of work on the loop

@@ -55,15 +55,7 @@ func StartAlertmanager(configFile string) (*Alertmanager, error) {
 func NewAlertmanager(t testing.TB, configFile string) *Alertmanager {
 	t.Helper()
 	am, err := StartAlertmanager(configFile)
-	if err != nil {
-		missing(t, err)
-	}
-	t.Cleanup(func() {
-		if err := am.Stop(); err != nil {
-			t.Error(err)
-		}
-	})
-	return am
+	return forTest(t, am, err)
 }
 
 // Stop ends Alertmanager and removes its directory.

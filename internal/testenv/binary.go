@@ -119,3 +119,18 @@ func missing(t testing.TB, err error) {
 	}
 	t.Fatal(err)
 }
+
+// forTest hands a started component to a test and stops it when the test
+// ends; a start error ends the test (see missing).
+func forTest[T interface{ Stop() error }](t testing.TB, c T, err error) T {
+	t.Helper()
+	if err != nil {
+		missing(t, err)
+	}
+	t.Cleanup(func() {
+		if err := c.Stop(); err != nil {
+			t.Error(err)
+		}
+	})
+	return c
+}

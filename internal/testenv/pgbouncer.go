@@ -158,15 +158,7 @@ func StartPgBouncer(pg *Postgres, opts PgBouncerOptions) (*PgBouncer, error) {
 func NewPgBouncer(t testing.TB, pg *Postgres, opts PgBouncerOptions) *PgBouncer {
 	t.Helper()
 	b, err := StartPgBouncer(pg, opts)
-	if err != nil {
-		missing(t, err)
-	}
-	t.Cleanup(func() {
-		if err := b.Stop(); err != nil {
-			t.Error(err)
-		}
-	})
-	return b
+	return forTest(t, b, err)
 }
 
 // DSN is a URL for an application connection through pgBouncer. The admin

@@ -128,15 +128,7 @@ func StartPostgres(opts PostgresOptions) (*Postgres, error) {
 func NewPostgres(t testing.TB, opts PostgresOptions) *Postgres {
 	t.Helper()
 	pg, err := StartPostgres(opts)
-	if err != nil {
-		missing(t, err)
-	}
-	t.Cleanup(func() {
-		if err := pg.Stop(); err != nil {
-			t.Error(err)
-		}
-	})
-	return pg
+	return forTest(t, pg, err)
 }
 
 // DSN is a superuser URL for database db.

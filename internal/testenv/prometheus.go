@@ -116,15 +116,7 @@ func StartPrometheus(opts PrometheusOptions) (*Prometheus, error) {
 func NewPrometheus(t testing.TB, opts PrometheusOptions) *Prometheus {
 	t.Helper()
 	p, err := StartPrometheus(opts)
-	if err != nil {
-		missing(t, err)
-	}
-	t.Cleanup(func() {
-		if err := p.Stop(); err != nil {
-			t.Error(err)
-		}
-	})
-	return p
+	return forTest(t, p, err)
 }
 
 // Stop ends Prometheus and removes its directory.
