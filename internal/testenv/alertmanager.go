@@ -19,6 +19,10 @@ type Alertmanager struct {
 // StartAlertmanager starts Alertmanager with the given configuration file,
 // clustering off and its storage in a temporary directory.
 func StartAlertmanager(configFile string) (*Alertmanager, error) {
+	return withPortRetry(func() (*Alertmanager, error) { return startAlertmanagerOnce(configFile) })
+}
+
+func startAlertmanagerOnce(configFile string) (*Alertmanager, error) {
 	bin, err := LookPath("alertmanager")
 	if err != nil {
 		return nil, err

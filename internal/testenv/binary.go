@@ -35,11 +35,21 @@ func (e *MissingBinaryError) Error() string {
 	return fmt.Sprintf("%s not found on PATH (install the Debian package %q, or run `make deps`)", e.Name, e.Package)
 }
 
-// LookPath finds a binary on PATH. PostgreSQL's server binaries are not on
-// PATH on Debian, so for those the newest /usr/lib/postgresql/<ver>/bin is
-// searched too. Alertmanager is installed as prometheus-alertmanager on Debian
+// LookPath finds a binary. PostgreSQL's server binaries are not on PATH on
+// Debian: they are taken from the newest /usr/lib/postgresql/<ver>/bin. Alertmanager is installed as prometheus-alertmanager on Debian
 // and as alertmanager elsewhere; either name is accepted.
 func LookPath(name string) (string, error) {
+	// PostgreSQL's programs come from one directory, the newest major
+	// version's, so initdb and postgres never mix versions; PATH is the
+	// fallback for installations outside Debian's layout.
+	if packages[name] == "postgresql" {
+		if dir := newestPostgresBinDir(); dir != "" {
+			p := filepath.Join(dir, name)
+			if _, err := os.Stat(p); err == nil {
+				return p, nil
+			}
+		}
+	}
 	candidates := []string{name}
 	if name == "alertmanager" {
 		candidates = append(candidates, "prometheus-alertmanager")
@@ -47,14 +57,6 @@ func LookPath(name string) (string, error) {
 	for _, c := range candidates {
 		if p, err := exec.LookPath(c); err == nil {
 			return p, nil
-		}
-	}
-	if packages[name] == "postgresql" {
-		if dir := newestPostgresBinDir(); dir != "" {
-			p := filepath.Join(dir, name)
-			if _, err := os.Stat(p); err == nil {
-				return p, nil
-			}
 		}
 	}
 	pkg := packages[name]

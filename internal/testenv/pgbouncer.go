@@ -55,6 +55,10 @@ type PgBouncer struct {
 
 // StartPgBouncer starts pgBouncer on a free loopback port in front of pg.
 func StartPgBouncer(pg *Postgres, opts PgBouncerOptions) (*PgBouncer, error) {
+	return withPortRetry(func() (*PgBouncer, error) { return startPgBouncerOnce(pg, opts) })
+}
+
+func startPgBouncerOnce(pg *Postgres, opts PgBouncerOptions) (*PgBouncer, error) {
 	bin, err := LookPath("pgbouncer")
 	if err != nil {
 		return nil, err

@@ -41,13 +41,18 @@ type Postgres struct {
 // StartPostgres runs initdb in a fresh temporary directory and starts the
 // server on a free loopback port with password (SCRAM) authentication.
 func StartPostgres(opts PostgresOptions) (*Postgres, error) {
-	initdb, err := LookPath("initdb")
-	if err != nil {
-		return nil, err
-	}
+	return withPortRetry(func() (*Postgres, error) { return startPostgresOnce(opts) })
+}
+
+func startPostgresOnce(opts PostgresOptions) (*Postgres, error) {
 	server, err := LookPath("postgres")
 	if err != nil {
 		return nil, err
+	}
+	// initdb must match the server's version: take it from the same place.
+	initdb := filepath.Join(filepath.Dir(server), "initdb")
+	if _, err := os.Stat(initdb); err != nil {
+		return nil, &MissingBinaryError{Name: "initdb", Package: "postgresql"}
 	}
 	cred, err := unprivileged()
 	if err != nil {

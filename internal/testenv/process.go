@@ -137,7 +137,7 @@ func (p *process) waitReady(check func(ctx context.Context) error) error {
 	var last error
 	for time.Now().Before(deadline) {
 		if p.exited() {
-			return fmt.Errorf("%s exited during start-up (%v); log:\n%s", p.name, p.waitErr, p.logTail())
+			return &startupExit{name: p.name, err: p.waitErr, log: p.logTail()}
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		last = check(ctx)
@@ -227,4 +227,37 @@ func absDir(dir string) string {
 		return a
 	}
 	return dir
+}
+
+// startupExit is a component that ended before it was ready.
+type startupExit struct {
+	name string
+	err  error
+	log  string
+}
+
+func (e *startupExit) Error() string {
+	return fmt.Sprintf("%s exited during start-up (%v); log:\n%s", e.name, e.err, e.log)
+}
+
+// portTaken reports whether err is a start-up that failed because its port
+// was taken between FreePort and the bind — another test's server won the
+// race. Such a start is worth one more try on a new port.
+func portTaken(err error) bool {
+	var se *startupExit
+	if !errors.As(err, &se) {
+		return false
+	}
+	l := strings.ToLower(se.log)
+	return strings.Contains(l, "address already in use") || strings.Contains(l, "could not bind")
+}
+
+// withPortRetry runs start up to three times while it fails on a taken port.
+func withPortRetry[T any](start func() (T, error)) (T, error) {
+	for attempt := 1; ; attempt++ {
+		v, err := start()
+		if err == nil || attempt == 3 || !portTaken(err) {
+			return v, err
+		}
+	}
 }

@@ -40,6 +40,10 @@ type Prometheus struct {
 // StartPrometheus writes a config for opts and starts Prometheus with its
 // TSDB in a temporary directory.
 func StartPrometheus(opts PrometheusOptions) (*Prometheus, error) {
+	return withPortRetry(func() (*Prometheus, error) { return startPrometheusOnce(opts) })
+}
+
+func startPrometheusOnce(opts PrometheusOptions) (*Prometheus, error) {
 	bin, err := LookPath("prometheus")
 	if err != nil {
 		return nil, err

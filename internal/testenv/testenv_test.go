@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -198,4 +200,38 @@ func queryScalar(t *testing.T, base, q string) (string, bool) {
 	}
 	s, _ := out.Data.Result[0].Value[1].(string)
 	return s, true
+}
+
+// TestPortClashIsRecognised: a server whose port is taken fails with an
+// error the harness recognises (and retries on a new port when the port
+// came from FreePort).
+func TestPortClashIsRecognised(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	port := taken.Addr().(*net.TCPAddr).Port
+	// The setting pins every attempt to the taken port.
+	_, err = StartPostgres(PostgresOptions{Settings: map[string]string{"port": strconv.Itoa(port)}})
+	if err == nil {
+		t.Fatal("postgres started on a taken port")
+	}
+	if !portTaken(err) {
+		t.Fatalf("a taken port was not recognised: %v", err)
+	}
+}
+
+func TestLookPathTakesPostgresProgramsFromOneDirectory(t *testing.T) {
+	server, err := LookPath("postgres")
+	if err != nil {
+		missing(t, err)
+	}
+	initdb, err := LookPath("initdb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if filepath.Dir(server) != filepath.Dir(initdb) {
+		t.Errorf("postgres from %s, initdb from %s", server, initdb)
+	}
 }
