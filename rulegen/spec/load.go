@@ -212,6 +212,8 @@ func (v *validator) signal(path string, sig *Signal) {
 		sig.Window = MustDuration("5m")
 	} else if sig.Window.Duration <= 0 {
 		v.errorf(path+".window", "window must be positive")
+	} else {
+		v.atMost(path+".window", sig.Window, "1d")
 	}
 	if sig.Op == "" {
 		sig.Op = "<="
@@ -284,7 +286,7 @@ func (v *validator) signal(path string, sig *Signal) {
 		v.selector(path+".counter", &sig.Counter, true)
 		if sig.BaselineWindow.IsZero() {
 			v.errorf(path, "missing key %q", "baseline_window")
-		} else if sig.BaselineWindow.Duration <= sig.Window.Duration {
+		} else if v.atMost(path+".baseline_window", sig.BaselineWindow, "7d") && sig.BaselineWindow.Duration <= sig.Window.Duration {
 			v.errorf(path+".baseline_window", "baseline_window (%s) must be longer than window (%s)", sig.BaselineWindow.Text, sig.Window.String())
 		}
 		if sig.Tolerance == nil {
@@ -295,6 +297,16 @@ func (v *validator) signal(path string, sig *Signal) {
 		sig.Op = "<="
 		v.defaultUnit(path, sig, "per_second")
 	}
+}
+
+// atMost bounds a duration. The limits keep generated promtool tests, which
+// need samples covering every window, to a size that runs in CI.
+func (v *validator) atMost(path string, d Duration, limit string) bool {
+	if d.Duration > MustDuration(limit).Duration {
+		v.errorf(path, "%s is longer than the supported maximum of %s", d.Text, limit)
+		return false
+	}
+	return true
 }
 
 // upperOp restricts ratios and latencies to upper bounds: an error ratio or
@@ -468,6 +480,8 @@ func (v *validator) trigger(path string, t *Trigger) {
 	}
 	if t.For.IsZero() {
 		t.For = MustDuration("5m")
+	} else {
+		v.atMost(path+".for", t.For, "1d")
 	}
 	if !oneOf(t.Action, actions) {
 		if t.Action == "" {
@@ -547,6 +561,8 @@ func (v *validator) slo(path string, o *SLO) {
 		o.Period = MustDuration("28d")
 	} else if o.Period.Duration <= 0 {
 		v.errorf(path+".period", "period must be positive")
+	} else {
+		v.atMost(path+".period", o.Period, "365d")
 	}
 	if o.Windows == nil {
 		o.Windows = DefaultBurnWindows()
@@ -561,6 +577,7 @@ func (v *validator) slo(path string, o *SLO) {
 			v.errorf(wp, "a burn-rate window needs long and short")
 		} else if w.Short.Duration <= 0 || w.Short.Duration >= w.Long.Duration {
 			v.errorf(wp+".short", "short window (%s) must be positive and shorter than the long window (%s)", w.Short.Text, w.Long.Text)
+		} else if !v.atMost(wp+".long", w.Long, "7d") {
 		} else if w.Long.Duration > o.Period.Duration {
 			v.errorf(wp+".long", "long window (%s) is longer than the period (%s)", w.Long.Text, o.Period.String())
 		}
@@ -581,6 +598,9 @@ func (v *validator) slo(path string, o *SLO) {
 			}
 		} else if !oneOf(w.Action, actions) {
 			v.errorf(wp+".action", "unknown action %q (want rollback, page or ticket)", w.Action)
+		}
+		if !w.For.IsZero() {
+			v.atMost(wp+".for", w.For, "1d")
 		}
 		if w.For.IsZero() && !w.Short.IsZero() {
 			// A third of the short window (at least 1m): long enough to
@@ -631,6 +651,8 @@ func (v *validator) canary(c *Canary) {
 	}
 	if c.For.IsZero() {
 		c.For = MustDuration("5m")
+	} else {
+		v.atMost("canary.for", c.For, "1d")
 	}
 }
 
