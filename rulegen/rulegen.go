@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/redline-sre/redline/rulegen/diff"
 	"github.com/redline-sre/redline/rulegen/model"
@@ -38,18 +39,32 @@ func Generate(s *spec.Spec, source string) ([]render.File, error) {
 		return nil, err
 	}
 	m.Source = source
-	files := make([]render.File, 0, len(Outputs))
-	for _, o := range Outputs {
-		f, err := o.Render(m)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", o.Name, err)
-		}
-		if o.Validate != nil {
-			if err := o.Validate(f.Data); err != nil {
-				return nil, fmt.Errorf("generated %s does not validate (a rulegen bug): %w", f.Path, err)
+	// Outputs only read the model, so they render and validate in parallel;
+	// validation (template and series parsing) is most of the work.
+	files := make([]render.File, len(Outputs))
+	errs := make([]error, len(Outputs))
+	var wg sync.WaitGroup
+	for i, o := range Outputs {
+		wg.Go(func() {
+			f, err := o.Render(m)
+			if err != nil {
+				errs[i] = fmt.Errorf("%s: %w", o.Name, err)
+				return
 			}
+			if o.Validate != nil {
+				if err := o.Validate(f.Data); err != nil {
+					errs[i] = fmt.Errorf("generated %s does not validate (a rulegen bug): %w", f.Path, err)
+					return
+				}
+			}
+			files[i] = f
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
 		}
-		files = append(files, f)
 	}
 	return files, nil
 }
