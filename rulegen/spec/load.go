@@ -154,8 +154,18 @@ func (v *validator) run() {
 	}
 }
 
+// plain rejects template delimiters in text that Prometheus expands as a
+// template (alert labels and annotations): a stray {{ would break the
+// rule file rather than print.
+func (v *validator) plain(path, text string) {
+	if strings.Contains(text, "{{") || strings.Contains(text, "}}") {
+		v.errorf(path, "must be plain text: {{ and }} are template delimiters in Prometheus alerts")
+	}
+}
+
 func (v *validator) labels(path string, m map[string]string) {
 	for _, k := range sortedKeys(m) {
+		v.plain(path+"."+k, m[k])
 		if !labelNameRE.MatchString(k) {
 			v.errorf(path+"."+k, "invalid label name %q", k)
 		} else if oneOf(k, ReservedLabels) {
@@ -186,6 +196,7 @@ func setKeys(sig *Signal) map[string]bool {
 }
 
 func (v *validator) signal(path string, sig *Signal) {
+	v.plain(path+".description", sig.Description)
 	if !signalRE.MatchString(sig.Name) {
 		if sig.Name == "" {
 			v.errorf(path, "missing key %q", "name")
@@ -447,6 +458,7 @@ func promqlMessage(err error) string {
 }
 
 func (v *validator) trigger(path string, t *Trigger) {
+	v.plain(path+".description", t.Description)
 	if !alertNameRE.MatchString(t.Name) {
 		if t.Name == "" {
 			v.errorf(path, "missing key %q", "name")
@@ -531,6 +543,7 @@ func (v *validator) part(path string, p TriggerPart) {
 }
 
 func (v *validator) slo(path string, o *SLO) {
+	v.plain(path+".description", o.Description)
 	if !signalRE.MatchString(o.Name) {
 		if o.Name == "" {
 			v.errorf(path, "missing key %q", "name")
@@ -639,6 +652,8 @@ func (v *validator) canary(c *Canary) {
 	if !labelNameRE.MatchString(c.Label) {
 		v.errorf("canary.label", "invalid label name %q", c.Label)
 	}
+	v.plain("canary.canary", c.Canary)
+	v.plain("canary.baseline", c.Baseline)
 	if c.Canary == "" || c.Baseline == "" {
 		v.errorf("canary", "canary needs both canary and baseline label values")
 	} else if c.Canary == c.Baseline {
