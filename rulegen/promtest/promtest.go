@@ -320,13 +320,18 @@ func burnTests(siblings []*model.Alert) ([]slotted, error) {
 			if len(firing) > 0 {
 				what = strings.Join(firing, ", ") + " fire"
 			}
+			var tests []AlertTest
+			if minFor := minFor(siblings); len(exp) > 0 && minFor >= 2 {
+				// The ratio is over the thresholds from the first minute, so
+				// a minute before the shortest `for` nothing fires yet.
+				tests = append(tests, AlertTest{EvalTime: minutes(minFor - 1), Alertname: name, ExpAlerts: []ExpAlert{}})
+			}
+			tests = append(tests, AlertTest{EvalTime: minutes(evalAt), Alertname: name, ExpAlerts: exp})
 			groups = append(groups, slotted{slot: fmt.Sprintf("window %d side %d", i, side), in: in, Group: Group{
 				Name: fmt.Sprintf("%s: error ratio %s%% over %s — %s", name, num(math.Round(r*1e8)/1e6),
 					a.Burn.Window.Long.String(), what),
-				Interval: "1m",
-				AlertRuleTests: []AlertTest{{
-					EvalTime: minutes(evalAt), Alertname: name, ExpAlerts: exp,
-				}},
+				Interval:       "1m",
+				AlertRuleTests: tests,
 			}})
 		}
 	}
@@ -339,6 +344,16 @@ func burnTests(siblings []*model.Alert) ([]slotted, error) {
 		AlertRuleTests: []AlertTest{{EvalTime: minutes(shortest), Alertname: name, ExpAlerts: []ExpAlert{}}},
 	}})
 	return groups, nil
+}
+
+func minFor(alerts []*model.Alert) int {
+	m := -1
+	for _, a := range alerts {
+		if f := minutesOf(a.For); m < 0 || f < m {
+			m = f
+		}
+	}
+	return m
 }
 
 // slotted is a burn-rate test group with the scenario it plays.
