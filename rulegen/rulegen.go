@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/redline-sre/redline/rulegen/diff"
 	"github.com/redline-sre/redline/rulegen/model"
@@ -40,23 +41,43 @@ func Generate(s *spec.Spec, source string) ([]render.File, error) {
 		return nil, err
 	}
 	m.Source = source
-	files := make([]render.File, 0, len(Outputs))
-	for _, o := range Outputs {
-		f, err := o.Render(m)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", o.Name, err)
-		}
-		if f.Path == "" {
-			continue // the spec asks for no such file (no dashboard: section)
-		}
-		if o.Validate != nil {
-			if err := o.Validate(f.Data); err != nil {
-				return nil, fmt.Errorf("generated %s does not validate (a rulegen bug): %w", f.Path, err)
+	// Outputs only read the model, so they render and validate in parallel;
+	// validation (template and series parsing) is most of the work.
+	files := make([]render.File, len(Outputs))
+	errs := make([]error, len(Outputs))
+	var wg sync.WaitGroup
+	for i, o := range Outputs {
+		wg.Go(func() {
+			f, err := o.Render(m)
+			if err != nil {
+				errs[i] = fmt.Errorf("%s: %w", o.Name, err)
+				return
 			}
-		}
-		files = append(files, f)
+			if f.Path == "" {
+				return // the spec asks for no such file (no dashboard: section)
+			}
+			if o.Validate != nil {
+				if err := o.Validate(f.Data); err != nil {
+					errs[i] = fmt.Errorf("generated %s does not validate (a rulegen bug): %w", f.Path, err)
+					return
+				}
+			}
+			files[i] = f
+		})
 	}
-	return files, nil
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	written := files[:0]
+	for _, f := range files {
+		if f.Path != "" {
+			written = append(written, f)
+		}
+	}
+	return written, nil
 }
 
 // Write stores files under dir, creating directories as needed. Each file

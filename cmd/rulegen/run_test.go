@@ -170,3 +170,15 @@ func TestCheckDefaultSpecAtRepoRoot(t *testing.T) {
 		t.Fatalf("check: exit %d\n%s%s", code, stdout, stderr)
 	}
 }
+
+func TestHelp(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"generate", "--help"}} {
+		code, _, stderr := runCLI(t, args...)
+		if code != exitOK || !strings.Contains(stderr, "usage: rulegen") {
+			t.Errorf("%v: exit %d: %s", args, code, stderr)
+		}
+	}
+	if code, _, stderr := runCLI(t); code != exitInvalid || !strings.Contains(stderr, "no command given") {
+		t.Errorf("no command: exit %d: %s", code, stderr)
+	}
+}

@@ -145,6 +145,13 @@ func writeHunks(out *strings.Builder, ops []op) {
 				bLen++
 			}
 		}
+		// An empty range is written as the line before it (GNU diff).
+		if aLen == 0 {
+			aStart--
+		}
+		if bLen == 0 {
+			bStart--
+		}
 		fmt.Fprintf(out, "@@ -%d,%d +%d,%d @@\n", aStart, aLen, bStart, bLen)
 		for _, o := range ops[from:to] {
 			out.WriteByte(o.kind)

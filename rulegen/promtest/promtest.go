@@ -320,15 +320,25 @@ func burnTests(siblings []*model.Alert) ([]slotted, error) {
 			if len(firing) > 0 {
 				what = strings.Join(firing, ", ") + " fire"
 			}
+			var tests []AlertTest
+			if minFor := minFor(siblings); len(exp) > 0 && minFor >= 2 {
+				// The ratio is over the thresholds from the first minute, so
+				// a minute before the shortest `for` nothing fires yet.
+				tests = append(tests, AlertTest{EvalTime: minutes(minFor - 1), Alertname: name, ExpAlerts: []ExpAlert{}})
+			}
+			tests = append(tests, AlertTest{EvalTime: minutes(evalAt), Alertname: name, ExpAlerts: exp})
 			groups = append(groups, slotted{slot: fmt.Sprintf("window %d side %d", i, side), in: in, Group: Group{
 				Name: fmt.Sprintf("%s: error ratio %s%% over %s — %s", name, num(math.Round(r*1e8)/1e6),
 					a.Burn.Window.Long.String(), what),
-				Interval: "1m",
-				AlertRuleTests: []AlertTest{{
-					EvalTime: minutes(evalAt), Alertname: name, ExpAlerts: exp,
-				}},
+				Interval:       "1m",
+				AlertRuleTests: tests,
 			}})
 		}
+	}
+	if g, ok, err := burstTest(siblings, thresholds); err != nil {
+		return nil, err
+	} else if ok {
+		groups = append(groups, g)
 	}
 	in := newInput()
 	if err := burnInput(in, sig, -1, shortest+1); err != nil {
@@ -339,6 +349,66 @@ func burnTests(siblings []*model.Alert) ([]slotted, error) {
 		AlertRuleTests: []AlertTest{{EvalTime: minutes(shortest), Alertname: name, ExpAlerts: []ExpAlert{}}},
 	}})
 	return groups, nil
+}
+
+// burstTest checks what the long window is for: after a long healthy
+// stretch, errors start at 1.1× the first window's threshold. Once its short
+// window has been over the threshold for longer than `for`, the alert still
+// must not fire, because the long window is not (yet). Every other window is
+// held back by its own long window or its `for`. ok is false when the
+// window table leaves no clear margin for this.
+func burstTest(siblings []*model.Alert, thresholds []float64) (slotted, bool, error) {
+	a := siblings[0]
+	sig := a.Burn.Signal
+	w := a.Burn.Window
+	long, short := minutesOf(w.Long), minutesOf(w.Short)
+	r := thresholds[0] * 1.1
+	before := long
+	burst := 5 + short + minutesOf(a.For) + 2
+	evalAt := before + burst
+	if r >= 1 || float64(burst)*1.1 >= 0.8*float64(long) {
+		return slotted{}, false, nil
+	}
+	for i, b := range siblings {
+		l := float64(min(minutesOf(b.Burn.Window.Long), evalAt))
+		if minutesOf(b.For) <= burst && r*float64(burst)/l >= 0.8*thresholds[i] {
+			return slotted{}, false, nil
+		}
+	}
+	healthy, failing := newInput(), newInput()
+	if err := burnInput(healthy, sig, 0, before); err != nil {
+		return slotted{}, false, err
+	}
+	if err := burnInput(failing, sig, r, burst+1); err != nil {
+		return slotted{}, false, err
+	}
+	in := stepped(healthy, failing, before, burst+1)
+	thr := spec.FormatRat(a.Burn.Threshold)
+	longRec := model.SLOWindowRecord(a.Burn.SLO, w.Long.String())
+	shortRec := model.SLOWindowRecord(a.Burn.SLO, w.Short.String())
+	g := Group{
+		Name: fmt.Sprintf("%s: a %s burst over the %s threshold does not fire while the %s window is below it",
+			a.Name, minutes(burst), w.Short.String(), w.Long.String()),
+		Interval:       "1m",
+		AlertRuleTests: []AlertTest{{EvalTime: minutes(evalAt), Alertname: a.Name, ExpAlerts: []ExpAlert{}}},
+		// The short window is over the threshold and the long one is not:
+		// the silence is the long window's doing.
+		ExprTests: []ExprTest{
+			{Expr: shortRec + " > bool " + thr, EvalTime: minutes(evalAt), ExpSamples: []Sample{{Labels: "{}", Value: 1}}},
+			{Expr: longRec + " > bool " + thr, EvalTime: minutes(evalAt), ExpSamples: []Sample{{Labels: "{}", Value: 0}}},
+		},
+	}
+	return slotted{slot: "burst", in: in, Group: g}, true, nil
+}
+
+func minFor(alerts []*model.Alert) int {
+	m := -1
+	for _, a := range alerts {
+		if f := minutesOf(a.For); m < 0 || f < m {
+			m = f
+		}
+	}
+	return m
 }
 
 // slotted is a burn-rate test group with the scenario it plays.

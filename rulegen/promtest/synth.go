@@ -25,9 +25,31 @@ func (s state) String() string {
 
 // input is the series of one test and the value the alert will show.
 type input struct {
-	series map[string]string // series → values
-	value  float64           // the signal's value in its unit
-	labels labelSet          // labels the signal's value keeps (by labels)
+	series map[string]string  // series → values
+	incs   map[string]float64 // counter series → increment per minute
+	value  float64            // the signal's value in its unit
+	labels labelSet           // labels the signal's value keeps (by labels)
+}
+
+// addCounter adds a counter growing by inc per minute and remembers inc,
+// so that two inputs can be joined into one that changes midway.
+func (in *input) addCounter(l labelSet, inc float64, minutes int) error {
+	if in.incs == nil {
+		in.incs = map[string]float64{}
+	}
+	in.incs[l.String()] = inc
+	return in.add(l, counter(inc, minutes))
+}
+
+// stepped joins two inputs with the same series: the first's rates for
+// `before` minutes, then the second's for `after` more minutes.
+func stepped(first, second *input, before, after int) *input {
+	out := newInput()
+	for k, a := range first.incs {
+		b := second.incs[k]
+		out.series[k] = fmt.Sprintf("%s %s+%sx%d", counter(a, before), num(a*float64(before)+b), num(b), after-1)
+	}
+	return out
 }
 
 func (in *input) add(l labelSet, values string) error {
@@ -230,10 +252,10 @@ func ratioInput(in *input, sig *model.Signal, ratio, traffic float64, minutes in
 		rest = traffic - e
 	}
 	in.value = ratio
-	if err := in.add(errs, counter(e, minutes)); err != nil {
+	if err := in.addCounter(errs, e, minutes); err != nil {
 		return err
 	}
-	return in.add(good, counter(rest, minutes))
+	return in.addCounter(good, rest, minutes)
 }
 
 func latencyInput(in *input, sig *model.Signal, thr spec.Quantity, st state, traffic float64, minutes int) error {
@@ -256,7 +278,7 @@ func histogramInput(in *input, sig *model.Signal, t, f, traffic float64, minutes
 		if err != nil {
 			return err
 		}
-		if err := in.add(l, counter(b.inc, minutes)); err != nil {
+		if err := in.addCounter(l, b.inc, minutes); err != nil {
 			return err
 		}
 	}
@@ -264,7 +286,7 @@ func histogramInput(in *input, sig *model.Signal, t, f, traffic float64, minutes
 	if err != nil {
 		return err
 	}
-	return in.add(l, counter(traffic, minutes))
+	return in.addCounter(l, traffic, minutes)
 }
 
 // baselinePlan is the two-phase input of a baseline test: a steady rate for

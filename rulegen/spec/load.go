@@ -156,8 +156,18 @@ func (v *validator) run() {
 	}
 }
 
+// plain rejects template delimiters in text that Prometheus expands as a
+// template (alert labels and annotations): a stray {{ would break the
+// rule file rather than print.
+func (v *validator) plain(path, text string) {
+	if strings.Contains(text, "{{") || strings.Contains(text, "}}") {
+		v.errorf(path, "must be plain text: {{ and }} are template delimiters in Prometheus alerts")
+	}
+}
+
 func (v *validator) labels(path string, m map[string]string) {
 	for _, k := range sortedKeys(m) {
+		v.plain(path+"."+k, m[k])
 		if !labelNameRE.MatchString(k) {
 			v.errorf(path+"."+k, "invalid label name %q", k)
 		} else if oneOf(k, ReservedLabels) {
@@ -188,6 +198,7 @@ func setKeys(sig *Signal) map[string]bool {
 }
 
 func (v *validator) signal(path string, sig *Signal) {
+	v.plain(path+".description", sig.Description)
 	if !signalRE.MatchString(sig.Name) {
 		if sig.Name == "" {
 			v.errorf(path, "missing key %q", "name")
@@ -214,6 +225,8 @@ func (v *validator) signal(path string, sig *Signal) {
 		sig.Window = MustDuration("5m")
 	} else if sig.Window.Duration <= 0 {
 		v.errorf(path+".window", "window must be positive")
+	} else {
+		v.atMost(path+".window", sig.Window, "1d")
 	}
 	if sig.Op == "" {
 		sig.Op = "<="
@@ -286,7 +299,7 @@ func (v *validator) signal(path string, sig *Signal) {
 		v.selector(path+".counter", &sig.Counter, true)
 		if sig.BaselineWindow.IsZero() {
 			v.errorf(path, "missing key %q", "baseline_window")
-		} else if sig.BaselineWindow.Duration <= sig.Window.Duration {
+		} else if v.atMost(path+".baseline_window", sig.BaselineWindow, "7d") && sig.BaselineWindow.Duration <= sig.Window.Duration {
 			v.errorf(path+".baseline_window", "baseline_window (%s) must be longer than window (%s)", sig.BaselineWindow.Text, sig.Window.String())
 		}
 		if sig.Tolerance == nil {
@@ -297,6 +310,16 @@ func (v *validator) signal(path string, sig *Signal) {
 		sig.Op = "<="
 		v.defaultUnit(path, sig, "per_second")
 	}
+}
+
+// atMost bounds a duration. The limits keep generated promtool tests, which
+// need samples covering every window, to a size that runs in CI.
+func (v *validator) atMost(path string, d Duration, limit string) bool {
+	if d.Duration > MustDuration(limit).Duration {
+		v.errorf(path, "%s is longer than the supported maximum of %s", d.Text, limit)
+		return false
+	}
+	return true
 }
 
 // upperOp restricts ratios and latencies to upper bounds: an error ratio or
@@ -424,6 +447,7 @@ func promqlMessage(err error) string {
 }
 
 func (v *validator) trigger(path string, t *Trigger) {
+	v.plain(path+".description", t.Description)
 	if !alertNameRE.MatchString(t.Name) {
 		if t.Name == "" {
 			v.errorf(path, "missing key %q", "name")
@@ -457,6 +481,8 @@ func (v *validator) trigger(path string, t *Trigger) {
 	}
 	if t.For.IsZero() {
 		t.For = MustDuration("5m")
+	} else {
+		v.atMost(path+".for", t.For, "1d")
 	}
 	if !oneOf(t.Action, actions) {
 		if t.Action == "" {
@@ -506,6 +532,7 @@ func (v *validator) part(path string, p TriggerPart) {
 }
 
 func (v *validator) slo(path string, o *SLO) {
+	v.plain(path+".description", o.Description)
 	if !signalRE.MatchString(o.Name) {
 		if o.Name == "" {
 			v.errorf(path, "missing key %q", "name")
@@ -536,6 +563,8 @@ func (v *validator) slo(path string, o *SLO) {
 		o.Period = MustDuration("28d")
 	} else if o.Period.Duration <= 0 {
 		v.errorf(path+".period", "period must be positive")
+	} else {
+		v.atMost(path+".period", o.Period, "365d")
 	}
 	if o.Windows == nil {
 		o.Windows = DefaultBurnWindows()
@@ -550,6 +579,7 @@ func (v *validator) slo(path string, o *SLO) {
 			v.errorf(wp, "a burn-rate window needs long and short")
 		} else if w.Short.Duration <= 0 || w.Short.Duration >= w.Long.Duration {
 			v.errorf(wp+".short", "short window (%s) must be positive and shorter than the long window (%s)", w.Short.Text, w.Long.Text)
+		} else if !v.atMost(wp+".long", w.Long, "7d") {
 		} else if w.Long.Duration > o.Period.Duration {
 			v.errorf(wp+".long", "long window (%s) is longer than the period (%s)", w.Long.Text, o.Period.String())
 		}
@@ -570,6 +600,9 @@ func (v *validator) slo(path string, o *SLO) {
 			}
 		} else if !oneOf(w.Action, actions) {
 			v.errorf(wp+".action", "unknown action %q (want rollback, page or ticket)", w.Action)
+		}
+		if !w.For.IsZero() {
+			v.atMost(wp+".for", w.For, "1d")
 		}
 		if w.For.IsZero() && !w.Short.IsZero() {
 			// A third of the short window (at least 1m): long enough to
@@ -608,6 +641,8 @@ func (v *validator) canary(c *Canary) {
 	if !labelNameRE.MatchString(c.Label) {
 		v.errorf("canary.label", "invalid label name %q", c.Label)
 	}
+	v.plain("canary.canary", c.Canary)
+	v.plain("canary.baseline", c.Baseline)
 	if c.Canary == "" || c.Baseline == "" {
 		v.errorf("canary", "canary needs both canary and baseline label values")
 	} else if c.Canary == c.Baseline {
@@ -620,6 +655,8 @@ func (v *validator) canary(c *Canary) {
 	}
 	if c.For.IsZero() {
 		c.For = MustDuration("5m")
+	} else {
+		v.atMost("canary.for", c.For, "1d")
 	}
 }
 

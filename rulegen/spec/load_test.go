@@ -62,6 +62,10 @@ func TestLoadErrors(t *testing.T) {
 			`testdata/invalid-reserved-label.yml:4:13: labels.severity: label "severity" is set by rulegen (reserved: action, alertname, canary, rollback, service, severity, signal)`,
 			`testdata/invalid-reserved-label.yml:12:16: alertmanager.webhook_url: webhook_url must be an http or https URL`,
 		}, "\n"),
+		"invalid-template.yml": strings.Join([]string{
+			`testdata/invalid-template.yml:4:9: labels.team: must be plain text: {{ and }} are template delimiters in Prometheus alerts`,
+			`testdata/invalid-template.yml:8:18: signals[0].description: must be plain text: {{ and }} are template delimiters in Prometheus alerts`,
+		}, "\n"),
 		"invalid-dashboard.yml": strings.Join([]string{
 			`testdata/invalid-dashboard.yml:14:15: dashboard.panels[0].signal: unknown signal "latency"`,
 			`testdata/invalid-dashboard.yml:15:7: dashboard.panels[1]: missing key "title" (a panel with expr needs a title)`,
