@@ -94,7 +94,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		versioncollector.NewCollector("redline"),
 	)
-	targets := web.NewTargets()
+	targets := web.NewTargets(logger)
 	reloader := web.NewReloader(load, kinds, targets, self, logger)
 	defer wireHooks(reloader, self, logger)()
 	defer reloader.CloseAll()

@@ -127,6 +127,15 @@ func Run(ctx context.Context, ch chan<- prometheus.Metric, logger *slog.Logger, 
 	}
 }
 
+// ReportFailed reports every collector as failed without running it: the
+// target's up check failed, so none of them could have read anything.
+func ReportFailed(ch chan<- prometheus.Metric, collectors []Named) {
+	for _, c := range collectors {
+		ch <- prometheus.MustNewConstMetric(successDesc, prometheus.GaugeValue, 0, c.Name)
+		ch <- prometheus.MustNewConstMetric(durationDesc, prometheus.GaugeValue, 0, c.Name)
+	}
+}
+
 // safeUpdate turns a collector panic into an error: one broken collector
 // must not take the exporter down.
 func safeUpdate(ctx context.Context, c Collector, ch chan<- prometheus.Metric) (err error) {

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"strings"
 	"time"
 
@@ -138,17 +139,25 @@ func poolConfig(opts Options) (*pgxpool.Config, error) {
 }
 
 // Collect checks that pgBouncer answers, then runs the enabled collectors
-// within ctx's deadline.
+// within ctx's deadline. When pgBouncer does not answer, every enabled
+// collector is reported as failed along with pgbouncer_up 0.
 func (t *Target) Collect(ctx context.Context, ch chan<- prometheus.Metric) {
 	version, err := t.showVersion(ctx)
 	if err != nil {
 		t.logger.Error("pgbouncer is not answering", "err", err)
 		ch <- prometheus.MustNewConstMetric(upDesc, prometheus.GaugeValue, 0)
+		collector.ReportFailed(ch, t.collectors)
 		return
 	}
 	ch <- prometheus.MustNewConstMetric(upDesc, prometheus.GaugeValue, 1)
 	if version != "" {
-		ch <- prometheus.MustNewConstMetric(versionDesc, prometheus.GaugeValue, 1, version)
+		// The version comes from the server: a value that is not a valid
+		// label (not UTF-8) is left out rather than panicking.
+		if m, err := prometheus.NewConstMetric(versionDesc, prometheus.GaugeValue, 1, version); err == nil {
+			ch <- m
+		} else {
+			t.logger.Warn("pgbouncer version not exported", "err", err)
+		}
 	}
 	collector.Run(ctx, ch, t.logger, t.collectors)
 }
@@ -156,11 +165,14 @@ func (t *Target) Collect(ctx context.Context, ch chan<- prometheus.Metric) {
 // showVersion is the liveness check. A pooled connection that pgBouncer
 // closed while it sat idle (client_idle_timeout, a restart) fails on first
 // use; one retry on fresh connections tells that apart from pgBouncer being
-// down. Server errors (wrong password, unknown command) are not retried.
+// down. Server errors (wrong password, unknown command) are not retried,
+// nor is a timeout: a pgBouncer that did not answer within the connect
+// timeout will not answer a second attempt either, and two attempts would
+// not fit in the scrape's deadline.
 func (t *Target) showVersion(ctx context.Context) (string, error) {
 	rows, err := showQuery(ctx, t.pool, "SHOW VERSION")
 	var pgErr *pgconn.PgError
-	if err != nil && ctx.Err() == nil && !errors.As(err, &pgErr) {
+	if err != nil && ctx.Err() == nil && !errors.As(err, &pgErr) && !isTimeout(err) {
 		// Whatever broke this connection (a restart, a network cut) most
 		// likely broke its idle siblings too: drop them all.
 		t.logger.Debug("retrying on a new connection", "err", err)
@@ -176,6 +188,12 @@ func (t *Target) showVersion(ctx context.Context) (string, error) {
 		}
 	}
 	return "", nil
+}
+
+// isTimeout reports whether err is a connect or I/O timeout.
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
 }
 
 // parseVersion turns "PgBouncer 1.18.0" (possibly followed by build

@@ -52,7 +52,7 @@ func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)
 
 func newServer(t *testing.T, targets map[string]collector.Target) (*httptest.Server, *Targets) {
 	t.Helper()
-	set := NewTargets()
+	set := NewTargets(quiet())
 	set.Swap(targets)
 	self := prometheus.NewRegistry()
 	r := NewReloader(func() (*config.Config, error) { return &config.Config{}, nil }, nil, set, self, quiet())
@@ -181,11 +181,11 @@ func TestHealthReadyLanding(t *testing.T) {
 
 func TestTelemetryPathChecked(t *testing.T) {
 	for _, p := range []string{"metrics", "/probe", "/-/ready", "/m/{x}", "/a b"} {
-		if _, err := NewHandler(Options{TelemetryPath: p, Self: prometheus.NewRegistry()}, NewTargets(), nil, quiet()); err == nil {
+		if _, err := NewHandler(Options{TelemetryPath: p, Self: prometheus.NewRegistry()}, NewTargets(quiet()), nil, quiet()); err == nil {
 			t.Errorf("telemetry path %q accepted", p)
 		}
 	}
-	if _, err := NewHandler(Options{TelemetryPath: "/exporter/metrics", Self: prometheus.NewRegistry()}, NewTargets(), nil, quiet()); err != nil {
+	if _, err := NewHandler(Options{TelemetryPath: "/exporter/metrics", Self: prometheus.NewRegistry()}, NewTargets(quiet()), nil, quiet()); err != nil {
 		t.Errorf("telemetry path /exporter/metrics: %v", err)
 	}
 }
@@ -202,7 +202,7 @@ func TestReload(t *testing.T) {
 		built[tc.Name+"/"+tc.DSN] = f
 		return f, nil
 	}}
-	set := NewTargets()
+	set := NewTargets(quiet())
 	reg := prometheus.NewRegistry()
 	r := NewReloader(func() (*config.Config, error) { return cfg, loadErr }, builders, set, reg, quiet())
 	var hooked []int
