@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/redline-sre/redline/exporter/dsn"
 )
 
 // Target kinds. A kind selects the code that builds a target from its
@@ -185,10 +187,9 @@ func (c *Config) resolve() error {
 				}
 			}
 			// Both kinds connect with pgx; checking the syntax here makes
-			// --config.check and reloads catch a broken DSN. pgx redacts
-			// the password in its parse errors.
+			// --config.check and reloads catch a broken DSN.
 			if _, err := pgconn.ParseConfig(t.DSN); err != nil {
-				errs = append(errs, fmt.Errorf("%s: target %q: invalid dsn: %w", t.Source, t.Name, err))
+				errs = append(errs, fmt.Errorf("%s: target %q: %w", t.Source, t.Name, dsn.ParseError(t.Kind, err)))
 			}
 		}
 	}

@@ -174,10 +174,39 @@ func TestInvalidDSNDoesNotLeakPassword(t *testing.T) {
 	if err == nil {
 		t.Fatal("no error for a DSN with a bad port")
 	}
-	if !strings.Contains(err.Error(), `--pgbouncer.dsn: target "pgbouncer": invalid dsn`) {
+	if !strings.Contains(err.Error(), `--pgbouncer.dsn: target "pgbouncer": invalid pgbouncer DSN`) {
 		t.Errorf("error %q does not say which DSN is invalid", err)
 	}
 	if strings.Contains(err.Error(), "hunter2") {
 		t.Errorf("error leaks the password: %q", err)
+	}
+}
+
+// The exact inputs a review found leaking: a DSN where a list belongs (the
+// type error used to quote the value) and a keyword DSN whose password pgx
+// fails to mask.
+func TestErrorsNeverShowPasswords(t *testing.T) {
+	const secret = "S3cret"
+	if _, err := Parse("f.yml", []byte(`pgbouncer: "postgres://u:`+secret+`@h/pgbouncer"`)); err == nil {
+		t.Error("a DSN in place of the pgbouncer list was accepted")
+	} else if msg := err.Error(); strings.Contains(msg, secret) || !strings.Contains(msg, "f.yml:1: pgbouncer: must be a list") {
+		t.Errorf("type error: %s", msg)
+	}
+	dir := t.TempDir()
+	file := filepath.Join(dir, "c.yml")
+	if err := os.WriteFile(file, []byte("pgbouncer:\n  - name: a\n    dsn: host=h password = "+secret+" port=abc\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, load := range []func() error{
+		func() error { _, err := Load(file, Flags{}); return err },
+		func() error { _, err := Load("", Flags{PostgresDSN: "host=h password = " + secret + " port=abc"}); return err },
+	} {
+		err := load()
+		if err == nil {
+			t.Fatal("a DSN with a bad port was accepted")
+		}
+		if msg := err.Error(); strings.Contains(msg, secret) || !strings.Contains(msg, "invalid port") {
+			t.Errorf("invalid DSN error: %s", msg)
+		}
 	}
 }

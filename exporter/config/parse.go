@@ -268,6 +268,7 @@ func kindName(n *yaml.Node) string {
 	case n.Kind == yaml.AliasNode:
 		return "an alias"
 	default:
-		return fmt.Sprintf("%q", n.Value)
+		// Never the value itself: it may be a DSN with a password.
+		return "a single value"
 	}
 }

@@ -375,3 +375,10 @@ func (r *relay) cut() int {
 	r.conns = nil
 	return n
 }
+
+func TestInvalidDSNDoesNotLeakPassword(t *testing.T) {
+	_, err := NewTarget(Options{DSN: "host=h password = S3cret port=abc"}, slog.New(slog.DiscardHandler))
+	if err == nil || strings.Contains(err.Error(), "S3cret") || !strings.Contains(err.Error(), "invalid pgbouncer DSN: invalid port") {
+		t.Errorf("NewTarget error: %v", err)
+	}
+}

@@ -23,6 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/redline-sre/redline/exporter/collector"
+	"github.com/redline-sre/redline/exporter/dsn"
 )
 
 // Collector names, as they appear in --collector.<name> flags and in the
@@ -108,8 +109,7 @@ func poolConfig(opts Options) (*pgxpool.Config, error) {
 	}
 	cfg, err := pgxpool.ParseConfig(opts.DSN)
 	if err != nil {
-		// pgx redacts the password in its parse errors; do not add the DSN.
-		return nil, fmt.Errorf("pgbouncer: invalid DSN: %w", err)
+		return nil, fmt.Errorf("pgbouncer: %w", dsn.ParseError("pgbouncer", err))
 	}
 	if opts.MaxConnections <= 0 {
 		opts.MaxConnections = DefaultMaxConnections
