@@ -199,7 +199,10 @@ func TestErrorsNeverShowPasswords(t *testing.T) {
 	}
 	for _, load := range []func() error{
 		func() error { _, err := Load(file, Flags{}); return err },
-		func() error { _, err := Load("", Flags{PostgresDSN: "host=h password = " + secret + " port=abc"}); return err },
+		func() error {
+			_, err := Load("", Flags{PostgresDSN: "host=h password = " + secret + " port=abc"})
+			return err
+		},
 	} {
 		err := load()
 		if err == nil {
