@@ -58,10 +58,13 @@ var (
 
 // Run runs every collector concurrently and sends their metrics on ch,
 // followed by redline_collector_success and
-// redline_collector_duration_seconds for each. A collector that is still
-// running when ctx is done is reported as failed and its late metrics are
-// dropped, so one slow collector never holds up the scrape or the others.
-// Run returns when all collectors finished or ctx is done.
+// redline_collector_duration_seconds for each. A collector that returns an
+// error is reported as failed, but the metrics it did send are kept: one
+// failing database must not blank a signal for every other one. A
+// collector that is still running when ctx is done is reported as failed
+// and its late metrics are dropped, so one slow collector never holds up
+// the scrape or the others. Run returns when all collectors finished or ctx
+// is done.
 func Run(ctx context.Context, ch chan<- prometheus.Metric, logger *slog.Logger, collectors []Named) {
 	type result struct {
 		name     string
@@ -101,11 +104,11 @@ func Run(ctx context.Context, ch chan<- prometheus.Metric, logger *slog.Logger, 
 			success := 1.0
 			if r.err != nil {
 				success = 0
-				logger.Error("collector failed", "collector", r.name, "duration_seconds", r.duration.Seconds(), "err", r.err)
-			} else {
-				for _, m := range r.metrics {
-					ch <- m
-				}
+				logger.Error("collector failed", "collector", r.name, "duration_seconds", r.duration.Seconds(),
+					"metrics_kept", len(r.metrics), "err", r.err)
+			}
+			for _, m := range r.metrics {
+				ch <- m
 			}
 			ch <- prometheus.MustNewConstMetric(successDesc, prometheus.GaugeValue, success, r.name)
 			ch <- prometheus.MustNewConstMetric(durationDesc, prometheus.GaugeValue, r.duration.Seconds(), r.name)

@@ -23,6 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/redline-sre/redline/exporter/collector"
+	"github.com/redline-sre/redline/exporter/config"
 	"github.com/redline-sre/redline/exporter/dsn"
 )
 
@@ -46,10 +47,11 @@ func init() {
 // exporter's connections apart in SHOW CLIENTS.
 const ApplicationName = "redline_exporter"
 
-// Defaults for Options fields left zero.
+// Defaults for Options fields left zero: the same as a config file
+// target's.
 const (
-	DefaultMaxConnections = 2
-	DefaultConnectTimeout = 5 * time.Second
+	DefaultMaxConnections = config.DefaultMaxConnections
+	DefaultConnectTimeout = config.DefaultConnectTimeout
 )
 
 var (

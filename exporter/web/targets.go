@@ -20,6 +20,9 @@ import (
 type Targets struct {
 	current atomic.Pointer[map[string]*sharedTarget]
 	logger  *slog.Logger
+	// joined, when set (by tests), is called once a Collect has started or
+	// joined its target's collection.
+	joined func()
 }
 
 // NewTargets returns an empty set. A nil logger discards logs.
@@ -106,6 +109,9 @@ func (t *Targets) Collect(ctx context.Context, name string) (metrics []prometheu
 		}
 		return s.collect(runCtx), nil
 	})
+	if t.joined != nil {
+		t.joined()
+	}
 	select {
 	case r := <-res:
 		return r.Val.([]prometheus.Metric), true
