@@ -73,20 +73,29 @@ func Run(ctx context.Context, ch chan<- prometheus.Metric, logger *slog.Logger, 
 		duration time.Duration
 	}
 	results := make(chan result, len(collectors))
+	// Each collector gets its own deadline a little before Run's, so that
+	// one honouring its context returns its error and what it did read
+	// before Run gives up on it.
+	own := ctx
+	if deadline, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		own, cancel = context.WithDeadline(ctx, deadline.Add(-collectorMargin(time.Until(deadline))))
+		defer cancel()
+	}
 	for _, c := range collectors {
 		go func() {
 			start := time.Now()
-			own := make(chan prometheus.Metric)
+			out := make(chan prometheus.Metric)
 			var metrics []prometheus.Metric
 			drained := make(chan struct{})
 			go func() {
-				for m := range own {
+				for m := range out {
 					metrics = append(metrics, m)
 				}
 				close(drained)
 			}()
-			err := safeUpdate(ctx, c.Collector, own)
-			close(own)
+			err := safeUpdate(own, c.Collector, out)
+			close(out)
 			<-drained
 			results <- result{name: c.Name, metrics: metrics, err: err, duration: time.Since(start)}
 		}()
@@ -128,6 +137,12 @@ func Run(ctx context.Context, ch chan<- prometheus.Metric, logger *slog.Logger, 
 			return
 		}
 	}
+}
+
+// collectorMargin is how much earlier than Run's deadline each collector's
+// own deadline falls: 5% of the time left, between 5ms and 100ms.
+func collectorMargin(left time.Duration) time.Duration {
+	return min(max(left/20, 5*time.Millisecond), 100*time.Millisecond)
 }
 
 // ReportFailed reports every collector as failed without running it: the

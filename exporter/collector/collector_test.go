@@ -173,3 +173,20 @@ redline_collector_success{collector="b"} 0
 		t.Error(err)
 	}
 }
+
+// A collector that honours its context and runs out of time returns its
+// error with what it read so far; its own deadline, earlier than Run's,
+// lets that reach the scrape instead of racing Run's deadline.
+func TestRunDeadlineKeepsWhatAPoliteCollectorRead(t *testing.T) {
+	for i := range 10 {
+		got := run(t, 100*time.Millisecond, Named{Name: "slow", Collector: collectorFunc(func(ctx context.Context, ch chan<- prometheus.Metric) error {
+			ch <- value("app", 1)
+			<-ctx.Done() // the second database never answers
+			return ctx.Err()
+		})})
+		want := "redline_collector_success collector=slow 0\ntest_value db=app 1\n"
+		if got != want {
+			t.Fatalf("run %d: got\n%s\nwant\n%s", i, got, want)
+		}
+	}
+}
