@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"log/slog"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -44,24 +45,18 @@ func builders(pg postgres.Options) web.Builders {
 // each successful (re)load: the event-loop probers start, restart or stop
 // with the probes: section. It returns the function that stops them.
 func wireHooks(r *web.Reloader, reg prometheus.Registerer, logger *slog.Logger) func() {
-	probes := eventloop.NewManager(reg, logger.With("component", "eventloop"))
-	r.Hooks = append(r.Hooks, func(cfg *config.Config) {
-		if err := probes.Apply(probeConfigs(cfg.Probes)); err != nil {
-			// Apply changes nothing on error: the previous probes keep running.
-			logger.Error("event-loop probes not applied; the previous ones keep running", "err", err)
+	m := eventloop.NewManager(reg, logger.With("component", "eventloop"))
+	r.Hooks = append(r.Hooks, func(cfg *config.Config) error {
+		// config.Load validated the probes; Apply changes nothing on error,
+		// so a failed reload leaves the previous probes running.
+		probes := make([]eventloop.ProbeConfig, 0, len(cfg.Probes))
+		for _, p := range cfg.Probes {
+			probes = append(probes, p.ProbeConfig)
 		}
+		if err := m.Apply(probes); err != nil {
+			return fmt.Errorf("event-loop probes: %w", err)
+		}
+		return nil
 	})
-	return probes.Stop
-}
-
-// probeConfigs converts the config file's probes to the prober's settings.
-func probeConfigs(in []config.Probe) []eventloop.ProbeConfig {
-	out := make([]eventloop.ProbeConfig, 0, len(in))
-	for _, p := range in {
-		out = append(out, eventloop.ProbeConfig{
-			Name: p.Name, URL: p.URL, Interval: p.Interval, Timeout: p.Timeout,
-			MaxInFlight: p.MaxInFlight, Headers: p.Headers,
-		})
-	}
-	return out
+	return m.Stop
 }

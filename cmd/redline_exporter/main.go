@@ -58,6 +58,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	app.Flag("postgres.dsn", "One PostgreSQL server to scrape, named \""+config.FlagPostgresName+"\".").Envar("REDLINE_POSTGRES_DSN").StringVar(&flags.PostgresDSN)
 	app.Flag("postgres.dsn-file", "File holding the --postgres.dsn value (for secrets).").Envar("REDLINE_POSTGRES_DSN_FILE").StringVar(&flags.PostgresDSNFile)
 	app.Flag("eventloop.url", "One HTTP endpoint to probe for event-loop lag, named \""+config.FlagProbeName+"\".").Envar("REDLINE_EVENTLOOP_URL").StringVar(&flags.EventloopURL)
+	app.Flag("eventloop.url-file", "File holding the --eventloop.url value (for a URL with credentials).").Envar("REDLINE_EVENTLOOP_URL_FILE").StringVar(&flags.EventloopURLFile)
 	pg := postgres.Defaults()
 	app.Flag("postgres.top-tables", "Tables per database with per-table dead-tuple series (those with the most dead tuples).").Default(strconv.Itoa(pg.TopTables)).IntVar(&pg.TopTables)
 	app.Flag("postgres.top-sequences", "Sequences per database with per-sequence exhaustion series (those with the highest used ratio).").Default(strconv.Itoa(pg.TopSequences)).IntVar(&pg.TopSequences)
@@ -94,7 +95,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		versioncollector.NewCollector("redline"),
 	)
-	targets := web.NewTargets()
+	targets := web.NewTargets(logger)
 	reloader := web.NewReloader(load, kinds, targets, self, logger)
 	defer wireHooks(reloader, self, logger)()
 	defer reloader.CloseAll()

@@ -275,6 +275,19 @@ func TestConfigCheck(t *testing.T) {
 	if code := run(context.Background(), []string{"--config.file=" + bad, "--web.listen-address=127.0.0.1:0"}, &out, io.Discard); code != 1 {
 		t.Errorf("start with an invalid config: exit %d, want 1", code)
 	}
+	// A probe the prober would reject (a header value with a line break)
+	// fails the check and the start-up: before, both passed and the probe
+	// silently never ran.
+	badProbe := filepath.Join(dir, "bad-probe.yml")
+	writeFile(t, badProbe, "probes:\n  - name: api\n    url: http://127.0.0.1:1/loop\n    headers:\n      Authorization: \"Bearer s3cret\\r\\nX: y\"\n")
+	errOut.Reset()
+	if code := run(context.Background(), []string{"--config.file=" + badProbe, "--config.check"}, &out, &errOut); code != 1 ||
+		!strings.Contains(errOut.String(), `header "Authorization": value contains a line break`) || strings.Contains(errOut.String(), "s3cret") {
+		t.Errorf("config check of a bad probe header: exit %d\n%s", code, errOut.String())
+	}
+	if code := run(context.Background(), []string{"--config.file=" + badProbe, "--web.listen-address=127.0.0.1:0"}, &out, io.Discard); code != 1 {
+		t.Errorf("start with a bad probe header: exit %d, want 1", code)
+	}
 	if code := run(context.Background(), []string{"--no-such-flag"}, &out, io.Discard); code != 2 {
 		t.Errorf("bad flag: exit %d, want 2", code)
 	}

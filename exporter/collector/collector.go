@@ -58,10 +58,13 @@ var (
 
 // Run runs every collector concurrently and sends their metrics on ch,
 // followed by redline_collector_success and
-// redline_collector_duration_seconds for each. A collector that is still
-// running when ctx is done is reported as failed and its late metrics are
-// dropped, so one slow collector never holds up the scrape or the others.
-// Run returns when all collectors finished or ctx is done.
+// redline_collector_duration_seconds for each. A collector that returns an
+// error is reported as failed, but the metrics it did send are kept: one
+// failing database must not blank a signal for every other one. A
+// collector that is still running when ctx is done is reported as failed
+// and its late metrics are dropped, so one slow collector never holds up
+// the scrape or the others. Run returns when all collectors finished or ctx
+// is done.
 func Run(ctx context.Context, ch chan<- prometheus.Metric, logger *slog.Logger, collectors []Named) {
 	type result struct {
 		name     string
@@ -70,20 +73,29 @@ func Run(ctx context.Context, ch chan<- prometheus.Metric, logger *slog.Logger, 
 		duration time.Duration
 	}
 	results := make(chan result, len(collectors))
+	// Each collector gets its own deadline a little before Run's, so that
+	// one honouring its context returns its error and what it did read
+	// before Run gives up on it.
+	own := ctx
+	if deadline, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		own, cancel = context.WithDeadline(ctx, deadline.Add(-collectorMargin(time.Until(deadline))))
+		defer cancel()
+	}
 	for _, c := range collectors {
 		go func() {
 			start := time.Now()
-			own := make(chan prometheus.Metric)
+			out := make(chan prometheus.Metric)
 			var metrics []prometheus.Metric
 			drained := make(chan struct{})
 			go func() {
-				for m := range own {
+				for m := range out {
 					metrics = append(metrics, m)
 				}
 				close(drained)
 			}()
-			err := safeUpdate(ctx, c.Collector, own)
-			close(own)
+			err := safeUpdate(own, c.Collector, out)
+			close(out)
 			<-drained
 			results <- result{name: c.Name, metrics: metrics, err: err, duration: time.Since(start)}
 		}()
@@ -101,11 +113,11 @@ func Run(ctx context.Context, ch chan<- prometheus.Metric, logger *slog.Logger, 
 			success := 1.0
 			if r.err != nil {
 				success = 0
-				logger.Error("collector failed", "collector", r.name, "duration_seconds", r.duration.Seconds(), "err", r.err)
-			} else {
-				for _, m := range r.metrics {
-					ch <- m
-				}
+				logger.Error("collector failed", "collector", r.name, "duration_seconds", r.duration.Seconds(),
+					"metrics_kept", len(r.metrics), "err", r.err)
+			}
+			for _, m := range r.metrics {
+				ch <- m
 			}
 			ch <- prometheus.MustNewConstMetric(successDesc, prometheus.GaugeValue, success, r.name)
 			ch <- prometheus.MustNewConstMetric(durationDesc, prometheus.GaugeValue, r.duration.Seconds(), r.name)
@@ -124,6 +136,21 @@ func Run(ctx context.Context, ch chan<- prometheus.Metric, logger *slog.Logger, 
 			}
 			return
 		}
+	}
+}
+
+// collectorMargin is how much earlier than Run's deadline each collector's
+// own deadline falls: 5% of the time left, between 5ms and 100ms.
+func collectorMargin(left time.Duration) time.Duration {
+	return min(max(left/20, 5*time.Millisecond), 100*time.Millisecond)
+}
+
+// ReportFailed reports every collector as failed without running it: the
+// target's up check failed, so none of them could have read anything.
+func ReportFailed(ch chan<- prometheus.Metric, collectors []Named) {
+	for _, c := range collectors {
+		ch <- prometheus.MustNewConstMetric(successDesc, prometheus.GaugeValue, 0, c.Name)
+		ch <- prometheus.MustNewConstMetric(durationDesc, prometheus.GaugeValue, 0, c.Name)
 	}
 }
 

@@ -13,6 +13,9 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/redline-sre/redline/exporter/dsn"
+	"github.com/redline-sre/redline/exporter/eventloop"
 )
 
 // Target kinds. A kind selects the code that builds a target from its
@@ -29,13 +32,12 @@ const (
 	FlagProbeName     = "eventloop"
 )
 
-// Defaults applied to every target and probe that does not set a value.
+// Defaults applied to every database target that does not set a value;
+// the target packages use the same ones for options left zero. Probe
+// defaults are eventloop's (ProbeConfig.WithDefaults).
 const (
 	DefaultMaxConnections = 2
 	DefaultConnectTimeout = 5 * time.Second
-	DefaultProbeInterval  = 50 * time.Millisecond
-	DefaultProbeTimeout   = time.Second
-	DefaultMaxInFlight    = 4
 	MaxConnectionsLimit   = 20
 )
 
@@ -73,15 +75,19 @@ func (t Target) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("kind", t.Kind), slog.String("name", t.Name), slog.String("source", t.Source))
 }
 
-// Probe is one event-loop prober: an HTTP GET every Interval.
+// Probe is one event-loop prober and where it was defined. Its settings
+// are eventloop's own type, defaulted and validated by eventloop, so a
+// probe that loads is a probe that runs.
 type Probe struct {
-	Name        string
-	URL         string
-	Interval    time.Duration
-	Timeout     time.Duration
-	MaxInFlight int
-	Headers     map[string]string
-	Source      string
+	eventloop.ProbeConfig
+	// Source is where the probe was defined ("file.yml:12" or a flag name).
+	Source string
+}
+
+// LogValue keeps the URL and headers (possibly secret) out of structured
+// logs.
+func (p Probe) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("name", p.Name), slog.String("source", p.Source))
 }
 
 // Targets returns every database target, pgBouncer first, in file order.
@@ -99,6 +105,9 @@ type Flags struct {
 	PostgresDSN      string
 	PostgresDSNFile  string
 	EventloopURL     string
+	// EventloopURLFile names a file holding EventloopURL: the URL may carry
+	// credentials. It is read on every load, like the DSN files.
+	EventloopURLFile string
 }
 
 // Load reads the config file (when path is not empty), adds the flag
@@ -147,12 +156,26 @@ func (c *Config) addFlags(f Flags) error {
 	if err := add(KindPostgres, FlagPostgresName, f.PostgresDSN, f.PostgresDSNFile, "--postgres.dsn"); err != nil {
 		return err
 	}
-	if f.EventloopURL != "" {
-		p := Probe{Name: FlagProbeName, URL: f.EventloopURL, Source: "--eventloop.url"}
-		if err := checkURL(p.URL); err != nil {
-			return fmt.Errorf("config: --eventloop.url: %w", err)
+	if f.EventloopURL != "" && f.EventloopURLFile != "" {
+		return errors.New("config: --eventloop.url and its _FILE variant are both set; use one")
+	}
+	if f.EventloopURL != "" || f.EventloopURLFile != "" {
+		p := Probe{ProbeConfig: eventloop.ProbeConfig{Name: FlagProbeName, URL: f.EventloopURL}, Source: "--eventloop.url"}
+		if f.EventloopURLFile != "" {
+			p.Source = "--eventloop.url-file"
+			b, err := os.ReadFile(f.EventloopURLFile)
+			if err != nil {
+				// The path is not secret; the file's content is.
+				return fmt.Errorf("config: --eventloop.url-file: %w", err)
+			}
+			if p.URL = strings.TrimSpace(string(b)); p.URL == "" {
+				return fmt.Errorf("config: --eventloop.url-file: %s is empty", f.EventloopURLFile)
+			}
 		}
-		p.applyDefaults()
+		p.ProbeConfig = p.WithDefaults()
+		if err := p.Validate(); err != nil {
+			return fmt.Errorf("config: %s: %w", p.Source, err)
+		}
 		c.Probes = append(c.Probes, p)
 	}
 	return nil
@@ -185,10 +208,9 @@ func (c *Config) resolve() error {
 				}
 			}
 			// Both kinds connect with pgx; checking the syntax here makes
-			// --config.check and reloads catch a broken DSN. pgx redacts
-			// the password in its parse errors.
+			// --config.check and reloads catch a broken DSN.
 			if _, err := pgconn.ParseConfig(t.DSN); err != nil {
-				errs = append(errs, fmt.Errorf("%s: target %q: invalid dsn: %w", t.Source, t.Name, err))
+				errs = append(errs, fmt.Errorf("%s: target %q: %w", t.Source, t.Name, dsn.ParseError(t.Kind, err)))
 			}
 		}
 	}
@@ -208,17 +230,5 @@ func (t *Target) applyDefaults() {
 	}
 	if t.ConnectTimeout == 0 {
 		t.ConnectTimeout = DefaultConnectTimeout
-	}
-}
-
-func (p *Probe) applyDefaults() {
-	if p.Interval == 0 {
-		p.Interval = DefaultProbeInterval
-	}
-	if p.Timeout == 0 {
-		p.Timeout = DefaultProbeTimeout
-	}
-	if p.MaxInFlight == 0 {
-		p.MaxInFlight = DefaultMaxInFlight
 	}
 }

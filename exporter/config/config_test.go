@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/redline-sre/redline/exporter/eventloop"
 )
 
 func TestParseFullExample(t *testing.T) {
@@ -55,8 +57,8 @@ probes:
 			{Kind: KindPostgres, Name: "primary", DSN: "postgres://u:pw@127.0.0.1:5432/app", Databases: []string{"app", "billing"}, MaxConnections: 2, ConnectTimeout: 5 * time.Second, Source: file + ":10"},
 		},
 		Probes: []Probe{
-			{Name: "api", URL: "http://127.0.0.1:3000/healthz", Interval: 50 * time.Millisecond, Timeout: time.Second, MaxInFlight: 4, Source: file + ":14"},
-			{Name: "ws", URL: "https://127.0.0.1:3001/ping", Interval: 100 * time.Millisecond, Timeout: 2 * time.Second, MaxInFlight: 8, Headers: map[string]string{"X-Probe": "redline"}, Source: file + ":16"},
+			{ProbeConfig: eventloop.ProbeConfig{Name: "api", URL: "http://127.0.0.1:3000/healthz", Interval: 50 * time.Millisecond, Timeout: time.Second, MaxInFlight: 20}, Source: file + ":14"},
+			{ProbeConfig: eventloop.ProbeConfig{Name: "ws", URL: "https://127.0.0.1:3001/ping", Interval: 100 * time.Millisecond, Timeout: 2 * time.Second, MaxInFlight: 8, Headers: map[string]string{"X-Probe": "redline"}}, Source: file + ":16"},
 		},
 	}
 	if !reflect.DeepEqual(cfg, want) {
@@ -80,7 +82,11 @@ func TestParseErrors(t *testing.T) {
 		{"bad max", "pgbouncer:\n  - name: a\n    dsn: x\n    max_connections: -1\n", `f.yml:4: pgbouncer[0].max_connections: must be a positive integer, got "-1"`},
 		{"too many connections", "pgbouncer:\n  - name: a\n    dsn: x\n    max_connections: 5000000000\n", `f.yml:4: pgbouncer[0].max_connections: must be at most 20, got 5000000000`},
 		{"bad duration", "probes:\n  - name: a\n    url: http://x\n    interval: fast\n", `f.yml:4: probes[0].interval: must be a positive duration such as 50ms or 2s, got "fast"`},
-		{"bad url", "probes:\n  - name: a\n    url: ftp://u:secret@x\n", `f.yml:3: probes[0].url: URL must start with http:// or https://`},
+		{"bad url", "probes:\n  - name: a\n    url: ftp://u:secret@x\n", `f.yml:2: probes[0]: eventloop probe "a": url must start with http:// or https://`},
+		{"bad header name", "probes:\n  - name: a\n    url: http://x\n    headers: {'Bad Header': v}\n", `f.yml:2: probes[0]: eventloop probe "a": invalid header name "Bad Header"`},
+		{"bad header value", "probes:\n  - name: a\n    url: http://x\n    headers: {Authorization: \"secret\\r\\nX: y\"}\n", `f.yml:2: probes[0]: eventloop probe "a": header "Authorization": value contains a line break or NUL`},
+		{"tiny interval", "probes:\n  - name: a\n    url: http://x\n    interval: 1us\n", `f.yml:2: probes[0]: eventloop probe "a": interval must be at least 1ms, got 1µs`},
+		{"scalar for list", "probes: http://u:secret@x\n", `f.yml:1: probes: must be a list, got a single value`},
 		{"missing url", "probes:\n  - name: a\n", `f.yml:2: probes[0]: missing key "url"`},
 		{"not a list", "pgbouncer: {name: a}\n", `f.yml:1: pgbouncer: must be a list, got a mapping`},
 		{"bad name", "pgbouncer:\n  - name: 'a b'\n    dsn: x\n", `f.yml:2: pgbouncer[0].name: "a b" is not a valid name (letters, digits, _ . : -, not starting with . : -)`},
@@ -131,7 +137,7 @@ func TestLoadFlags(t *testing.T) {
 	if len(cfg.Postgres) != 1 || cfg.Postgres[0].Name != FlagPostgresName || cfg.Postgres[0].DSN != "postgres://u:pw@h/db" {
 		t.Errorf("postgres = %+v", cfg.Postgres)
 	}
-	if len(cfg.Probes) != 1 || cfg.Probes[0].Name != FlagProbeName || cfg.Probes[0].Interval != DefaultProbeInterval {
+	if len(cfg.Probes) != 1 || cfg.Probes[0].Name != FlagProbeName || cfg.Probes[0].Interval != eventloop.DefaultInterval {
 		t.Errorf("probes = %+v", cfg.Probes)
 	}
 }
@@ -160,6 +166,24 @@ func TestLoadConflicts(t *testing.T) {
 	if _, err := Load(filepath.Join(dir, "nope.yml"), Flags{}); err == nil {
 		t.Error("missing config file: no error")
 	}
+	if _, err := Load("", Flags{EventloopURL: "http://h/", EventloopURLFile: "y"}); err == nil {
+		t.Error("both --eventloop.url and its file: no error")
+	}
+	urlFile := filepath.Join(dir, "url")
+	if err := os.WriteFile(urlFile, []byte("ftp://u:s3cret@h/\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load("", Flags{EventloopURLFile: urlFile}); err == nil || strings.Contains(err.Error(), "s3cret") ||
+		!strings.Contains(err.Error(), "--eventloop.url-file: eventloop probe \"eventloop\": url must start with") {
+		t.Errorf("bad URL in --eventloop.url-file: %v", err)
+	}
+	if err := os.WriteFile(urlFile, []byte("http://u:s3cret@h/loop\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Load("", Flags{EventloopURLFile: urlFile})
+	if err != nil || len(cfg.Probes) != 1 || cfg.Probes[0].URL != "http://u:s3cret@h/loop" {
+		t.Errorf("--eventloop.url-file: %v, %+v", err, cfg)
+	}
 }
 
 func TestTargetLogValueHidesDSN(t *testing.T) {
@@ -174,10 +198,42 @@ func TestInvalidDSNDoesNotLeakPassword(t *testing.T) {
 	if err == nil {
 		t.Fatal("no error for a DSN with a bad port")
 	}
-	if !strings.Contains(err.Error(), `--pgbouncer.dsn: target "pgbouncer": invalid dsn`) {
+	if !strings.Contains(err.Error(), `--pgbouncer.dsn: target "pgbouncer": invalid pgbouncer DSN`) {
 		t.Errorf("error %q does not say which DSN is invalid", err)
 	}
 	if strings.Contains(err.Error(), "hunter2") {
 		t.Errorf("error leaks the password: %q", err)
+	}
+}
+
+// The exact inputs a review found leaking: a DSN where a list belongs (the
+// type error used to quote the value) and a keyword DSN whose password pgx
+// fails to mask.
+func TestErrorsNeverShowPasswords(t *testing.T) {
+	const secret = "S3cret"
+	if _, err := Parse("f.yml", []byte(`pgbouncer: "postgres://u:`+secret+`@h/pgbouncer"`)); err == nil {
+		t.Error("a DSN in place of the pgbouncer list was accepted")
+	} else if msg := err.Error(); strings.Contains(msg, secret) || !strings.Contains(msg, "f.yml:1: pgbouncer: must be a list") {
+		t.Errorf("type error: %s", msg)
+	}
+	dir := t.TempDir()
+	file := filepath.Join(dir, "c.yml")
+	if err := os.WriteFile(file, []byte("pgbouncer:\n  - name: a\n    dsn: host=h password = "+secret+" port=abc\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, load := range []func() error{
+		func() error { _, err := Load(file, Flags{}); return err },
+		func() error {
+			_, err := Load("", Flags{PostgresDSN: "host=h password = " + secret + " port=abc"})
+			return err
+		},
+	} {
+		err := load()
+		if err == nil {
+			t.Fatal("a DSN with a bad port was accepted")
+		}
+		if msg := err.Error(); strings.Contains(msg, secret) || !strings.Contains(msg, "invalid port") {
+			t.Errorf("invalid DSN error: %s", msg)
+		}
 	}
 }

@@ -14,31 +14,38 @@ import (
 	"unicode/utf8"
 )
 
-// Defaults for the optional probe settings.
+// Defaults for the optional probe settings. MaxInFlight defaults to
+// Timeout/Interval rounded up (20 with these): enough for a stall as long
+// as the timeout to keep every tick in flight, so the worst lag is
+// observed rather than skipped at the cap.
 const (
-	DefaultInterval    = 50 * time.Millisecond
-	DefaultTimeout     = time.Second
-	DefaultMaxInFlight = 4
+	DefaultInterval = 50 * time.Millisecond
+	DefaultTimeout  = time.Second
+	// MinInterval keeps a typo ("1us") from turning the prober into a
+	// load generator.
+	MinInterval = time.Millisecond
 )
 
 // ProbeConfig is one event-loop probe: a no-op route of a target, sent a
-// request every Interval. The yaml tags are the keys of one entry of the
-// config file's probes: list (durations as "50ms").
+// request every Interval. The config file's probes: entries and the
+// --eventloop.url flag become ProbeConfigs (package config).
 type ProbeConfig struct {
 	// Name is the probe label value; unique among probes.
-	Name string `yaml:"name"`
-	// URL is an http(s) route of the target that does no I/O.
-	URL string `yaml:"url"`
+	Name string
+	// URL is an http(s) route of the target that does no I/O. It may carry
+	// credentials: errors never show it.
+	URL string
 	// Interval is the mean time between two requests (default 50ms).
-	Interval time.Duration `yaml:"interval"`
+	Interval time.Duration
 	// Timeout bounds one request; a request that hits it is observed at
 	// the timeout value (default 1s).
-	Timeout time.Duration `yaml:"timeout"`
-	// MaxInFlight caps the requests outstanding at once (default 4).
-	MaxInFlight int `yaml:"max_in_flight"`
+	Timeout time.Duration
+	// MaxInFlight caps the requests outstanding at once (default
+	// Timeout/Interval rounded up).
+	MaxInFlight int
 	// Headers are added to every request (for example a Host or an
 	// authorization header). Their values are never logged.
-	Headers map[string]string `yaml:"headers"`
+	Headers map[string]string
 }
 
 // WithDefaults returns c with every unset optional field at its default.
@@ -49,8 +56,11 @@ func (c ProbeConfig) WithDefaults() ProbeConfig {
 	if c.Timeout == 0 {
 		c.Timeout = DefaultTimeout
 	}
-	if c.MaxInFlight == 0 {
-		c.MaxInFlight = DefaultMaxInFlight
+	if c.MaxInFlight == 0 && c.Interval > 0 && c.Timeout > 0 {
+		// A tick is skipped only when every earlier request is still
+		// waiting; with this many, that takes a stall longer than the
+		// timeout, which is then observed at the timeout.
+		c.MaxInFlight = int((c.Timeout + c.Interval - 1) / c.Interval)
 	}
 	return c
 }
@@ -67,8 +77,8 @@ func (c ProbeConfig) Validate() error {
 	if _, err := parseProbeURL(c.URL); err != nil {
 		return fmt.Errorf("eventloop probe %q: %w", c.Name, err)
 	}
-	if c.Interval <= 0 {
-		return fmt.Errorf("eventloop probe %q: interval must be positive, got %s", c.Name, c.Interval)
+	if c.Interval < MinInterval {
+		return fmt.Errorf("eventloop probe %q: interval must be at least %s, got %s", c.Name, MinInterval, c.Interval)
 	}
 	if c.Timeout <= 0 {
 		return fmt.Errorf("eventloop probe %q: timeout must be positive, got %s", c.Name, c.Timeout)
@@ -88,8 +98,8 @@ func (c ProbeConfig) Validate() error {
 	return nil
 }
 
-// parseProbeURL accepts absolute http and https URLs with a host. Errors show
-// the URL with any password redacted.
+// parseProbeURL accepts absolute http and https URLs with a host. Errors
+// never show the URL: its user info, path or query may hold a secret.
 func parseProbeURL(raw string) (*url.URL, error) {
 	if raw == "" {
 		return nil, errors.New("url is empty")
@@ -102,10 +112,11 @@ func parseProbeURL(raw string) (*url.URL, error) {
 	switch u.Scheme {
 	case "http", "https":
 	default:
-		return nil, fmt.Errorf("url %q: scheme must be http or https, got %q", u.Redacted(), u.Scheme)
+		// Not even the scheme: in "user:pass@host" it is the user name.
+		return nil, errors.New("url must start with http:// or https://")
 	}
 	if u.Host == "" {
-		return nil, fmt.Errorf("url %q: no host", u.Redacted())
+		return nil, errors.New("url has no host")
 	}
 	return u, nil
 }

@@ -92,7 +92,7 @@ func TestManagerReload(t *testing.T) {
 
 	// A bad reload changes nothing.
 	err := m.Apply([]ProbeConfig{a, {Name: "c", URL: "ftp://x/"}, {Name: "a", URL: srv.URL}})
-	want := `eventloop probe "c": url "ftp://x/": scheme must be http or https, got "ftp"` + "\n" +
+	want := `eventloop probe "c": url must start with http:// or https://` + "\n" +
 		`eventloop probe "a": name used twice`
 	if err == nil || err.Error() != want {
 		t.Errorf("bad reload: err = %v, want %q", err, want)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	dto "github.com/prometheus/client_model/go"
 )
 
 // blockedLoop is a stand-in for a Node.js process whose event loop is
@@ -32,7 +33,9 @@ type blockedLoop struct {
 	waits   []time.Duration // each request's wait for the lock, server side
 }
 
-func startBlockedLoop(t *testing.T, hold, period time.Duration) (*httptest.Server, *blockedLoop) {
+// startBlockedLoop starts the stand-in; the returned stop ends it (also
+// run at cleanup, stop is idempotent).
+func startBlockedLoop(t *testing.T, hold, period time.Duration) (*httptest.Server, *blockedLoop, func()) {
 	t.Helper()
 	b := &blockedLoop{}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
@@ -74,12 +77,16 @@ func startBlockedLoop(t *testing.T, hold, period time.Duration) (*httptest.Serve
 			timer.Reset(time.Until(next))
 		}
 	})
-	t.Cleanup(func() {
-		close(done)
-		wg.Wait()
-		srv.Close()
-	})
-	return srv, b
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			close(done)
+			wg.Wait()
+			srv.Close()
+		})
+	}
+	t.Cleanup(stop)
+	return srv, b, stop
 }
 
 // serverP95 is the exact P95 of the waits the server saw: what the probe's
@@ -119,24 +126,52 @@ func (b *blockedLoop) meanHold() time.Duration {
 // raised to 20 because a 100 ms stall holds 10 requests at this rate: an
 // inflight_cap skip would drop exactly the samples that wait. Not parallel:
 // other tests' CPU use would add their own delay to the blocked samples.
+//
+// Like TestIdleTargetP95, an attempt in which the exporter itself was
+// starved of CPU (timer lag P95 over 5 ms: its ticks, and so its samples,
+// came late) is repeated, up to three times, instead of judged; an attempt
+// with timers on time must meet every bound.
 func TestBlockedLoopP95(t *testing.T) {
-	srv, loop := startBlockedLoop(t, 100*time.Millisecond, time.Second)
-	m, reg := startManager(t, ProbeConfig{
-		Name: "blocked", URL: srv.URL + "/loop",
-		Interval: 10 * time.Millisecond, Timeout: time.Second, MaxInFlight: 20,
-	})
-	time.Sleep(10 * time.Second)
-	m.Stop()
+	const attempts = 3
+	for attempt := 1; ; attempt++ {
+		srv, loop, stopLoop := startBlockedLoop(t, 100*time.Millisecond, time.Second)
+		reg := prometheus.NewRegistry()
+		m := NewManager(reg, testLogger(t))
+		if err := m.Apply([]ProbeConfig{{
+			Name: "blocked", URL: srv.URL + "/loop",
+			Interval: 10 * time.Millisecond, Timeout: time.Second, MaxInFlight: 20,
+		}}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(10 * time.Second)
+		m.Stop()
+		stopLoop()
 
-	h := durationHistogram(t, reg, "blocked")
-	lag := timerLagHistogram(t, reg)
-	p95, native95 := classicQuantile(0.95, h), nativeQuantile(0.95, h)
-	t.Logf("samples=%d classic P95=%.1fms native P95=%.1fms server-side P95=%s mean hold=%s timer lag P99=%.2fms failures=%v",
-		h.GetSampleCount(), p95*1000, native95*1000, loop.serverP95(), loop.meanHold(),
-		classicQuantile(0.99, lag)*1000, failures(t, reg, "blocked"))
+		h := durationHistogram(t, reg, "blocked")
+		lag := timerLagHistogram(t, reg)
+		p95, native95 := classicQuantile(0.95, h), nativeQuantile(0.95, h)
+		lag95 := classicQuantile(0.95, lag)
+		t.Logf("attempt %d: samples=%d classic P95=%.1fms native P95=%.1fms server-side P95=%s mean hold=%s timer lag P95=%.2fms failures=%v",
+			attempt, h.GetSampleCount(), p95*1000, native95*1000, loop.serverP95(), loop.meanHold(),
+			lag95*1000, failures(t, reg, "blocked"))
+		if lag95 > 0.005 {
+			if attempt < attempts {
+				continue
+			}
+			t.Skipf("the exporter was starved of CPU in all %d attempts (timer lag P95 %.2f ms): "+
+				"the blocked loop's P95 cannot be measured on this machine now", attempts, lag95*1000)
+		}
+		checkBlockedLoop(t, h, reg, p95, native95)
+		return
+	}
+}
 
+// checkBlockedLoop judges one attempt of TestBlockedLoopP95 whose timers
+// were on time.
+func checkBlockedLoop(t *testing.T, h *dto.Histogram, reg prometheus.Gatherer, p95, native95 float64) {
+	t.Helper()
 	if n := h.GetSampleCount(); n < 700 {
-		t.Fatalf("only %d samples in 10 s at 10 ms (want ≥ 700): the prober fell behind", n)
+		t.Fatalf("only %d samples in 10 s at 10 ms (want ≥ 700) although timers were on time: the prober fell behind", n)
 	}
 	for reason, v := range failures(t, reg, "blocked") {
 		if v != 0 {

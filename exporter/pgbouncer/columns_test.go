@@ -191,3 +191,24 @@ func TestParseVersion(t *testing.T) {
 		}
 	}
 }
+
+// A database or user name that is not UTF-8 cannot be a label value: its
+// rows are left out, the others are served, nothing panics.
+func TestNonUTF8NamesAreSkipped(t *testing.T) {
+	pools := []row{
+		{"database": "app", "user": "u", "cl_active": "1"},
+		{"database": "bad\xff", "user": "u", "cl_active": "2"},
+		{"database": "app", "user": "bad\xfe", "cl_active": "3"},
+	}
+	if ms := poolMetrics(pools, sizes{}); len(ms) != 1 {
+		t.Errorf("pools: %d series, want 1 (the valid row's)", len(ms))
+	}
+	dbs := []row{{"name": "app", "pool_size": "5"}, {"name": "bad\xff", "pool_size": "5"}}
+	if ms := databaseMetrics(dbs); len(ms) != 1 {
+		t.Errorf("databases: %d series, want 1", len(ms))
+	}
+	stats := []row{{"database": "app", "total_query_count": "5"}, {"database": "bad\xff", "total_query_count": "5"}}
+	if ms := statsMetrics(stats); len(ms) != 1 {
+		t.Errorf("stats: %d series, want 1", len(ms))
+	}
+}

@@ -48,7 +48,7 @@ func databaseMetrics(rows []row) []prometheus.Metric {
 	seen := map[string]bool{}
 	for _, r := range rows {
 		name := r["name"]
-		if seen[name] {
+		if !validLabels(name) || seen[name] {
 			continue
 		}
 		seen[name] = true

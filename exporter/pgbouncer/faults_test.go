@@ -64,8 +64,77 @@ func TestPgBouncerStopped(t *testing.T) {
 	if got := s.get(t, "pgbouncer_up{}"); got != 0 {
 		t.Errorf("pgbouncer_up = %g after the stop, want 0", got)
 	}
-	if len(s) != 1 {
-		t.Errorf("a down pgBouncer should yield only pgbouncer_up, got:\n%s", s)
+	// pgbouncer_up 0 and, for each enabled collector, success 0 (with its
+	// duration): nothing else.
+	if want := 1 + 2*len(target.collectors); len(s) != want {
+		t.Errorf("a down pgBouncer should yield %d series, got:\n%s", want, s)
+	}
+	for _, c := range target.collectors {
+		if got := s.get(t, `redline_collector_success{collector="`+c.Name+`"}`); got != 0 {
+			t.Errorf("collector %s: success %g, want 0", c.Name, got)
+		}
+	}
+}
+
+// TestBlackholedPgBouncerNoRetry points the target at a listener that
+// accepts connections and never answers (a blackholed pgBouncer behind a
+// proxy): a connect that timed out must not be retried, or two connect
+// timeouts would outlast the scrape. This is a plain TCP listener because
+// a real pgBouncer always answers the startup message.
+func TestBlackholedPgBouncerNoRetry(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	var mu sync.Mutex
+	var conns []net.Conn
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	accepted := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(conns)
+	}
+
+	const connectTimeout = 300 * time.Millisecond
+	dsn := fmt.Sprintf("postgres://u:p@%s/pgbouncer?sslmode=disable", ln.Addr())
+	target, err := NewTarget(Options{DSN: dsn, ConnectTimeout: connectTimeout}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(target.Close)
+	// The pool opens its minimum connection in the background: let that
+	// attempt start and time out before counting.
+	for accepted() == 0 {
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(2 * connectTimeout)
+
+	before := accepted()
+	s := collect(t, target, 10*time.Second)
+	if got := s.get(t, "pgbouncer_up{}"); got != 0 {
+		t.Errorf("pgbouncer_up = %g, want 0", got)
+	}
+	if n := accepted() - before; n != 1 {
+		t.Errorf("one scrape of a blackholed pgBouncer made %d connection attempts, want 1", n)
 	}
 }
 
@@ -305,4 +374,11 @@ func (r *relay) cut() int {
 	n := len(r.conns) / 2
 	r.conns = nil
 	return n
+}
+
+func TestInvalidDSNDoesNotLeakPassword(t *testing.T) {
+	_, err := NewTarget(Options{DSN: "host=h password = S3cret port=abc"}, slog.New(slog.DiscardHandler))
+	if err == nil || strings.Contains(err.Error(), "S3cret") || !strings.Contains(err.Error(), "invalid pgbouncer DSN: invalid port") {
+		t.Errorf("NewTarget error: %v", err)
+	}
 }

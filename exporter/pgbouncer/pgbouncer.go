@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"strings"
 	"time"
 
@@ -22,6 +23,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/redline-sre/redline/exporter/collector"
+	"github.com/redline-sre/redline/exporter/config"
+	"github.com/redline-sre/redline/exporter/dsn"
 )
 
 // Collector names, as they appear in --collector.<name> flags and in the
@@ -44,10 +47,11 @@ func init() {
 // exporter's connections apart in SHOW CLIENTS.
 const ApplicationName = "redline_exporter"
 
-// Defaults for Options fields left zero.
+// Defaults for Options fields left zero: the same as a config file
+// target's.
 const (
-	DefaultMaxConnections = 2
-	DefaultConnectTimeout = 5 * time.Second
+	DefaultMaxConnections = config.DefaultMaxConnections
+	DefaultConnectTimeout = config.DefaultConnectTimeout
 )
 
 var (
@@ -107,8 +111,7 @@ func poolConfig(opts Options) (*pgxpool.Config, error) {
 	}
 	cfg, err := pgxpool.ParseConfig(opts.DSN)
 	if err != nil {
-		// pgx redacts the password in its parse errors; do not add the DSN.
-		return nil, fmt.Errorf("pgbouncer: invalid DSN: %w", err)
+		return nil, fmt.Errorf("pgbouncer: %w", dsn.ParseError("pgbouncer", err))
 	}
 	if opts.MaxConnections <= 0 {
 		opts.MaxConnections = DefaultMaxConnections
@@ -138,17 +141,25 @@ func poolConfig(opts Options) (*pgxpool.Config, error) {
 }
 
 // Collect checks that pgBouncer answers, then runs the enabled collectors
-// within ctx's deadline.
+// within ctx's deadline. When pgBouncer does not answer, every enabled
+// collector is reported as failed along with pgbouncer_up 0.
 func (t *Target) Collect(ctx context.Context, ch chan<- prometheus.Metric) {
 	version, err := t.showVersion(ctx)
 	if err != nil {
 		t.logger.Error("pgbouncer is not answering", "err", err)
 		ch <- prometheus.MustNewConstMetric(upDesc, prometheus.GaugeValue, 0)
+		collector.ReportFailed(ch, t.collectors)
 		return
 	}
 	ch <- prometheus.MustNewConstMetric(upDesc, prometheus.GaugeValue, 1)
 	if version != "" {
-		ch <- prometheus.MustNewConstMetric(versionDesc, prometheus.GaugeValue, 1, version)
+		// The version comes from the server: a value that is not a valid
+		// label (not UTF-8) is left out rather than panicking.
+		if m, err := prometheus.NewConstMetric(versionDesc, prometheus.GaugeValue, 1, version); err == nil {
+			ch <- m
+		} else {
+			t.logger.Warn("pgbouncer version not exported", "err", err)
+		}
 	}
 	collector.Run(ctx, ch, t.logger, t.collectors)
 }
@@ -156,11 +167,14 @@ func (t *Target) Collect(ctx context.Context, ch chan<- prometheus.Metric) {
 // showVersion is the liveness check. A pooled connection that pgBouncer
 // closed while it sat idle (client_idle_timeout, a restart) fails on first
 // use; one retry on fresh connections tells that apart from pgBouncer being
-// down. Server errors (wrong password, unknown command) are not retried.
+// down. Server errors (wrong password, unknown command) are not retried,
+// nor is a timeout: a pgBouncer that did not answer within the connect
+// timeout will not answer a second attempt either, and two attempts would
+// not fit in the scrape's deadline.
 func (t *Target) showVersion(ctx context.Context) (string, error) {
 	rows, err := showQuery(ctx, t.pool, "SHOW VERSION")
 	var pgErr *pgconn.PgError
-	if err != nil && ctx.Err() == nil && !errors.As(err, &pgErr) {
+	if err != nil && ctx.Err() == nil && !errors.As(err, &pgErr) && !isTimeout(err) {
 		// Whatever broke this connection (a restart, a network cut) most
 		// likely broke its idle siblings too: drop them all.
 		t.logger.Debug("retrying on a new connection", "err", err)
@@ -176,6 +190,12 @@ func (t *Target) showVersion(ctx context.Context) (string, error) {
 		}
 	}
 	return "", nil
+}
+
+// isTimeout reports whether err is a connect or I/O timeout.
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
 }
 
 // parseVersion turns "PgBouncer 1.18.0" (possibly followed by build

@@ -107,7 +107,7 @@ func poolMetrics(pools []row, s sizes) []prometheus.Metric {
 	for _, r := range pools {
 		db, user := r["database"], r["user"]
 		key := [2]string{db, user}
-		if seen[key] {
+		if !validLabels(db, user) || seen[key] {
 			continue // one series per pool; a duplicate row would break the whole exposition
 		}
 		seen[key] = true

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -56,4 +57,17 @@ func showQuery(ctx context.Context, pool *pgxpool.Pool, command string) ([]row, 
 		}
 	}
 	return rows, nil
+}
+
+// validLabels reports whether every value can be a label value. Database
+// and user names come from pgBouncer's configuration and may be any bytes;
+// a row that cannot be labelled is left out rather than making the
+// Must* metric constructors panic, which would fail the whole collector.
+func validLabels(values ...string) bool {
+	for _, v := range values {
+		if !utf8.ValidString(v) {
+			return false
+		}
+	}
+	return true
 }

@@ -49,7 +49,7 @@ func statsMetrics(rows []row) []prometheus.Metric {
 	seen := map[string]bool{}
 	for _, r := range rows {
 		db := r["database"]
-		if seen[db] {
+		if !validLabels(db) || seen[db] {
 			continue
 		}
 		seen[db] = true

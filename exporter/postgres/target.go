@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/redline-sre/redline/exporter/collector"
+	"github.com/redline-sre/redline/exporter/dsn"
 )
 
 // applicationName identifies the exporter's sessions in pg_stat_activity.
@@ -76,7 +77,7 @@ func NewTarget(opts Options, logger *slog.Logger) (*Target, error) {
 	}
 	cfg, err := pgxpool.ParseConfig(opts.DSN)
 	if err != nil {
-		return nil, dsnError(err)
+		return nil, dsn.ParseError("postgres", err)
 	}
 	cc := cfg.ConnConfig
 	if cc.ConnectTimeout == 0 {

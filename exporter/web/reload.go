@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
+	"reflect"
 	"sync"
 	"time"
 
@@ -29,16 +29,19 @@ type Reloader struct {
 	Load func() (*config.Config, error)
 	// Builders build targets by kind.
 	Builders Builders
-	// Hooks run after every successful load with the new configuration, in
-	// order: background work such as the event-loop probers applies its
-	// part of the config here.
-	Hooks   []func(*config.Config)
+	// Hooks run on every load whose targets built, with the new
+	// configuration, in order, before the targets are swapped in:
+	// background work such as the event-loop probers applies its part of
+	// the config here. A hook's error fails the reload (the new targets are
+	// discarded); a hook that fails must leave its own part unchanged.
+	Hooks   []func(*config.Config) error
 	Targets *Targets
 	Logger  *slog.Logger
 
 	mu      sync.Mutex
 	applied map[string]config.Target // config of each running target
 	ready   bool
+	closed  bool // set by CloseAll: a late reload (SIGHUP at shutdown) builds nothing
 
 	success   prometheus.Gauge
 	timestamp prometheus.Gauge
@@ -87,6 +90,9 @@ func (r *Reloader) Reload() error {
 }
 
 func (r *Reloader) reload() error {
+	if r.closed {
+		return errors.New("the exporter is shutting down")
+	}
 	cfg, err := r.Load()
 	if err != nil {
 		return err
@@ -114,6 +120,14 @@ func (r *Reloader) reload() error {
 		built = append(built, t)
 		next[tc.Name] = t
 	}
+	if len(errs) == 0 {
+		for _, hook := range r.Hooks {
+			if err := hook(cfg); err != nil {
+				errs = append(errs, err)
+				break
+			}
+		}
+	}
 	if err := errors.Join(errs...); err != nil {
 		for _, t := range built {
 			go t.Close()
@@ -133,9 +147,6 @@ func (r *Reloader) reload() error {
 			go t.Close()
 		}
 	}
-	for _, hook := range r.Hooks {
-		hook(cfg)
-	}
 	if len(next) == 0 && len(cfg.Probes) == 0 {
 		r.Logger.Warn("no targets configured: serving only the exporter's own metrics (set --config.file or a --*.dsn flag)")
 	}
@@ -144,17 +155,19 @@ func (r *Reloader) reload() error {
 }
 
 // sameTarget reports whether a target can keep running unchanged: every
-// setting but where it was written is equal.
+// setting but where it was written is equal. Whole structs are compared so
+// that a setting added to config.Target later also triggers a rebuild.
 func sameTarget(a, b config.Target) bool {
-	return a.Kind == b.Kind && a.Name == b.Name && a.DSN == b.DSN &&
-		a.MaxConnections == b.MaxConnections && a.ConnectTimeout == b.ConnectTimeout &&
-		slices.Equal(a.Databases, b.Databases)
+	a.Source, b.Source = "", ""
+	return reflect.DeepEqual(a, b)
 }
 
-// CloseAll closes every target (at shutdown).
+// CloseAll closes every target (at shutdown). Reloads fail afterwards, so a
+// SIGHUP that arrives during shutdown cannot start new targets.
 func (r *Reloader) CloseAll() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.closed = true
 	for _, t := range r.Targets.Swap(nil) {
 		t.Close()
 	}

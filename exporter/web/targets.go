@@ -2,8 +2,11 @@ package web
 
 import (
 	"context"
+	"fmt"
+	"log/slog"
 	"sort"
 	"sync/atomic"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/singleflight"
@@ -16,11 +19,18 @@ import (
 // a mix.
 type Targets struct {
 	current atomic.Pointer[map[string]*sharedTarget]
+	logger  *slog.Logger
+	// joined, when set (by tests), is called once a Collect has started or
+	// joined its target's collection.
+	joined func()
 }
 
-// NewTargets returns an empty set.
-func NewTargets() *Targets {
-	t := &Targets{}
+// NewTargets returns an empty set. A nil logger discards logs.
+func NewTargets(logger *slog.Logger) *Targets {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	t := &Targets{logger: logger}
 	empty := map[string]*sharedTarget{}
 	t.current.Store(&empty)
 	return t
@@ -31,6 +41,7 @@ func NewTargets() *Targets {
 // set of queries.
 type sharedTarget struct {
 	target collector.Target
+	logger *slog.Logger
 	flight singleflight.Group
 }
 
@@ -45,7 +56,7 @@ func (t *Targets) Swap(next map[string]collector.Target) map[string]collector.Ta
 			wrapped[name] = old
 			continue
 		}
-		wrapped[name] = &sharedTarget{target: target}
+		wrapped[name] = &sharedTarget{target: target, logger: t.logger.With("target", name)}
 	}
 	t.current.Store(&wrapped)
 	out := make(map[string]collector.Target, len(prev))
@@ -78,8 +89,12 @@ func (t *Targets) Names() []string {
 
 // Collect gathers one target's metrics, sharing a collection already in
 // flight. The collection runs under the deadline of the scrape that started
-// it but is not cancelled when that scrape's client goes away, because other
-// scrapes may be waiting for it. ok is false for an unknown name.
+// it, less a margin (collectionMargin), so that what a target reports when
+// it runs out of time (its up 0, success 0) reaches the caller before the
+// caller's own deadline; it is not cancelled when that scrape's client goes
+// away, because other scrapes may be waiting for it. A scrape that joins a
+// collection started with an earlier deadline gets that collection's
+// result. ok is false for an unknown name.
 func (t *Targets) Collect(ctx context.Context, name string) (metrics []prometheus.Metric, ok bool) {
 	s, ok := (*t.current.Load())[name]
 	if !ok {
@@ -89,28 +104,53 @@ func (t *Targets) Collect(ctx context.Context, name string) (metrics []prometheu
 		runCtx := context.WithoutCancel(ctx)
 		if deadline, has := ctx.Deadline(); has {
 			var cancel context.CancelFunc
-			runCtx, cancel = context.WithDeadline(runCtx, deadline)
+			runCtx, cancel = context.WithDeadline(runCtx, deadline.Add(-collectionMargin(time.Until(deadline))))
 			defer cancel()
 		}
-		ch := make(chan prometheus.Metric)
-		done := make(chan []prometheus.Metric)
-		go func() {
-			var ms []prometheus.Metric
-			for m := range ch {
-				ms = append(ms, m)
-			}
-			done <- ms
-		}()
-		s.target.Collect(runCtx, ch)
-		close(ch)
-		return <-done, nil
+		return s.collect(runCtx), nil
 	})
+	if t.joined != nil {
+		t.joined()
+	}
 	select {
 	case r := <-res:
 		return r.Val.([]prometheus.Metric), true
 	case <-ctx.Done():
 		return nil, true
 	}
+}
+
+// collect runs the target once and returns what it sent. A panic in the
+// target (outside its collectors, which collector.Run guards) would
+// otherwise be re-raised by singleflight and end the process: it is logged
+// and the metrics sent before it are kept.
+func (s *sharedTarget) collect(ctx context.Context) []prometheus.Metric {
+	ch := make(chan prometheus.Metric)
+	done := make(chan []prometheus.Metric)
+	go func() {
+		var ms []prometheus.Metric
+		for m := range ch {
+			ms = append(ms, m)
+		}
+		done <- ms
+	}()
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				s.logger.Error("target collection panicked", "panic", fmt.Sprint(r))
+			}
+		}()
+		s.target.Collect(ctx, ch)
+	}()
+	close(ch)
+	return <-done
+}
+
+// collectionMargin is how much earlier than the scrape's deadline the
+// collection must end: 5% of the time left, between 10ms and 250ms. It is
+// the time left to hand the result over to the scrape.
+func collectionMargin(left time.Duration) time.Duration {
+	return min(max(left/20, 10*time.Millisecond), 250*time.Millisecond)
 }
 
 // metricsCollector replays metrics already collected, so they can be

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -52,7 +53,7 @@ func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)
 
 func newServer(t *testing.T, targets map[string]collector.Target) (*httptest.Server, *Targets) {
 	t.Helper()
-	set := NewTargets()
+	set := NewTargets(quiet())
 	set.Swap(targets)
 	self := prometheus.NewRegistry()
 	r := NewReloader(func() (*config.Config, error) { return &config.Config{}, nil }, nil, set, self, quiet())
@@ -103,7 +104,9 @@ func TestProbeSelectsOnlyConfiguredTargets(t *testing.T) {
 
 func TestConcurrentScrapesShareOneCollection(t *testing.T) {
 	f := &fakeTarget{value: 1, release: make(chan struct{})}
-	srv, _ := newServer(t, map[string]collector.Target{"a": f})
+	srv, set := newServer(t, map[string]collector.Target{"a": f})
+	var joined atomic.Int32
+	set.joined = func() { joined.Add(1) }
 	var wg sync.WaitGroup
 	bodies := make([]string, 20)
 	for i := range bodies {
@@ -113,8 +116,9 @@ func TestConcurrentScrapesShareOneCollection(t *testing.T) {
 		}
 		wg.Go(func() { _, bodies[i] = get(t, srv.URL+path) })
 	}
-	// Let every request reach the shared collection before it finishes.
-	time.Sleep(300 * time.Millisecond)
+	// Release the collection only once every request has joined it: on a
+	// loaded machine a fixed sleep let a late request start a second one.
+	waitFor(t, "all 20 requests to join the collection", func() bool { return joined.Load() == int32(len(bodies)) })
 	close(f.release)
 	wg.Wait()
 	if n := f.calls.Load(); n != 1 {
@@ -181,11 +185,11 @@ func TestHealthReadyLanding(t *testing.T) {
 
 func TestTelemetryPathChecked(t *testing.T) {
 	for _, p := range []string{"metrics", "/probe", "/-/ready", "/m/{x}", "/a b"} {
-		if _, err := NewHandler(Options{TelemetryPath: p, Self: prometheus.NewRegistry()}, NewTargets(), nil, quiet()); err == nil {
+		if _, err := NewHandler(Options{TelemetryPath: p, Self: prometheus.NewRegistry()}, NewTargets(quiet()), nil, quiet()); err == nil {
 			t.Errorf("telemetry path %q accepted", p)
 		}
 	}
-	if _, err := NewHandler(Options{TelemetryPath: "/exporter/metrics", Self: prometheus.NewRegistry()}, NewTargets(), nil, quiet()); err != nil {
+	if _, err := NewHandler(Options{TelemetryPath: "/exporter/metrics", Self: prometheus.NewRegistry()}, NewTargets(quiet()), nil, quiet()); err != nil {
 		t.Errorf("telemetry path /exporter/metrics: %v", err)
 	}
 }
@@ -202,11 +206,18 @@ func TestReload(t *testing.T) {
 		built[tc.Name+"/"+tc.DSN] = f
 		return f, nil
 	}}
-	set := NewTargets()
+	set := NewTargets(quiet())
 	reg := prometheus.NewRegistry()
 	r := NewReloader(func() (*config.Config, error) { return cfg, loadErr }, builders, set, reg, quiet())
 	var hooked []int
-	r.Hooks = append(r.Hooks, func(c *config.Config) { hooked = append(hooked, len(c.Probes)) })
+	var hookErr error
+	r.Hooks = append(r.Hooks, func(c *config.Config) error {
+		if hookErr != nil {
+			return hookErr
+		}
+		hooked = append(hooked, len(c.Probes))
+		return nil
+	})
 	pgb := func(name, dsn string) config.Target {
 		return config.Target{Kind: config.KindPgBouncer, Name: name, DSN: dsn, MaxConnections: 2}
 	}
@@ -214,7 +225,7 @@ func TestReload(t *testing.T) {
 		return testutil.ToFloat64(r.success)
 	}
 
-	cfg = &config.Config{PgBouncer: []config.Target{pgb("a", "dsn-a"), pgb("b", "dsn-b")}, Probes: []config.Probe{{Name: "p"}}}
+	cfg = &config.Config{PgBouncer: []config.Target{pgb("a", "dsn-a"), pgb("b", "dsn-b")}, Probes: []config.Probe{{Source: "f.yml:9"}}}
 	if err := r.Reload(); err != nil || reloaded() != 1 || !r.Ready() {
 		t.Fatalf("first load: %v, metric %g", err, reloaded())
 	}
@@ -254,9 +265,63 @@ func TestReload(t *testing.T) {
 		t.Errorf("hooks ran %v, want once per successful load", hooked)
 	}
 
+	// A failing hook (probes that cannot be applied) fails the reload and
+	// discards the targets built for it.
+	hookErr = errors.New("event-loop probes: bad header")
+	cfg = &config.Config{PgBouncer: []config.Target{pgb("a", "dsn-a"), pgb("e", "dsn-e")}}
+	if err := r.Reload(); err == nil || !strings.Contains(err.Error(), "bad header") || reloaded() != 0 {
+		t.Errorf("failing hook: err %v, metric %g", err, reloaded())
+	}
+	if got := strings.Join(set.Names(), ","); got != "a,b,c" {
+		t.Errorf("after a failing hook: targets %s", got)
+	}
+	waitFor(t, "target built for the failed reload closed", built["e/dsn-e"].closed.Load)
+	hookErr = nil
+
 	r.CloseAll()
 	if !a1.closed.Load() || len(set.Names()) != 0 {
 		t.Error("CloseAll left targets open")
+	}
+	// A reload after shutdown (a late SIGHUP) must not start targets that
+	// nothing would close.
+	cfg = &config.Config{PgBouncer: []config.Target{pgb("f", "dsn-f")}}
+	if err := r.Reload(); err == nil || len(set.Names()) != 0 || built["f/dsn-f"] != nil {
+		t.Errorf("reload after CloseAll: err %v, targets %v", err, set.Names())
+	}
+}
+
+// TestSameTargetComparesEverySetting guards against a setting added to
+// config.Target that a reload would not notice.
+func TestSameTargetComparesEverySetting(t *testing.T) {
+	base := config.Target{Kind: config.KindPostgres, Name: "a", DSN: "x", Databases: []string{"app"}, MaxConnections: 2, ConnectTimeout: time.Second, Source: "f.yml:1"}
+	moved := base
+	moved.Source = "g.yml:7"
+	if !sameTarget(base, moved) {
+		t.Error("a target that only moved in the file is rebuilt")
+	}
+	// Change every field but Source, one at a time, by reflection, so a
+	// field added later is covered without editing this test.
+	v := reflect.ValueOf(base)
+	for i := range v.NumField() {
+		f := v.Type().Field(i)
+		if f.Name == "Source" {
+			continue
+		}
+		changed := base
+		fv := reflect.ValueOf(&changed).Elem().Field(i)
+		switch fv.Kind() {
+		case reflect.String:
+			fv.SetString(fv.String() + "-changed")
+		case reflect.Int, reflect.Int64:
+			fv.SetInt(fv.Int() + 1)
+		case reflect.Slice:
+			fv.Set(reflect.Append(fv, reflect.ValueOf("other")))
+		default:
+			t.Fatalf("field %s: kind %s not covered by this test", f.Name, fv.Kind())
+		}
+		if sameTarget(base, changed) {
+			t.Errorf("a change of %s does not rebuild the target", f.Name)
+		}
 	}
 }
 

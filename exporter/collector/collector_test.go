@@ -1,0 +1,192 @@
+package collector
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+)
+
+// The collectors here are functions: Run's contract (what is forwarded,
+// what is reported) does not depend on what a collector reads.
+
+type collectorFunc func(ctx context.Context, ch chan<- prometheus.Metric) error
+
+func (f collectorFunc) Update(ctx context.Context, ch chan<- prometheus.Metric) error {
+	return f(ctx, ch)
+}
+
+var valueDesc = prometheus.NewDesc("test_value", "A test value.", []string{"db"}, nil)
+
+func value(db string, v float64) prometheus.Metric {
+	return prometheus.MustNewConstMetric(valueDesc, prometheus.GaugeValue, v, db)
+}
+
+// run runs the collectors under timeout and returns the exposition of
+// what Run sent, without the durations (they vary).
+func run(t *testing.T, timeout time.Duration, collectors ...Named) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	ch := make(chan prometheus.Metric)
+	done := make(chan struct{})
+	var ms []prometheus.Metric
+	go func() {
+		for m := range ch {
+			ms = append(ms, m)
+		}
+		close(done)
+	}()
+	Run(ctx, ch, slog.New(slog.DiscardHandler), collectors)
+	close(ch)
+	<-done
+	reg := prometheus.NewPedanticRegistry()
+	if err := reg.Register(replay(ms)); err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == "redline_collector_duration_seconds" {
+			if len(mf.GetMetric()) != len(collectors) {
+				t.Errorf("%d duration series for %d collectors", len(mf.GetMetric()), len(collectors))
+			}
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			b.WriteString(mf.GetName())
+			for _, l := range m.GetLabel() {
+				b.WriteString(" " + l.GetName() + "=" + l.GetValue())
+			}
+			fmt.Fprintf(&b, " %g\n", m.GetGauge().GetValue())
+		}
+	}
+	return b.String()
+}
+
+type replay []prometheus.Metric
+
+func (replay) Describe(chan<- *prometheus.Desc) {}
+func (r replay) Collect(ch chan<- prometheus.Metric) {
+	for _, m := range r {
+		ch <- m
+	}
+}
+
+func TestRunSuccess(t *testing.T) {
+	got := run(t, 5*time.Second, Named{Name: "ok", Collector: collectorFunc(func(_ context.Context, ch chan<- prometheus.Metric) error {
+		ch <- value("app", 1)
+		return nil
+	})})
+	want := "redline_collector_success collector=ok 1\ntest_value db=app 1\n"
+	if got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}
+
+// A collector that read one database and failed on another keeps the
+// first database's series, and reports success 0.
+func TestRunKeepsPartialMetricsOnError(t *testing.T) {
+	got := run(t, 5*time.Second, Named{Name: "partial", Collector: collectorFunc(func(_ context.Context, ch chan<- prometheus.Metric) error {
+		ch <- value("app", 7)
+		return errors.New("database billing: permission denied")
+	})})
+	want := "redline_collector_success collector=partial 0\ntest_value db=app 7\n"
+	if got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}
+
+func TestRunPanicIsAFailure(t *testing.T) {
+	got := run(t, 5*time.Second,
+		Named{Name: "broken", Collector: collectorFunc(func(_ context.Context, ch chan<- prometheus.Metric) error {
+			ch <- value("app", 1)
+			panic("bad label value")
+		})},
+		Named{Name: "fine", Collector: collectorFunc(func(_ context.Context, ch chan<- prometheus.Metric) error {
+			ch <- value("billing", 2)
+			return nil
+		})})
+	want := "redline_collector_success collector=broken 0\nredline_collector_success collector=fine 1\n" +
+		"test_value db=app 1\ntest_value db=billing 2\n"
+	if got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}
+
+// A collector that outlives the deadline is reported failed at the
+// deadline and its late metrics are dropped; the others still serve.
+func TestRunTimeout(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	start := time.Now()
+	got := run(t, 200*time.Millisecond,
+		Named{Name: "stuck", Collector: collectorFunc(func(_ context.Context, ch chan<- prometheus.Metric) error {
+			<-release // ignores its context: the worst case
+			ch <- value("late", 1)
+			return nil
+		})},
+		Named{Name: "fine", Collector: collectorFunc(func(_ context.Context, ch chan<- prometheus.Metric) error {
+			ch <- value("app", 2)
+			return nil
+		})})
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("Run took %s past a 200ms deadline", took)
+	}
+	want := "redline_collector_success collector=fine 1\nredline_collector_success collector=stuck 0\ntest_value db=app 2\n"
+	if got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}
+
+func TestReportFailed(t *testing.T) {
+	ch := make(chan prometheus.Metric, 10)
+	ReportFailed(ch, []Named{{Name: "a"}, {Name: "b"}})
+	close(ch)
+	var ms []prometheus.Metric
+	for m := range ch {
+		ms = append(ms, m)
+	}
+	reg := prometheus.NewPedanticRegistry()
+	if err := reg.Register(replay(ms)); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := testutil.GatherAndCount(reg, "redline_collector_success", "redline_collector_duration_seconds"); err != nil || n != 4 {
+		t.Errorf("ReportFailed sent %d series (%v), want success and duration for each of 2", n, err)
+	}
+	const want = `
+# HELP redline_collector_success 1 when the collector read its signals from the target during this scrape, 0 when it failed or ran out of time.
+# TYPE redline_collector_success gauge
+redline_collector_success{collector="a"} 0
+redline_collector_success{collector="b"} 0
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "redline_collector_success"); err != nil {
+		t.Error(err)
+	}
+}
+
+// A collector that honours its context and runs out of time returns its
+// error with what it read so far; its own deadline, earlier than Run's,
+// lets that reach the scrape instead of racing Run's deadline.
+func TestRunDeadlineKeepsWhatAPoliteCollectorRead(t *testing.T) {
+	for i := range 10 {
+		got := run(t, 100*time.Millisecond, Named{Name: "slow", Collector: collectorFunc(func(ctx context.Context, ch chan<- prometheus.Metric) error {
+			ch <- value("app", 1)
+			<-ctx.Done() // the second database never answers
+			return ctx.Err()
+		})})
+		want := "redline_collector_success collector=slow 0\ntest_value db=app 1\n"
+		if got != want {
+			t.Fatalf("run %d: got\n%s\nwant\n%s", i, got, want)
+		}
+	}
+}

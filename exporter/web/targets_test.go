@@ -1,0 +1,104 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/redline-sre/redline/exporter/collector"
+)
+
+var fakeUpDesc = prometheus.NewDesc("fake_up", "1 when the fake target answered.", nil, nil)
+
+// stuckTarget never answers: like a real target against a blackholed
+// server, it reports up 0 only when its context ends.
+type stuckTarget struct{}
+
+func (stuckTarget) Collect(ctx context.Context, ch chan<- prometheus.Metric) {
+	<-ctx.Done()
+	ch <- prometheus.MustNewConstMetric(fakeUpDesc, prometheus.GaugeValue, 0)
+}
+
+func (stuckTarget) Close() {}
+
+// upValue returns the fake_up value among ms, or -1 when it is missing.
+func upValue(t *testing.T, ms []prometheus.Metric) float64 {
+	t.Helper()
+	for _, m := range ms {
+		if m.Desc() != fakeUpDesc {
+			continue
+		}
+		var pb dto.Metric
+		if err := m.Write(&pb); err != nil {
+			t.Fatal(err)
+		}
+		return pb.GetGauge().GetValue()
+	}
+	return -1
+}
+
+// A target that runs out of time reports up 0 at its deadline; that report
+// must reach the scrape, whose deadline is the same instant.
+func TestTimedOutScrapeKeepsUpZero(t *testing.T) {
+	const n = 50
+	targets := map[string]collector.Target{}
+	for i := range n {
+		targets[fmt.Sprint("t", i)] = stuckTarget{}
+	}
+	set := NewTargets(quiet())
+	set.Swap(targets)
+	var wg sync.WaitGroup
+	ups := make([]float64, n)
+	for i := range n {
+		wg.Go(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+			defer cancel()
+			ms, _ := set.Collect(ctx, fmt.Sprint("t", i))
+			ups[i] = upValue(t, ms)
+		})
+	}
+	wg.Wait()
+	for i, up := range ups {
+		if up != 0 {
+			t.Errorf("timed-out scrape %d: fake_up = %g, want 0 (-1: missing)", i, up)
+		}
+	}
+}
+
+// panicTarget panics in Collect itself, outside any collector.
+type panicTarget struct{}
+
+func (panicTarget) Collect(_ context.Context, ch chan<- prometheus.Metric) {
+	ch <- prometheus.MustNewConstMetric(fakeUpDesc, prometheus.GaugeValue, 1)
+	panic("broken label value")
+}
+
+func (panicTarget) Close() {}
+
+func TestTargetPanicDoesNotCrash(t *testing.T) {
+	set := NewTargets(quiet())
+	set.Swap(map[string]collector.Target{"p": panicTarget{}})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	ms, ok := set.Collect(ctx, "p")
+	if !ok || upValue(t, ms) != 1 {
+		t.Errorf("after a panic: ok %v, metrics %v; want the metrics sent before it", ok, ms)
+	}
+}
+
+func TestCollectionMargin(t *testing.T) {
+	for _, tc := range []struct{ left, want time.Duration }{
+		{9500 * time.Millisecond, 250 * time.Millisecond},
+		{time.Second, 50 * time.Millisecond},
+		{50 * time.Millisecond, 10 * time.Millisecond},
+	} {
+		if got := collectionMargin(tc.left); got != tc.want {
+			t.Errorf("collectionMargin(%s) = %s, want %s", tc.left, got, tc.want)
+		}
+	}
+}
