@@ -127,10 +127,12 @@ func (b *blockedLoop) meanHold() time.Duration {
 // inflight_cap skip would drop exactly the samples that wait. Not parallel:
 // other tests' CPU use would add their own delay to the blocked samples.
 //
-// Like TestIdleTargetP95, an attempt in which the exporter itself was
-// starved of CPU (timer lag P95 over 5 ms: its ticks, and so its samples,
-// came late) is repeated, up to three times, instead of judged; an attempt
-// with timers on time must meet every bound.
+// Like TestIdleTargetP95, an attempt in which the machine was starved of
+// CPU is repeated, up to three times, instead of judged: the exporter's
+// timer lag P95 over 5 ms (its ticks, and so its samples, came late), or the
+// server's own measured P95 wait more than 10% away from 50 ms (the stalls
+// were not what the test means to produce). An attempt that is neither must
+// meet every bound.
 func TestBlockedLoopP95(t *testing.T) {
 	const attempts = 3
 	for attempt := 1; ; attempt++ {
@@ -154,12 +156,15 @@ func TestBlockedLoopP95(t *testing.T) {
 		t.Logf("attempt %d: samples=%d classic P95=%.1fms native P95=%.1fms server-side P95=%s mean hold=%s timer lag P95=%.2fms failures=%v",
 			attempt, h.GetSampleCount(), p95*1000, native95*1000, loop.serverP95(), loop.meanHold(),
 			lag95*1000, failures(t, reg, "blocked"))
-		if lag95 > 0.005 {
+		// The server's own record says whether the attempt produced the
+		// intended stalls: on a starved machine its waits stretch too.
+		serverOff := math.Abs(loop.serverP95().Seconds()-0.05) > 0.005
+		if lag95 > 0.005 || serverOff {
 			if attempt < attempts {
 				continue
 			}
-			t.Skipf("the exporter was starved of CPU in all %d attempts (timer lag P95 %.2f ms): "+
-				"the blocked loop's P95 cannot be measured on this machine now", attempts, lag95*1000)
+			t.Skipf("the machine was starved of CPU in all %d attempts (timer lag P95 %.2f ms, server-side P95 %s): "+
+				"the blocked loop's P95 cannot be measured on this machine now", attempts, lag95*1000, loop.serverP95())
 		}
 		checkBlockedLoop(t, h, reg, p95, native95)
 		return
