@@ -71,12 +71,12 @@ WHERE c.relpersistence <> 't'`
 // thousands of sequences would exhaust.
 const lastValuesSQL = `
 WITH` + lockedRelationsCTE + `
-SELECT r.o, r.readable, CASE WHEN r.readable THEN pg_sequence_last_value(r.o) END
+SELECT r.i::int4, r.readable, CASE WHEN r.readable THEN pg_sequence_last_value(r.o) END
 FROM (
-  SELECT o, coalesce(has_sequence_privilege(o, 'USAGE, SELECT'), false)
+  SELECT o, i, coalesce(has_sequence_privilege(o, 'USAGE, SELECT'), false)
             AND o NOT IN (SELECT relation FROM locked
                           WHERE mode IN ('ShareLock', 'ShareRowExclusiveLock', 'ExclusiveLock', 'AccessExclusiveLock')) AS readable
-  FROM unnest($1::oid[]) AS o
+  FROM unnest($1::oid[]) WITH ORDINALITY AS u(o, i)
 ) r`
 
 // sequence is one sequence's state.
@@ -168,28 +168,44 @@ type querier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 }
 
-// readSequences lists the database's sequences with their values.
+// readSequences lists the database's sequences with their values, reading
+// the catalog every time (the behind-column check and the SQL-alone
+// benchmark use it; scrapes go through sequenceCatalog).
 func readSequences(ctx context.Context, q querier) ([]*sequence, error) {
-	rows, err := q.Query(ctx, sequencesSQL)
+	defs, err := readSequenceDefs(ctx, q)
 	if err != nil {
-		return nil, fmt.Errorf("sequences: %w", err)
+		return nil, err
 	}
-	var seqs []*sequence
-	for rows.Next() {
-		s := &sequence{}
-		if err := rows.Scan(&s.oid, &s.schema, &s.name, &s.increment, &s.min, &s.max, &s.cycle, &s.columnBytes); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("sequences: %w", err)
-		}
-		seqs = append(seqs, s)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sequences: %w", err)
+	seqs := make([]*sequence, len(defs))
+	for i := range defs {
+		seqs[i] = &defs[i]
 	}
 	if err := readValues(ctx, q, seqs); err != nil {
 		return nil, err
 	}
 	return seqs, nil
+}
+
+// readSequenceDefs runs sequencesSQL: the catalog part of each sequence,
+// values unset.
+func readSequenceDefs(ctx context.Context, q querier) ([]sequence, error) {
+	rows, err := q.Query(ctx, sequencesSQL)
+	if err != nil {
+		return nil, fmt.Errorf("sequences: %w", err)
+	}
+	var defs []sequence
+	for rows.Next() {
+		var s sequence
+		if err := rows.Scan(&s.oid, &s.schema, &s.name, &s.increment, &s.min, &s.max, &s.cycle, &s.columnBytes); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("sequences: %w", err)
+		}
+		defs = append(defs, s)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sequences: %w", err)
+	}
+	return defs, nil
 }
 
 // valuesChunk is how many sequences one statement reads.
@@ -198,26 +214,26 @@ const valuesChunk = 1000
 // readValues sets readable, last and calledResolved of each sequence. A
 // sequence left with a nil last could not be read.
 func readValues(ctx context.Context, q querier, seqs []*sequence) error {
-	byOID := make(map[uint32]*sequence, len(seqs))
-	for _, s := range seqs {
-		byOID[s.oid] = s
-	}
+	oids := make([]uint32, 0, min(len(seqs), valuesChunk))
 	for chunk := range slices.Chunk(seqs, valuesChunk) {
-		oids := make([]uint32, len(chunk))
-		for i, s := range chunk {
-			oids[i] = s.oid
+		oids = oids[:0]
+		for _, s := range chunk {
+			oids = append(oids, s.oid)
 		}
 		rows, err := q.Query(ctx, lastValuesSQL, oids)
 		if err != nil {
 			return fmt.Errorf("sequence values: %w", err)
 		}
-		var oid uint32
+		var i int
 		var readable bool
 		var last *int64
-		_, err = pgx.ForEachRow(rows, []any{&oid, &readable, &last}, func() error {
-			if s := byOID[oid]; s != nil {
-				s.readable, s.last, s.calledResolved = readable, last, last != nil
+		_, err = pgx.ForEachRow(rows, []any{&i, &readable, &last}, func() error {
+			// Rows are numbered by their position in the chunk (from 1).
+			if i < 1 || i > len(chunk) {
+				return fmt.Errorf("unexpected row %d", i)
 			}
+			s := chunk[i-1]
+			s.readable, s.last, s.calledResolved = readable, last, last != nil
 			return nil
 		})
 		if err != nil {
@@ -293,7 +309,7 @@ func resolveUncalled(ctx context.Context, q querier, seqs []*sequence) error {
 
 func collectSequences(ctx context.Context, s *scrape, ch chan<- prometheus.Metric) error {
 	return s.eachDatabase(ctx, func(ctx context.Context, db *database) error {
-		seqs, err := readSequences(ctx, db.pool)
+		seqs, err := db.sequences.read(ctx, db.pool)
 		if err != nil {
 			return err
 		}

@@ -179,6 +179,11 @@ func TestSequences(t *testing.T) {
 				t.Errorf("%s = %v, want %v", c.name, v, c.want)
 			}
 		}
+		// The background check's own cost is exposed, as it is not in
+		// any scrape's duration.
+		if v := s.value(t, "pg_database_sequences_behind_column_check_duration_seconds", "datname", "app"); !(v > 0 && v < 10) {
+			t.Errorf("check duration = %v s, want the check's duration", v)
+		}
 	})
 
 	t.Run("fixed anomalies clear on refresh", func(t *testing.T) {

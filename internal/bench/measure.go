@@ -27,6 +27,10 @@ type Result struct {
 	BouncerLogins   int   // pgBouncer logins during the scrapes
 	FailedScrapes   int   // non-200 answers or transport errors
 	LastScrapeError string
+	// CollectorSeconds is each collector's median duration over the
+	// measured scrapes, from redline_collector_duration_seconds (redline
+	// only; keyed by the series' label set, e.g. {collector="sequences",target="db"}).
+	CollectorSeconds map[string]float64
 }
 
 // Counters reads a running count of connections or logins (from a server
@@ -74,6 +78,7 @@ func Measure(ctx context.Context, name, url string, pid, warmup, n int, timeout 
 	}
 	before := readCounters(counters)
 	var lat []time.Duration
+	perCollector := map[string][]float64{}
 	for range n {
 		d, err := scrape()
 		if err != nil {
@@ -82,6 +87,16 @@ func Measure(ctx context.Context, name, url string, pid, warmup, n int, timeout 
 			continue
 		}
 		lat = append(lat, d)
+		for k, v := range collectorDurations(body) {
+			perCollector[k] = append(perCollector[k], v)
+		}
+	}
+	if len(perCollector) > 0 {
+		r.CollectorSeconds = map[string]float64{}
+		for k, vs := range perCollector {
+			sort.Float64s(vs)
+			r.CollectorSeconds[k] = vs[len(vs)/2]
+		}
 	}
 	after := readCounters(counters)
 	r.PGConnections = after[0] - before[0]
@@ -126,6 +141,35 @@ func countSamples(body []byte) int {
 		}
 	}
 	return n
+}
+
+// collectorDurationMetric is what redline's collector framework reports
+// per collector and scrape.
+const collectorDurationMetric = "redline_collector_duration_seconds"
+
+// collectorDurations reads the redline_collector_duration_seconds samples
+// of a text exposition, keyed by their label set.
+func collectorDurations(body []byte) map[string]float64 {
+	out := map[string]float64{}
+	sc := bufio.NewScanner(bytes.NewReader(body))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		rest, ok := strings.CutPrefix(line, collectorDurationMetric+"{")
+		if !ok {
+			continue
+		}
+		labels, value, ok := strings.Cut(rest, "} ")
+		if !ok {
+			continue
+		}
+		v, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
+		if err != nil {
+			continue
+		}
+		out["{"+labels+"}"] = v
+	}
+	return out
 }
 
 // RSS returns the resident set size of a process.
