@@ -35,8 +35,14 @@ func (replayTarget) Close() {}
 // sequences (2 each); pgBouncer with 20 pools (15 series each) and their
 // databases and stats.
 func benchmarkShape() (postgres, pgbouncer replayTarget) {
+	// One Desc per name, as collectors declare them.
+	descs := map[string]*prometheus.Desc{}
 	gauge := func(name string, labels []string, values ...string) prometheus.Metric {
-		d := prometheus.NewDesc(name, "Benchmark series "+name+".", labels, nil)
+		d, ok := descs[name]
+		if !ok {
+			d = prometheus.NewDesc(name, "Benchmark series "+name+".", labels, nil)
+			descs[name] = d
+		}
 		return prometheus.MustNewConstMetric(d, prometheus.GaugeValue, 42, values...)
 	}
 	table := []string{"datname", "schemaname", "relname"}
