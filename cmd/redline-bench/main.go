@@ -37,6 +37,7 @@ type options struct {
 	out        string
 	timeout    time.Duration
 	commandTxt string
+	others     bool
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
@@ -52,6 +53,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.redline, "redline", "bin/redline_exporter", "redline_exporter binary")
 	fs.StringVar(&o.out, "out", "", "also write the report to this file")
 	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "scrape timeout")
+	fs.BoolVar(&o.others, "others", true, "also measure Debian's exporters when installed (false: redline only, for quick repeats)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -137,7 +139,7 @@ func benchmark(ctx context.Context, o options, logw io.Writer) (string, error) {
 		fmt.Sprintf("http://127.0.0.1:%d/metrics", port), work, &versions))
 
 	// postgres_exporter (Debian), with its per-table queries
-	if bin, err := exec.LookPath("prometheus-postgres-exporter"); err == nil {
+	if bin, err := exec.LookPath("prometheus-postgres-exporter"); err == nil && o.others {
 		port, _ := testenv.FreePort()
 		args := []string{fmt.Sprintf("--web.listen-address=127.0.0.1:%d", port), "--auto-discover-databases"}
 		if q, err := bench.TableQueries("/usr/share/doc/prometheus-postgres-exporter/examples/queries.yaml", work); err == nil {
@@ -149,7 +151,7 @@ func benchmark(ctx context.Context, o options, logw io.Writer) (string, error) {
 			[]string{fmt.Sprintf("DATA_SOURCE_NAME=host=%s port=%d user=%s password=%s dbname=postgres sslmode=disable", pg.Host, pg.Port, pg.User, pg.Password)}, fmt.Sprintf("http://127.0.0.1:%d/metrics", port), work, &versions))
 	}
 	// pgbouncer_exporter (Debian, python)
-	if bin, err := exec.LookPath("prometheus-pgbouncer-exporter"); err == nil {
+	if bin, err := exec.LookPath("prometheus-pgbouncer-exporter"); err == nil && o.others {
 		port, _ := testenv.FreePort()
 		args := []string{"--host", "127.0.0.1", "--port", fmt.Sprint(port), "--pgbouncer-host", "127.0.0.1",
 			"--pgbouncer-port", fmt.Sprint(bouncer.Port), "--pgbouncer-user", bouncer.AdminUser}
@@ -198,7 +200,7 @@ func render(o options, bouncer *testenv.PgBouncer, build time.Duration, load0 st
 		if len(r.CollectorSeconds) == 0 {
 			continue
 		}
-		fmt.Fprintf(&b, "\n%s, median duration of each collector over the measured scrapes (`redline_collector_duration_seconds`):\n\n| collector | median |\n|---|---|\n", r.Name)
+		fmt.Fprintf(&b, "\n%s, median over the measured scrapes of each collector's duration, and of the background behind-column check's:\n\n| series | median |\n|---|---|\n", r.Name)
 		keys := slices.Sorted(maps.Keys(r.CollectorSeconds))
 		for _, k := range keys {
 			fmt.Fprintf(&b, "| `%s` | %s |\n", k, time.Duration(r.CollectorSeconds[k]*float64(time.Second)).Round(100*time.Microsecond))

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -27,9 +28,9 @@ type Result struct {
 	BouncerLogins   int   // pgBouncer logins during the scrapes
 	FailedScrapes   int   // non-200 answers or transport errors
 	LastScrapeError string
-	// CollectorSeconds is each collector's median duration over the
-	// measured scrapes, from redline_collector_duration_seconds (redline
-	// only; keyed by the series' label set, e.g. {collector="sequences",target="db"}).
+	// CollectorSeconds is the median over the measured scrapes of each
+	// series of redline's own cost metrics (DurationMetrics), keyed by
+	// the series, e.g. redline_collector_duration_seconds{collector="sequences",target="db"}.
 	CollectorSeconds map[string]float64
 }
 
@@ -143,23 +144,23 @@ func countSamples(body []byte) int {
 	return n
 }
 
-// collectorDurationMetric is what redline's collector framework reports
-// per collector and scrape.
-const collectorDurationMetric = "redline_collector_duration_seconds"
+// DurationMetrics are redline's own cost metrics: each collector's duration
+// per scrape, and the background behind-column check's duration, which no
+// scrape includes.
+var DurationMetrics = []string{"redline_collector_duration_seconds", "pg_database_sequences_behind_column_check_duration_seconds"}
 
-// collectorDurations reads the redline_collector_duration_seconds samples
-// of a text exposition, keyed by their label set.
+// collectorDurations reads the DurationMetrics samples of a text
+// exposition, keyed by the series.
 func collectorDurations(body []byte) map[string]float64 {
 	out := map[string]float64{}
 	sc := bufio.NewScanner(bytes.NewReader(body))
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
 		line := sc.Text()
-		rest, ok := strings.CutPrefix(line, collectorDurationMetric+"{")
-		if !ok {
+		if !slices.ContainsFunc(DurationMetrics, func(m string) bool { return strings.HasPrefix(line, m+"{") }) {
 			continue
 		}
-		labels, value, ok := strings.Cut(rest, "} ")
+		series, value, ok := strings.Cut(line, "} ")
 		if !ok {
 			continue
 		}
@@ -167,7 +168,7 @@ func collectorDurations(body []byte) map[string]float64 {
 		if err != nil {
 			continue
 		}
-		out["{"+labels+"}"] = v
+		out[series+"}"] = v
 	}
 	return out
 }

@@ -37,7 +37,7 @@ func TestMeasureCountsScrapesSeriesAndLogins(t *testing.T) {
 	if r.Series != 3 {
 		t.Errorf("series = %d, want 3", r.Series)
 	}
-	if got := r.CollectorSeconds[`{collector="c",target="x"}`]; got != 0.008 {
+	if got := r.CollectorSeconds[`redline_collector_duration_seconds{collector="c",target="x"}`]; got != 0.008 {
 		t.Errorf("median collector duration = %v, want 0.008 (%v)", got, r.CollectorSeconds)
 	}
 	if r.PGConnections != 10 {
