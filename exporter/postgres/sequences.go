@@ -227,46 +227,6 @@ type querier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 }
 
-// readSequences lists the database's sequences with their values, reading
-// the catalog every time (the behind-column check and the SQL-alone
-// benchmark use it; scrapes go through sequenceCatalog).
-func readSequences(ctx context.Context, q querier) ([]*sequence, error) {
-	defs, err := readSequenceDefs(ctx, q)
-	if err != nil {
-		return nil, err
-	}
-	seqs := make([]*sequence, len(defs))
-	for i := range defs {
-		seqs[i] = &defs[i]
-	}
-	if err := readValues(ctx, q, seqs); err != nil {
-		return nil, err
-	}
-	return seqs, nil
-}
-
-// readSequenceDefs runs sequencesSQL: the catalog part of each sequence,
-// values unset.
-func readSequenceDefs(ctx context.Context, q querier) ([]sequence, error) {
-	rows, err := q.Query(ctx, sequencesSQL)
-	if err != nil {
-		return nil, fmt.Errorf("sequences: %w", err)
-	}
-	var defs []sequence
-	for rows.Next() {
-		var s sequence
-		if err := rows.Scan(&s.oid, &s.schema, &s.name, &s.increment, &s.min, &s.max, &s.cycle, &s.columnBytes); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("sequences: %w", err)
-		}
-		defs = append(defs, s)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sequences: %w", err)
-	}
-	return defs, nil
-}
-
 // valuesChunk is how many sequences one statement reads.
 const valuesChunk = 1000
 
