@@ -6,6 +6,10 @@
 GO                 ?= go
 STATICCHECK        ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 DEB_PACKAGES       := postgresql pgbouncer prometheus prometheus-alertmanager
+# The exporters redline is compared with; `make bench` measures them when
+# they are installed and reports a failure to start as measured.
+BENCH_PACKAGES     := prometheus-postgres-exporter prometheus-pgbouncer-exporter
+BENCH_FLAGS        ?=
 TEST_TIMEOUT       ?= 14m
 BIN                := bin
 VERSION            ?= $(shell cat VERSION 2>/dev/null || echo 0.0.0)
@@ -14,15 +18,23 @@ BRANCH             ?= $(shell git rev-parse --abbrev-ref HEAD 2>/dev/null || ech
 VERSION_PKG        := github.com/prometheus/common/version
 LDFLAGS            := -X $(VERSION_PKG).Version=$(VERSION) -X $(VERSION_PKG).Revision=$(REVISION) -X $(VERSION_PKG).Branch=$(BRANCH) -X $(VERSION_PKG).BuildUser=redline -X $(VERSION_PKG).BuildDate=$(shell date -u +%Y%m%d-%H:%M:%S)
 
-.PHONY: all deps build test lint generate check-generated demo bench clean
+.PHONY: all deps bench-deps build test lint generate check-generated demo bench bench-go clean
 
 all: build
 
 # deps installs the Debian packages that tests and the demo start, when any
 # is missing. It is quick when everything is present.
 deps:
+	@$(MAKE) --no-print-directory install-packages PACKAGES="$(DEB_PACKAGES)"
+
+# bench-deps installs the exporters the benchmark compares redline with.
+bench-deps:
+	@$(MAKE) --no-print-directory install-packages PACKAGES="$(BENCH_PACKAGES)"
+
+.PHONY: install-packages
+install-packages:
 	@missing=""; \
-	for p in $(DEB_PACKAGES); do \
+	for p in $(PACKAGES); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -62,8 +74,18 @@ DEMO_SECONDS ?= 0
 demo: deps build
 	DEMO_SECONDS=$(DEMO_SECONDS) $(BIN)/redline-demo --exporter $(BIN)/redline_exporter
 
-bench: deps
-	@echo "make bench: the benchmark is not built yet" >&2; exit 1
+# bench builds a 10,000-table database on throwaway servers and measures
+# redline_exporter beside Debian's exporters (several minutes; not part of
+# `make test`). It rewrites the measured section of docs/benchmarks.md.
+# BENCH_FLAGS passes options, e.g. BENCH_FLAGS="-tables-per-schema 50".
+bench: deps bench-deps build
+	$(GO) run ./cmd/redline-bench -redline $(BIN)/redline_exporter -out docs/benchmarks.md $(BENCH_FLAGS)
+
+# bench-go runs the Go benchmarks of the hot paths (the postgres one sets
+# up 10,000 tables first).
+bench-go:
+	$(GO) test -run '^$$' -bench . -benchmem ./exporter/web/ ./exporter/pgbouncer/
+	$(GO) test -run '^$$' -bench BenchmarkScrape -benchtime 20x ./exporter/postgres/
 
 clean:
 	rm -rf $(BIN)

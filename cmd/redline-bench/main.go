@@ -11,10 +11,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -35,6 +37,7 @@ type options struct {
 	out        string
 	timeout    time.Duration
 	commandTxt string
+	others     bool
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
@@ -50,6 +53,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.redline, "redline", "bin/redline_exporter", "redline_exporter binary")
 	fs.StringVar(&o.out, "out", "", "also write the report to this file")
 	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "scrape timeout")
+	fs.BoolVar(&o.others, "others", true, "also measure Debian's exporters when installed (false: redline only, for quick repeats)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -61,7 +65,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprint(stdout, report)
 	if o.out != "" {
-		if err := os.WriteFile(o.out, []byte(report), 0o644); err != nil {
+		if err := writeReport(o.out, report); err != nil {
 			fmt.Fprintln(stderr, "redline-bench:", err)
 			return 1
 		}
@@ -92,6 +96,7 @@ func benchmark(ctx context.Context, o options, logw io.Writer) (string, error) {
 		return "", err
 	}
 	defer pg.Stop()
+	load0 := loadAverage()
 	start := time.Now()
 	logf("building %d tables and sequences in %d databases", o.shape.Tables(), o.shape.Databases)
 	if err := bench.Build(ctx, pg.DSN, o.shape); err != nil {
@@ -134,7 +139,7 @@ func benchmark(ctx context.Context, o options, logw io.Writer) (string, error) {
 		fmt.Sprintf("http://127.0.0.1:%d/metrics", port), work, &versions))
 
 	// postgres_exporter (Debian), with its per-table queries
-	if bin, err := exec.LookPath("prometheus-postgres-exporter"); err == nil {
+	if bin, err := exec.LookPath("prometheus-postgres-exporter"); err == nil && o.others {
 		port, _ := testenv.FreePort()
 		args := []string{fmt.Sprintf("--web.listen-address=127.0.0.1:%d", port), "--auto-discover-databases"}
 		if q, err := bench.TableQueries("/usr/share/doc/prometheus-postgres-exporter/examples/queries.yaml", work); err == nil {
@@ -146,7 +151,7 @@ func benchmark(ctx context.Context, o options, logw io.Writer) (string, error) {
 			[]string{fmt.Sprintf("DATA_SOURCE_NAME=host=%s port=%d user=%s password=%s dbname=postgres sslmode=disable", pg.Host, pg.Port, pg.User, pg.Password)}, fmt.Sprintf("http://127.0.0.1:%d/metrics", port), work, &versions))
 	}
 	// pgbouncer_exporter (Debian, python)
-	if bin, err := exec.LookPath("prometheus-pgbouncer-exporter"); err == nil {
+	if bin, err := exec.LookPath("prometheus-pgbouncer-exporter"); err == nil && o.others {
 		port, _ := testenv.FreePort()
 		args := []string{"--host", "127.0.0.1", "--port", fmt.Sprint(port), "--pgbouncer-host", "127.0.0.1",
 			"--pgbouncer-port", fmt.Sprint(bouncer.Port), "--pgbouncer-user", bouncer.AdminUser}
@@ -154,7 +159,7 @@ func benchmark(ctx context.Context, o options, logw io.Writer) (string, error) {
 			[]string{"PGPASSWORD=" + bouncer.AdminPassword}, fmt.Sprintf("http://127.0.0.1:%d/metrics", port), work, &versions))
 	}
 
-	return render(o, pg, bouncer, buildTime, results, versions), nil
+	return render(o, bouncer, buildTime, load0, results, versions), nil
 }
 
 func measure(ctx context.Context, o options, logf func(string, ...any), counters bench.Counters,
@@ -163,13 +168,13 @@ func measure(ctx context.Context, o options, logf func(string, ...any), counters
 	logf("measuring %s", name)
 	e, err := testenv.StartCommand(name, bin, args, env, bench.RootOf(url))
 	if err != nil {
-		return bench.Result{Name: name, Error: firstLines(err.Error(), 3)}
+		return bench.Result{Name: name, Error: shortError(err.Error())}
 	}
 	defer e.Stop()
 	return bench.Measure(ctx, name, url, e.Pid(), o.warmup, o.scrapes, o.timeout, counters)
 }
 
-func render(o options, pg *testenv.Postgres, bouncer *testenv.PgBouncer, build time.Duration, results []bench.Result, versions []string) string {
+func render(o options, bouncer *testenv.PgBouncer, build time.Duration, load0 string, results []bench.Result, versions []string) string {
 	var b strings.Builder
 	host, _ := os.Hostname()
 	fmt.Fprintf(&b, "Command: `%s`\n\n", o.commandTxt)
@@ -189,16 +194,70 @@ func render(o options, pg *testenv.Postgres, bouncer *testenv.PgBouncer, build t
 			r.Median.Round(time.Millisecond), r.P90.Round(time.Millisecond), r.Series, r.Bytes,
 			bench.FormatBytes(r.RSSBytes), r.PGConnections, r.BouncerLogins, r.FailedScrapes)
 	}
-	fmt.Fprintf(&b, "\nOver %d measured scrapes after %d warm-up scrapes each.\n", o.scrapes, o.warmup)
-	_ = pg
+	fmt.Fprintf(&b, "\nOver %d measured scrapes after %d warm-up scrapes each. Load average (1, 5, 15 min) before the build: %s; after the measurements: %s.\n",
+		o.scrapes, o.warmup, load0, loadAverage())
+	for _, r := range results {
+		if len(r.CollectorSeconds) == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "\n%s, median over the measured scrapes of each collector's duration, and of the background behind-column check's:\n\n| series | median |\n|---|---|\n", r.Name)
+		keys := slices.Sorted(maps.Keys(r.CollectorSeconds))
+		for _, k := range keys {
+			fmt.Fprintf(&b, "| `%s` | %s |\n", k, time.Duration(r.CollectorSeconds[k]*float64(time.Second)).Round(100*time.Microsecond))
+		}
+	}
 	return b.String()
 }
 
-// firstLines keeps a failure short enough for a table cell.
-func firstLines(s string, n int) string {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
-	if len(lines) > n {
-		lines = append(lines[:n], "…")
+// loadAverage is the machine's load average: the benchmark runs on shared
+// machines, and the figures mean little without it.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
 	}
-	return strings.Join(lines, " / ")
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], ", ")
+}
+
+// Report markers: when the output file has them, only the text between
+// them is replaced, so the rest of the document (history, analysis) stays.
+const (
+	beginMarker = "<!-- redline-bench:begin -->"
+	endMarker   = "<!-- redline-bench:end -->"
+)
+
+// writeReport writes report to path, between the markers when the file
+// has them, as the whole file otherwise.
+func writeReport(path, report string) error {
+	old, err := os.ReadFile(path)
+	if err == nil {
+		text := string(old)
+		i, j := strings.Index(text, beginMarker), strings.Index(text, endMarker)
+		if i >= 0 && j > i {
+			text = text[:i+len(beginMarker)] + "\n" + report + text[j:]
+			return os.WriteFile(path, []byte(text), 0o644)
+		}
+	} else if !os.IsNotExist(err) {
+		return err
+	}
+	return os.WriteFile(path, []byte(report), 0o644)
+}
+
+// shortError keeps a start-up failure short enough for a table cell: its
+// first line (what happened) and last line (for a crash, the exception).
+func shortError(s string) string {
+	var lines []string
+	for _, l := range strings.Split(strings.TrimSpace(s), "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			lines = append(lines, l)
+		}
+	}
+	if len(lines) > 2 {
+		lines = []string{lines[0], "…", lines[len(lines)-1]}
+	}
+	return strings.Join(lines, " ")
 }

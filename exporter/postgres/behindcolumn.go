@@ -25,6 +25,9 @@ var (
 	dbUncheckedDesc = prometheus.NewDesc("pg_database_sequences_unchecked",
 		"Owned sequences skipped in the last behind-column check: no leading btree index on the column (the check never scans a table), not an integer column, no privilege to read the sequence or the column, or the table was locked or the lookup timed out.",
 		[]string{"datname"}, nil)
+	dbBehindCheckDesc = prometheus.NewDesc("pg_database_sequences_behind_column_check_duration_seconds",
+		"How long the last behind-column check of the database took. It runs in the background, at most once per TTL, so scrapes do not pay for it.",
+		[]string{"datname"}, nil)
 )
 
 func init() {
@@ -80,6 +83,7 @@ type behindResult struct {
 	at                 time.Time
 	anomalies          []behindAnomaly
 	checked, unchecked int
+	took               time.Duration // the check's own duration
 }
 
 type behindAnomaly struct {
@@ -107,6 +111,7 @@ func collectBehindColumn(ctx context.Context, s *scrape, ch chan<- prometheus.Me
 		ch <- prometheus.MustNewConstMetric(dbBehindDesc, prometheus.GaugeValue, float64(len(r.anomalies)), db.name)
 		ch <- prometheus.MustNewConstMetric(dbCheckedDesc, prometheus.GaugeValue, float64(r.checked), db.name)
 		ch <- prometheus.MustNewConstMetric(dbUncheckedDesc, prometheus.GaugeValue, float64(r.unchecked), db.name)
+		ch <- prometheus.MustNewConstMetric(dbBehindCheckDesc, prometheus.GaugeValue, r.took.Seconds(), db.name)
 		return nil
 	})
 }
@@ -176,11 +181,15 @@ func (t *Target) behindColumn(ctx context.Context, db *database) (*behindResult,
 
 // lookupChunk is how many column lookups share one statement. A statement
 // that fails (a lock or statement timeout) is retried one lookup at a time,
-// so one bad table costs only its own lookup.
-const lookupChunk = 100
+// so one bad table costs only its own lookup. The server's cost per lookup
+// grows with the statement's size (planning the UNION ALL): measured with
+// pgbench, 0.13–0.16 ms apiece in statements of 5–10, 0.2 ms at 20–25,
+// 0.36 ms at 100.
+const lookupChunk = 20
 
 // checkBehind compares every owned sequence's next value with its column.
 func (t *Target) checkBehind(ctx context.Context, db *database) (*behindResult, error) {
+	start := time.Now()
 	rows, err := db.pool.Query(ctx, ownedSequencesSQL)
 	if err != nil {
 		return nil, fmt.Errorf("owned sequences: %w", err)
@@ -219,7 +228,7 @@ func (t *Target) checkBehind(ctx context.Context, db *database) (*behindResult, 
 	if err != nil {
 		return nil, err
 	}
-	r := &behindResult{at: time.Now(), unchecked: len(owned)}
+	r := &behindResult{at: time.Now(), unchecked: len(owned), took: time.Since(start)}
 	for i, o := range todo {
 		e, ok := extremes[i]
 		if !ok {

@@ -257,7 +257,10 @@ func TestBehindColumnCache(t *testing.T) {
 		t.Fatal(err)
 	}
 	plantSequences(t, pg, "app")
-	const ttl = 300 * time.Millisecond
+	// The TTL also bounds each refresh: short enough for a quick test,
+	// long enough that a refresh (connecting included) finishes on a
+	// loaded machine running the other tests' servers.
+	const ttl = 2 * time.Second
 	target := newTarget(t, Options{DSN: pg.DSN("postgres"), Databases: []string{"app"}, BehindColumnTTL: ttl, MaxConnsPerDatabase: 1})
 	behind := func() float64 {
 		s := scrapeTarget(t, target, 5*time.Second)

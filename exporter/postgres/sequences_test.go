@@ -2,7 +2,10 @@ package postgres
 
 import (
 	"context"
+	"fmt"
 	"math"
+	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -179,6 +182,11 @@ func TestSequences(t *testing.T) {
 				t.Errorf("%s = %v, want %v", c.name, v, c.want)
 			}
 		}
+		// The background check's own cost is exposed, as it is not in
+		// any scrape's duration.
+		if v := s.value(t, "pg_database_sequences_behind_column_check_duration_seconds", "datname", "app"); !(v > 0 && v < 10) {
+			t.Errorf("check duration = %v s, want the check's duration", v)
+		}
 	})
 
 	t.Run("fixed anomalies clear on refresh", func(t *testing.T) {
@@ -309,6 +317,105 @@ func TestExpositionLint(t *testing.T) {
 		"pg_clock_skew_seconds", "pg_connections_used_ratio"} {
 		if s.families[name] == nil {
 			t.Errorf("%s missing from the scrape", name)
+		}
+	}
+}
+
+// syntheticSequences are n readable sequences at assorted points of their
+// ranges (ascending and descending, some capped by an int4 column).
+func syntheticSequences(n int) []*sequence {
+	seqs := make([]*sequence, n)
+	for i := range seqs {
+		v := int64(i*7919%100000 + 1)
+		s := &sequence{oid: uint32(i), schema: fmt.Sprintf("s%02d", i%10), name: fmt.Sprintf("t%d_id_seq", i),
+			increment: 1, min: 1, max: math.MaxInt64, readable: true, last: &v, calledResolved: true}
+		switch i % 4 {
+		case 1:
+			s.columnBytes = 4
+		case 2:
+			neg := -v
+			s.increment, s.min, s.max, s.last = -1, math.MinInt64, -1, &neg
+		}
+		seqs[i] = s
+	}
+	return seqs
+}
+
+// BenchmarkRankSequences is the collector's own work on 10,000 sequences
+// once their values are read: usage maths and the top-N selection.
+func BenchmarkRankSequences(b *testing.B) {
+	seqs := syntheticSequences(10000)
+	b.ReportAllocs()
+	for b.Loop() {
+		if r := rankSequences(seqs, 50); len(r.top) != 50 {
+			b.Fatal(len(r.top))
+		}
+	}
+}
+
+// The int64 fast path of usage gives exactly the big-integer figures, and
+// defers to them when a difference would overflow.
+func TestSequenceUsageFastPathMatchesBig(t *testing.T) {
+	edges := []int64{math.MinInt64, math.MinInt64 + 1, -1 << 31, -1000, -2, -1, 0, 1, 2, 1000, 1<<31 - 1, 1 << 40, math.MaxInt64 - 1, math.MaxInt64}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 2000 {
+		edges = append(edges, rng.Int64()>>rng.IntN(63))
+	}
+	pick := func() int64 { return edges[rng.IntN(len(edges))] }
+	fast := 0
+	for range 200000 {
+		lo, hi := pick(), pick()
+		if lo > hi {
+			lo, hi = hi, lo
+		}
+		inc := []int64{1, -1, 10, -7, 1 << 20, math.MaxInt64, math.MinInt64 + 1}[rng.IntN(7)]
+		last := pick()
+		s := sequence{increment: inc, min: lo, max: hi, last: &last, calledResolved: rng.IntN(2) == 0, columnBytes: []int{0, 2, 4, 8}[rng.IntN(4)]}
+		r1, l1, ok := s.usage64()
+		if !ok {
+			continue
+		}
+		fast++
+		r2, l2 := s.usageBig()
+		if r1 != r2 || l1 != l2 {
+			t.Fatalf("%+v (last %d): fast %v, %v; big %v, %v", s, last, r1, l1, r2, l2)
+		}
+	}
+	if fast < 100000 {
+		t.Errorf("only %d of 200000 cases took the fast path", fast)
+	}
+}
+
+// The bounded top-N selection keeps exactly what sorting everything would.
+func TestRankSequencesMatchesAFullSort(t *testing.T) {
+	seqs := syntheticSequences(3000)
+	// Ties: equal ratios must be ordered by schema and name.
+	for _, s := range seqs[:300] {
+		v := int64(500)
+		s.increment, s.min, s.max, s.columnBytes, s.last = 1, 1, 1000, 0, &v
+	}
+	seqs[7].readable = false
+	var all []sequenceUsage
+	for _, s := range seqs {
+		if s.readable {
+			r, l := s.usage()
+			all = append(all, sequenceUsage{s, r, l})
+		}
+	}
+	slices.SortFunc(all, byUsage)
+	for _, n := range []int{0, 1, 50, 299, 2999, 5000} {
+		r := rankSequences(seqs, n)
+		want := all[:min(n, len(all))]
+		if len(r.top) != len(want) {
+			t.Fatalf("n=%d: %d kept, want %d", n, len(r.top), len(want))
+		}
+		for i := range want {
+			if r.top[i].s != want[i].s {
+				t.Fatalf("n=%d: #%d is %s.%s, want %s.%s", n, i, r.top[i].s.schema, r.top[i].s.name, want[i].s.schema, want[i].s.name)
+			}
+		}
+		if r.unreadable != 1 {
+			t.Errorf("unreadable = %d", r.unreadable)
 		}
 	}
 }

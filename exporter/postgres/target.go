@@ -53,9 +53,10 @@ type Target struct {
 
 // database is one database's pool and its cached slow signals.
 type database struct {
-	name   string
-	pool   *pgxpool.Pool
-	behind behindCache
+	name      string
+	pool      *pgxpool.Pool
+	sequences sequenceCatalog
+	behind    behindCache
 	// life ends when the database disappears or the target closes.
 	life   context.Context
 	cancel context.CancelFunc

@@ -158,8 +158,7 @@ func (h *Handler) probe(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) register(reg *prometheus.Registry, name string, ms []prometheus.Metric) {
-	wrapped := prometheus.WrapRegistererWith(prometheus.Labels{"target": name}, reg)
-	if err := wrapped.Register(metricsCollector(ms)); err != nil {
+	if err := reg.Register(labelled(name, ms)); err != nil {
 		h.logger.Error("cannot register target metrics", "target", name, "err", err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -27,6 +28,10 @@ type Result struct {
 	BouncerLogins   int   // pgBouncer logins during the scrapes
 	FailedScrapes   int   // non-200 answers or transport errors
 	LastScrapeError string
+	// CollectorSeconds is the median over the measured scrapes of each
+	// series of redline's own cost metrics (DurationMetrics), keyed by
+	// the series, e.g. redline_collector_duration_seconds{collector="sequences",target="db"}.
+	CollectorSeconds map[string]float64
 }
 
 // Counters reads a running count of connections or logins (from a server
@@ -74,6 +79,7 @@ func Measure(ctx context.Context, name, url string, pid, warmup, n int, timeout 
 	}
 	before := readCounters(counters)
 	var lat []time.Duration
+	perCollector := map[string][]float64{}
 	for range n {
 		d, err := scrape()
 		if err != nil {
@@ -82,6 +88,16 @@ func Measure(ctx context.Context, name, url string, pid, warmup, n int, timeout 
 			continue
 		}
 		lat = append(lat, d)
+		for k, v := range collectorDurations(body) {
+			perCollector[k] = append(perCollector[k], v)
+		}
+	}
+	if len(perCollector) > 0 {
+		r.CollectorSeconds = map[string]float64{}
+		for k, vs := range perCollector {
+			sort.Float64s(vs)
+			r.CollectorSeconds[k] = vs[len(vs)/2]
+		}
 	}
 	after := readCounters(counters)
 	r.PGConnections = after[0] - before[0]
@@ -126,6 +142,35 @@ func countSamples(body []byte) int {
 		}
 	}
 	return n
+}
+
+// DurationMetrics are redline's own cost metrics: each collector's duration
+// per scrape, and the background behind-column check's duration, which no
+// scrape includes.
+var DurationMetrics = []string{"redline_collector_duration_seconds", "pg_database_sequences_behind_column_check_duration_seconds"}
+
+// collectorDurations reads the DurationMetrics samples of a text
+// exposition, keyed by the series.
+func collectorDurations(body []byte) map[string]float64 {
+	out := map[string]float64{}
+	sc := bufio.NewScanner(bytes.NewReader(body))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if !slices.ContainsFunc(DurationMetrics, func(m string) bool { return strings.HasPrefix(line, m+"{") }) {
+			continue
+		}
+		series, value, ok := strings.Cut(line, "} ")
+		if !ok {
+			continue
+		}
+		v, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
+		if err != nil {
+			continue
+		}
+		out[series+"}"] = v
+	}
+	return out
 }
 
 // RSS returns the resident set size of a process.

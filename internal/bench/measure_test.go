@@ -23,6 +23,9 @@ func TestMeasureCountsScrapesSeriesAndLogins(t *testing.T) {
 		fmt.Fprintln(f, "LOG: connection authorized: user=x")
 		f.Close()
 		fmt.Fprintf(w, "# HELP a_metric x\n# TYPE a_metric gauge\na_metric{l=\"1\"} %d\na_metric{l=\"2\"} 1\n", n)
+		// Durations 0.001 … 0.012 over the 12 scrapes: the measured ten
+		// (3 … 12 ms) have a median of 8 ms.
+		fmt.Fprintf(w, "redline_collector_duration_seconds{collector=\"c\",target=\"x\"} %g\n", float64(n)/1000)
 	}))
 	defer srv.Close()
 
@@ -31,8 +34,11 @@ func TestMeasureCountsScrapesSeriesAndLogins(t *testing.T) {
 	if r.Error != "" || r.FailedScrapes != 0 {
 		t.Fatalf("unexpected failure: %+v", r)
 	}
-	if r.Series != 2 {
-		t.Errorf("series = %d, want 2", r.Series)
+	if r.Series != 3 {
+		t.Errorf("series = %d, want 3", r.Series)
+	}
+	if got := r.CollectorSeconds[`redline_collector_duration_seconds{collector="c",target="x"}`]; got != 0.008 {
+		t.Errorf("median collector duration = %v, want 0.008 (%v)", got, r.CollectorSeconds)
 	}
 	if r.PGConnections != 10 {
 		t.Errorf("connections during 10 measured scrapes = %d, want 10", r.PGConnections)

@@ -1,0 +1,132 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// sequenceCatalogTTL bounds how long a database's sequence catalog is
+// reused when no change signal fired: the safety net for changes the
+// signal can miss (statistics switched off with track_counts).
+const sequenceCatalogTTL = 5 * time.Minute
+
+// catalogSignalSQL is a cheap fingerprint of what sequencesSQL reads.
+//
+// The pg_sequence part (count, sum of oids, sum of row versions) is exact
+// and transactional: CREATE, DROP and ALTER SEQUENCE change it. Renames,
+// OWNED BY and a changed column type touch pg_class, pg_depend and
+// pg_attribute instead, which are far too big to fingerprint on every
+// scrape; for those, the cumulative insert/update/delete counts of those
+// catalogs change once the statistics are flushed (about a second after
+// the DDL's session goes idle, ten at most). Temporary tables also bump
+// them, which only costs a reload.
+const catalogSignalSQL = `
+SELECT count(*), coalesce(sum(seqrelid::int8), 0), coalesce(sum(xmin::text::int8), 0),
+       (SELECT coalesce(sum(pg_stat_get_tuples_inserted(r) + pg_stat_get_tuples_updated(r) + pg_stat_get_tuples_deleted(r)), 0)
+        FROM unnest(ARRAY['pg_class'::regclass, 'pg_namespace'::regclass, 'pg_attribute'::regclass, 'pg_depend'::regclass]::oid[]) AS r)::int8
+FROM pg_sequence`
+
+// catalogLoadSQL reads the fingerprint and the catalog in one statement
+// (one row of NULL sequence columns when there is no sequence), so a
+// first scrape costs no extra round trip.
+const catalogLoadSQL = `
+WITH signal AS (` + catalogSignalSQL + `
+), defs AS (` + sequencesSQL + `
+)
+SELECT signal.*, defs.* FROM signal LEFT JOIN defs ON true`
+
+type catalogSignal struct{ sequences, oids, versions, ddl int64 }
+
+// sequenceCatalog caches a database's sequences without their values.
+// The catalog join that finds each owning column's type costs more than
+// reading every sequence's value, and changes only with DDL; a scrape
+// pays for one fingerprint query instead.
+type sequenceCatalog struct {
+	mu     sync.Mutex
+	defs   []sequence // values unset; never modified once stored
+	signal catalogSignal
+	loaded time.Time
+}
+
+// read returns the database's sequences with this scrape's values,
+// reloading the catalog part when its fingerprint changed or it is older
+// than sequenceCatalogTTL.
+func (c *sequenceCatalog) read(ctx context.Context, q querier) ([]*sequence, error) {
+	defs, err := c.current(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	// One allocation for the scrape's copies; the cached ones stay clean.
+	copies := make([]sequence, len(defs))
+	copy(copies, defs)
+	seqs := make([]*sequence, len(copies))
+	for i := range copies {
+		seqs[i] = &copies[i]
+	}
+	if err := readValues(ctx, q, seqs); err != nil {
+		return nil, err
+	}
+	return seqs, nil
+}
+
+// current returns the cached catalog part, reloaded when stale. A
+// reload reads the fingerprint in the same statement as the catalog: a
+// change after it makes the next scrape reload again, never the reverse.
+func (c *sequenceCatalog) current(ctx context.Context, q querier) ([]sequence, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.defs != nil && time.Since(c.loaded) < sequenceCatalogTTL {
+		var sig catalogSignal
+		rows, err := q.Query(ctx, catalogSignalSQL)
+		if err != nil {
+			return nil, fmt.Errorf("sequence catalog signal: %w", err)
+		}
+		_, err = pgx.ForEachRow(rows, []any{&sig.sequences, &sig.oids, &sig.versions, &sig.ddl}, func() error { return nil })
+		if err != nil {
+			return nil, fmt.Errorf("sequence catalog signal: %w", err)
+		}
+		if sig == c.signal {
+			return c.defs, nil
+		}
+	}
+	sig, defs, err := loadCatalog(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	c.defs, c.signal, c.loaded = defs, sig, time.Now()
+	return defs, nil
+}
+
+// loadCatalog runs catalogLoadSQL.
+func loadCatalog(ctx context.Context, q querier) (catalogSignal, []sequence, error) {
+	var sig catalogSignal
+	defs := []sequence{}
+	rows, err := q.Query(ctx, catalogLoadSQL)
+	if err != nil {
+		return sig, nil, fmt.Errorf("sequences: %w", err)
+	}
+	var (
+		oid                 *uint32
+		schema, name        *string
+		increment, min, max *int64
+		cycle               *bool
+		columnBytes         *int
+	)
+	_, err = pgx.ForEachRow(rows, []any{&sig.sequences, &sig.oids, &sig.versions, &sig.ddl,
+		&oid, &schema, &name, &increment, &min, &max, &cycle, &columnBytes}, func() error {
+		if oid == nil {
+			return nil // no sequence at all
+		}
+		defs = append(defs, sequence{oid: *oid, schema: *schema, name: *name, increment: *increment,
+			min: *min, max: *max, cycle: *cycle, columnBytes: *columnBytes})
+		return nil
+	})
+	if err != nil {
+		return sig, nil, fmt.Errorf("sequences: %w", err)
+	}
+	return sig, defs, nil
+}
