@@ -85,7 +85,7 @@ bench: deps bench-deps build
 # up 10,000 tables first).
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./exporter/web/ ./exporter/pgbouncer/
-	$(GO) test -run '^$$' -bench BenchmarkScrape -benchtime 20x ./exporter/postgres/
+	$(GO) test -run '^$$' -bench 'BenchmarkScrape|BenchmarkRankSequences' -benchtime 20x ./exporter/postgres/
 
 clean:
 	rm -rf $(BIN)

@@ -272,7 +272,7 @@ func readValues(ctx context.Context, q querier, seqs []*sequence) error {
 
 // uncalledChunk is how many sequences one UNION ALL statement reads. The
 // server's cost per sequence grows with the statement's size (planning):
-// measured with pgbench, 25–35 µs apiece in statements of 10–50, 240 µs
+// measured with pgbench, 25–50 µs apiece in statements of 10–50, 240 µs
 // at 500, 400–680 µs at 1,000.
 const uncalledChunk = 25
 
