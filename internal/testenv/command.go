@@ -9,8 +9,7 @@ import (
 // Command is any other long-running program the harness started: an
 // exporter under test or under measurement.
 type Command struct {
-	Dir  string // holds the program's log
-	proc *process
+	service
 }
 
 // StartCommand runs bin with args and extra environment, its output logged
@@ -21,7 +20,7 @@ func StartCommand(name, bin string, args, env []string, readyURL string) (*Comma
 	if err != nil {
 		return nil, err
 	}
-	c := &Command{Dir: dir}
+	c := &Command{service: service{Dir: dir}}
 	c.proc, err = startProcessEnv(name, bin, args, env, filepath.Join(dir, name+".log"), nil, syscall.SIGTERM)
 	if err != nil {
 		os.RemoveAll(dir)
@@ -34,18 +33,5 @@ func StartCommand(name, bin string, args, env []string, readyURL string) (*Comma
 	return c, nil
 }
 
-// Pid is the program's process id.
-func (c *Command) Pid() int { return c.proc.Pid() }
-
-// Log returns the end of the program's output.
-func (c *Command) Log() string { return c.proc.logTail() }
-
 // Signal sends sig to the program (SIGHUP to reload, say).
 func (c *Command) Signal(sig syscall.Signal) error { return c.proc.cmd.Process.Signal(sig) }
-
-// Stop ends the program and removes its directory.
-func (c *Command) Stop() error {
-	err := c.proc.Stop()
-	os.RemoveAll(c.Dir)
-	return err
-}

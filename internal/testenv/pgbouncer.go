@@ -41,7 +41,7 @@ type PgBouncerOptions struct {
 
 // PgBouncer is a running throwaway pgBouncer in front of a Postgres.
 type PgBouncer struct {
-	Dir           string
+	service
 	Host          string
 	Port          int
 	AdminUser     string // in admin_users: may run any console command
@@ -50,7 +50,6 @@ type PgBouncer struct {
 	StatsPassword string
 	Version       string // as reported by SHOW VERSION
 	configPath    string
-	proc          *process
 }
 
 // StartPgBouncer starts pgBouncer on a free loopback port in front of pg.
@@ -72,7 +71,7 @@ func startPgBouncerOnce(pg *Postgres, opts PgBouncerOptions) (*PgBouncer, error)
 		return nil, err
 	}
 	b := &PgBouncer{
-		Dir: dir, Host: "127.0.0.1",
+		service: service{Dir: dir}, Host: "127.0.0.1",
 		AdminUser: "redline_admin", AdminPassword: randomSecret(),
 		StatsUser: "redline_stats", StatsPassword: randomSecret(),
 	}
@@ -185,19 +184,6 @@ func (b *PgBouncer) AdminDSN() string { return b.DSN(b.AdminUser, b.AdminPasswor
 
 // StatsDSN is a URL for the admin console as a stats-only user.
 func (b *PgBouncer) StatsDSN() string { return b.DSN(b.StatsUser, b.StatsPassword, "pgbouncer") }
-
-// Pid is pgBouncer's process id, for tests that freeze it with SIGSTOP.
-func (b *PgBouncer) Pid() int { return b.proc.Pid() }
-
-// Stop ends pgBouncer and removes its directory.
-func (b *PgBouncer) Stop() error {
-	var err error
-	if b.proc != nil {
-		err = b.proc.Stop()
-	}
-	os.RemoveAll(b.Dir)
-	return err
-}
 
 func firstNonEmpty(s ...string) string {
 	for _, v := range s {

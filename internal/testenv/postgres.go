@@ -29,13 +29,12 @@ type PostgresOptions struct {
 
 // Postgres is a running throwaway PostgreSQL server.
 type Postgres struct {
-	Dir      string // state directory (data, socket, log)
+	service         // state directory (data, socket, log) and the postmaster
 	Host     string // always 127.0.0.1
 	Port     int
 	User     string // superuser name
 	Password string // superuser password
 	BinDir   string // where initdb/postgres were found (pg_ctl, psql live there too)
-	proc     *process
 }
 
 // StartPostgres runs initdb in a fresh temporary directory and starts the
@@ -62,7 +61,7 @@ func startPostgresOnce(opts PostgresOptions) (*Postgres, error) {
 	if err != nil {
 		return nil, err
 	}
-	pg := &Postgres{Dir: dir, Host: "127.0.0.1", User: "postgres", Password: randomSecret(), BinDir: filepath.Dir(server)}
+	pg := &Postgres{service: service{Dir: dir}, Host: "127.0.0.1", User: "postgres", Password: randomSecret(), BinDir: filepath.Dir(server)}
 	fail := func(err error) (*Postgres, error) {
 		pg.Stop()
 		return nil, err
@@ -181,19 +180,6 @@ func (pg *Postgres) CreateRole(ctx context.Context, name, password string, optio
 		stmt += " " + o
 	}
 	return pg.Exec(ctx, "postgres", stmt)
-}
-
-// Pid is the postmaster's process id.
-func (pg *Postgres) Pid() int { return pg.proc.Pid() }
-
-// Stop shuts the server down and removes its directory.
-func (pg *Postgres) Stop() error {
-	var err error
-	if pg.proc != nil {
-		err = pg.proc.Stop()
-	}
-	os.RemoveAll(pg.Dir)
-	return err
 }
 
 func onOff(b bool) string {

@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
-	"syscall"
 	"testing"
 	"time"
 
@@ -30,12 +28,7 @@ type PrometheusOptions struct {
 }
 
 // Prometheus is a running throwaway Prometheus server.
-type Prometheus struct {
-	Dir  string
-	URL  string // http://127.0.0.1:port
-	Addr string // 127.0.0.1:port
-	proc *process
-}
+type Prometheus struct{ httpService }
 
 // StartPrometheus writes a config for opts and starts Prometheus with its
 // TSDB in a temporary directory.
@@ -48,18 +41,27 @@ func startPrometheusOnce(opts PrometheusOptions) (*Prometheus, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "redline-prometheus-")
+	cfg, err := prometheusConfig(opts)
 	if err != nil {
 		return nil, err
 	}
-	port, err := FreePort()
+	s, err := startHTTPService("prometheus", bin, func(dir, addr string) ([]string, error) {
+		cfgPath := filepath.Join(dir, "prometheus.yml")
+		return []string{
+			"--config.file=" + cfgPath,
+			"--storage.tsdb.path=" + filepath.Join(dir, "data"),
+			"--web.listen-address=" + addr,
+			"--web.enable-lifecycle",
+		}, os.WriteFile(cfgPath, cfg, 0o644)
+	})
 	if err != nil {
-		os.RemoveAll(dir)
 		return nil, err
 	}
-	p := &Prometheus{Dir: dir, Addr: "127.0.0.1:" + strconv.Itoa(port)}
-	p.URL = "http://" + p.Addr
+	return &Prometheus{*s}, nil
+}
 
+// prometheusConfig is the YAML configuration for opts.
+func prometheusConfig(opts PrometheusOptions) ([]byte, error) {
 	cfg := map[string]any{
 		"global": map[string]any{
 			"scrape_interval":     durationOr(opts.ScrapeInterval, time.Second),
@@ -89,31 +91,7 @@ func startPrometheusOnce(opts PrometheusOptions) (*Prometheus, error) {
 	if len(jobs) > 0 {
 		cfg["scrape_configs"] = jobs
 	}
-	data, err := yaml.Marshal(cfg)
-	if err != nil {
-		os.RemoveAll(dir)
-		return nil, err
-	}
-	cfgPath := filepath.Join(dir, "prometheus.yml")
-	if err := os.WriteFile(cfgPath, data, 0o644); err != nil {
-		os.RemoveAll(dir)
-		return nil, err
-	}
-	p.proc, err = startProcess("prometheus", bin, []string{
-		"--config.file=" + cfgPath,
-		"--storage.tsdb.path=" + filepath.Join(dir, "data"),
-		"--web.listen-address=" + p.Addr,
-		"--web.enable-lifecycle",
-	}, filepath.Join(dir, "prometheus.log"), nil, syscall.SIGTERM)
-	if err != nil {
-		os.RemoveAll(dir)
-		return nil, err
-	}
-	if err := p.proc.waitReady(httpReady(p.URL + "/-/ready")); err != nil {
-		p.Stop()
-		return nil, err
-	}
-	return p, nil
+	return yaml.Marshal(cfg)
 }
 
 // NewPrometheus starts Prometheus for a test and stops it when the test ends.
@@ -122,19 +100,6 @@ func NewPrometheus(t testing.TB, opts PrometheusOptions) *Prometheus {
 	p, err := StartPrometheus(opts)
 	return forTest(t, p, err)
 }
-
-// Stop ends Prometheus and removes its directory.
-func (p *Prometheus) Stop() error {
-	var err error
-	if p.proc != nil {
-		err = p.proc.Stop()
-	}
-	os.RemoveAll(p.Dir)
-	return err
-}
-
-// Log returns the end of Prometheus's log, for test failure messages.
-func (p *Prometheus) Log() string { return p.proc.logTail() }
 
 func durationOr(d, def time.Duration) string {
 	if d == 0 {
