@@ -1,5 +1,6 @@
-// Package rulegen turns one spec into Prometheus rules, promtool unit tests
-// and an Alertmanager route, and checks that committed files are current.
+// Package rulegen turns one spec into Prometheus rules, promtool unit tests,
+// an Alertmanager route and a Grafana dashboard, and checks that committed
+// files are current.
 //
 // The pipeline is spec (load, validate) → model (rules) → outputs (one
 // writer per file format, each validated in-process). Adding a format is

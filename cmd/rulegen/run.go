@@ -29,7 +29,7 @@ const (
 // Run executes rulegen with args (without the program name) and returns the
 // exit code. Tests call it in-process.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	app := kingpin.New("rulegen", "Generate Prometheus rules, promtool tests and an Alertmanager rollback route from one spec.")
+	app := kingpin.New("rulegen", "Generate Prometheus rules, promtool tests, an Alertmanager rollback route and a Grafana dashboard from one spec.")
 	// kingpin would os.Exit after --help or a usage error; record the code
 	// instead so that Run returns it.
 	terminated := -1
