@@ -206,6 +206,14 @@ func TestLeastPrivilege(t *testing.T) {
 		if s.has("pg_sequence_used_ratio", "datname", "app") || s.has("pg_sequence_behind_column") {
 			t.Error("sequence values reported without the privilege to read them")
 		}
+		// No sequence read: the database's maximum is unknown, not 0. A
+		// database without sequences still reports its honest 0.
+		if s.has("pg_database_sequence_max_used_ratio", "datname", "app") {
+			t.Errorf("max used ratio reported with no sequence read: %s", fmtSeries(s.series("pg_database_sequence_max_used_ratio")))
+		}
+		if v := s.value(t, "pg_database_sequence_max_used_ratio", "datname", "postgres"); v != 0 {
+			t.Errorf("postgres (no sequences) max used ratio = %v", v)
+		}
 		if v := s.value(t, "pg_database_sequences_checked", "datname", "app"); v != 0 {
 			t.Errorf("checked = %v", v)
 		}
