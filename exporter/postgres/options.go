@@ -27,7 +27,9 @@ type Options struct {
 	// before a scrape starts a background refresh. It also bounds how long
 	// one refresh may run.
 	BehindColumnTTL time.Duration
-	// MaxConnsPerDatabase caps each database's pool.
+	// MaxConnsPerDatabase caps each database's pool. A connection serves
+	// one database, so a target holds up to this many per covered database
+	// (plus the maintenance database's pool), not in total.
 	MaxConnsPerDatabase int
 	// StatementTimeout and LockTimeout are set on every connection
 	// (statement_timeout, lock_timeout), so no query of the exporter runs
