@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/redline-sre/redline/exporter/config"
 )
 
 // Options configure a PostgreSQL target. The zero value of each knob means
@@ -41,16 +43,18 @@ type Options struct {
 	ConnectTimeout time.Duration
 }
 
-// Defaults are the values a zero field takes.
+// Defaults are the values a zero field takes. The connection defaults are
+// the configuration file's, so a target built from flags or from code gets
+// the same pool as one from the file.
 func Defaults() Options {
 	return Options{
 		TopTables:           50,
 		TopSequences:        50,
 		BehindColumnTTL:     5 * time.Minute,
-		MaxConnsPerDatabase: 2,
+		MaxConnsPerDatabase: config.DefaultMaxConnections,
 		StatementTimeout:    5 * time.Second,
 		LockTimeout:         time.Second,
-		ConnectTimeout:      5 * time.Second,
+		ConnectTimeout:      config.DefaultConnectTimeout,
 	}
 }
 
