@@ -28,6 +28,9 @@ var (
 	dbBehindCheckDesc = prometheus.NewDesc("pg_database_sequences_behind_column_check_duration_seconds",
 		"How long the last behind-column check of the database took. It runs in the background, at most once per TTL, so scrapes do not pay for it.",
 		[]string{"datname"}, nil)
+	dbBehindAgeDesc = prometheus.NewDesc("pg_database_sequences_behind_column_age_seconds",
+		"Seconds since the behind-column result served for the database was computed. Up to the TTL normally; more while refreshes fail, and the result is dropped past three TTLs.",
+		[]string{"datname"}, nil)
 )
 
 func init() {
@@ -91,18 +94,35 @@ type behindAnomaly struct {
 	behind                          float64
 }
 
-// behindCache holds a database's last check and the refresh in flight.
+// behindCache holds a database's last good check, the state of the last
+// refresh and the refresh in flight.
 type behindCache struct {
-	mu      sync.Mutex
-	last    *behindResult
-	lastErr error
-	running chan struct{} // closed when the refresh in flight ends
+	mu   sync.Mutex
+	last *behindResult // the last successful check
+	// lastErr is the last refresh's error, nil once a refresh succeeds;
+	// failures counts the refreshes that failed in a row, and no refresh
+	// starts before retryAt (backoff).
+	lastErr  error
+	failures int
+	retryAt  time.Time
+	running  chan struct{} // closed when the refresh in flight ends
 }
+
+// Refreshes that fail are retried after behindRetryBase, doubling per
+// failure in a row up to one TTL, so a check that keeps failing costs the
+// database no more than one that succeeds.
+const behindRetryBase = 5 * time.Second
+
+// behindStaleTTLs is how many TTLs old the last good result may get while
+// refreshes fail and it is still served (with success 0): long enough to
+// ride out a short outage or a migration's locks, short enough that an
+// anomaly fixed meanwhile does not linger for long.
+const behindStaleTTLs = 3
 
 func collectBehindColumn(ctx context.Context, s *scrape, ch chan<- prometheus.Metric) error {
 	return s.eachDatabase(ctx, func(ctx context.Context, db *database) error {
 		r, err := s.t.behindColumn(ctx, db)
-		if err != nil {
+		if r == nil {
 			return err
 		}
 		for _, a := range r.anomalies {
@@ -112,59 +132,53 @@ func collectBehindColumn(ctx context.Context, s *scrape, ch chan<- prometheus.Me
 		ch <- prometheus.MustNewConstMetric(dbCheckedDesc, prometheus.GaugeValue, float64(r.checked), db.name)
 		ch <- prometheus.MustNewConstMetric(dbUncheckedDesc, prometheus.GaugeValue, float64(r.unchecked), db.name)
 		ch <- prometheus.MustNewConstMetric(dbBehindCheckDesc, prometheus.GaugeValue, r.took.Seconds(), db.name)
-		return nil
+		ch <- prometheus.MustNewConstMetric(dbBehindAgeDesc, prometheus.GaugeValue, time.Since(r.at).Seconds(), db.name)
+		// A stale result comes with the refresh's error: its series are
+		// sent, and the collector reports failure.
+		return err
 	})
 }
 
-// behindColumn serves the database's last check while it is younger than
-// the TTL. An older one is still served, at once, while a refresh runs in
-// the background; a scrape waits (up to its deadline) only when there is no
-// good result yet. The refresh runs under the database's lifetime, bounded
-// by the TTL, so it stops when the database disappears or the target
-// closes.
+// behindColumn returns the result to serve for the database, starting a
+// background refresh when the last good one is older than the TTL.
+//
+//   - A result younger than the TTL is served as is.
+//   - An older one is still served, at once, while a refresh runs.
+//   - While refreshes fail, the last good result is served for up to
+//     behindStaleTTLs TTLs together with the error (so the collector
+//     reports failure), and refreshes back off.
+//   - Only with no result to serve does a scrape wait for a running
+//     refresh, up to its deadline.
+//
+// The refresh runs under the database's lifetime, bounded by the TTL, so
+// it stops when the database disappears or the target closes.
 func (t *Target) behindColumn(ctx context.Context, db *database) (*behindResult, error) {
 	c := &db.behind
+	ttl := t.opts.BehindColumnTTL
 	c.mu.Lock()
-	if c.last != nil && c.lastErr == nil && time.Since(c.last.at) < t.opts.BehindColumnTTL {
+	now := time.Now()
+	if c.last != nil && now.Sub(c.last.at) < ttl {
 		r := c.last
 		c.mu.Unlock()
 		return r, nil
 	}
-	if c.running == nil {
-		done := make(chan struct{})
-		c.running = done
-		go func() {
-			rctx, cancel := context.WithTimeout(db.life, t.opts.BehindColumnTTL)
-			var r *behindResult
-			var err error
-			select {
-			case t.refreshSlots <- struct{}{}:
-				r, err = t.checkBehind(rctx, db)
-				<-t.refreshSlots
-			case <-rctx.Done():
-				err = fmt.Errorf("waiting for a refresh slot: %w", rctx.Err())
-			}
-			cancel()
-			err = t.scrub.error(err)
-			// A refresh cut short because the database went away or the
-			// target closed is not worth an error in the log.
-			if err != nil && db.life.Err() == nil {
-				t.logger.Error("sequence-behind-column check failed", "datname", db.name, "err", err)
-			}
-			c.mu.Lock()
-			if err == nil {
-				c.last = r
-			}
-			c.lastErr = err
-			c.running = nil
-			c.mu.Unlock()
-			close(done)
-		}()
+	if c.running == nil && !now.Before(c.retryAt) {
+		t.startBehindRefresh(db)
 	}
 	running, last, lastErr := c.running, c.last, c.lastErr
 	c.mu.Unlock()
-	if last != nil && lastErr == nil {
+	if last != nil && now.Sub(last.at) >= behindStaleTTLs*ttl {
+		last = nil // too old to stand for the database any more
+	}
+	switch {
+	case last != nil && lastErr == nil:
 		return last, nil
+	case last != nil:
+		return last, fmt.Errorf("serving the check from %s ago: refreshing it failed: %w",
+			now.Sub(last.at).Round(time.Second), lastErr)
+	case running == nil:
+		// Backing off after a failure: no refresh to wait for.
+		return nil, lastErr
 	}
 	select {
 	case <-running:
@@ -177,6 +191,56 @@ func (t *Target) behindColumn(ctx context.Context, db *database) (*behindResult,
 		return nil, c.lastErr
 	}
 	return c.last, nil
+}
+
+// startBehindRefresh starts a background check of db; c.mu is held.
+func (t *Target) startBehindRefresh(db *database) {
+	c := &db.behind
+	done := make(chan struct{})
+	c.running = done
+	go func() {
+		ttl := t.opts.BehindColumnTTL
+		rctx, cancel := context.WithTimeout(db.life, ttl)
+		var r *behindResult
+		var err error
+		select {
+		case t.refreshSlots <- struct{}{}:
+			r, err = t.checkBehind(rctx, db)
+			<-t.refreshSlots
+		case <-rctx.Done():
+			err = fmt.Errorf("waiting for a refresh slot: %w", rctx.Err())
+		}
+		cancel()
+		err = t.scrub.error(err)
+		c.mu.Lock()
+		if err == nil {
+			c.last, c.lastErr, c.failures, c.retryAt = r, nil, 0, time.Time{}
+		} else {
+			c.lastErr = err
+			c.failures++
+			c.retryAt = time.Now().Add(behindRetryDelay(c.failures, ttl))
+		}
+		failures, retryAt := c.failures, c.retryAt
+		c.running = nil
+		c.mu.Unlock()
+		// A refresh cut short because the database went away or the
+		// target closed is not worth an error in the log.
+		if err != nil && db.life.Err() == nil {
+			t.logger.Error("sequence-behind-column check failed", "datname", db.name,
+				"failures_in_a_row", failures, "retry_in", time.Until(retryAt).Round(time.Millisecond), "err", err)
+		}
+		close(done)
+	}()
+}
+
+// behindRetryDelay is how long to wait after the n-th failed refresh in a
+// row: behindRetryBase doubled per failure, at most one TTL.
+func behindRetryDelay(n int, ttl time.Duration) time.Duration {
+	d := behindRetryBase
+	for i := 1; i < n && d < ttl; i++ {
+		d *= 2
+	}
+	return min(d, ttl)
 }
 
 // lookupChunk is how many column lookups share one statement. A statement

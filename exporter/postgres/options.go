@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/redline-sre/redline/exporter/config"
 )
 
 // Options configure a PostgreSQL target. The zero value of each knob means
@@ -27,7 +29,9 @@ type Options struct {
 	// before a scrape starts a background refresh. It also bounds how long
 	// one refresh may run.
 	BehindColumnTTL time.Duration
-	// MaxConnsPerDatabase caps each database's pool.
+	// MaxConnsPerDatabase caps each database's pool. A connection serves
+	// one database, so a target holds up to this many per covered database
+	// (plus the maintenance database's pool), not in total.
 	MaxConnsPerDatabase int
 	// StatementTimeout and LockTimeout are set on every connection
 	// (statement_timeout, lock_timeout), so no query of the exporter runs
@@ -39,16 +43,18 @@ type Options struct {
 	ConnectTimeout time.Duration
 }
 
-// Defaults are the values a zero field takes.
+// Defaults are the values a zero field takes. The connection defaults are
+// the configuration file's, so a target built from flags or from code gets
+// the same pool as one from the file.
 func Defaults() Options {
 	return Options{
 		TopTables:           50,
 		TopSequences:        50,
 		BehindColumnTTL:     5 * time.Minute,
-		MaxConnsPerDatabase: 2,
+		MaxConnsPerDatabase: config.DefaultMaxConnections,
 		StatementTimeout:    5 * time.Second,
 		LockTimeout:         time.Second,
-		ConnectTimeout:      5 * time.Second,
+		ConnectTimeout:      config.DefaultConnectTimeout,
 	}
 }
 

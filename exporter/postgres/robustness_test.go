@@ -2,7 +2,9 @@ package postgres
 
 import (
 	"context"
+	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -204,6 +206,14 @@ func TestLeastPrivilege(t *testing.T) {
 		if s.has("pg_sequence_used_ratio", "datname", "app") || s.has("pg_sequence_behind_column") {
 			t.Error("sequence values reported without the privilege to read them")
 		}
+		// No sequence read: the database's maximum is unknown, not 0. A
+		// database without sequences still reports its honest 0.
+		if s.has("pg_database_sequence_max_used_ratio", "datname", "app") {
+			t.Errorf("max used ratio reported with no sequence read: %s", fmtSeries(s.series("pg_database_sequence_max_used_ratio")))
+		}
+		if v := s.value(t, "pg_database_sequence_max_used_ratio", "datname", "postgres"); v != 0 {
+			t.Errorf("postgres (no sequences) max used ratio = %v", v)
+		}
 		if v := s.value(t, "pg_database_sequences_checked", "datname", "app"); v != 0 {
 			t.Errorf("checked = %v", v)
 		}
@@ -341,4 +351,142 @@ func TestFirstBehindColumnCheckRespectsTheDeadline(t *testing.T) {
 			t.Errorf("behind = %v", v)
 		}
 	}
+}
+
+// When refreshes fail, the last good result is still served (with its age
+// and success 0) for a bounded time, and the refreshes back off instead of
+// running on every scrape. The failure is real: the exporter's role loses
+// SELECT on pg_sequence, so the owned-sequences query is refused.
+func TestBehindColumnServesStaleResultWhileRefreshFails(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pg := testenv.NewPostgres(t, testenv.PostgresOptions{})
+	if err := pg.CreateDatabase(ctx, "app"); err != nil {
+		t.Fatal(err)
+	}
+	plantSequences(t, pg, "app")
+	// Grants rather than pg_read_all_data, which would also keep SELECT on
+	// the catalogs.
+	if err := pg.CreateRole(ctx, "reader", "reader-pw-1234", "IN ROLE pg_monitor"); err != nil {
+		t.Fatal(err)
+	}
+	mustExec(t, pg, "app", "GRANT USAGE ON SCHEMA other TO reader",
+		"GRANT SELECT ON ALL TABLES IN SCHEMA public, other TO reader",
+		"GRANT SELECT ON ALL SEQUENCES IN SCHEMA public, other TO reader")
+	// A refresh must finish well inside the TTL on a loaded machine; the
+	// backoff is then one TTL (behindRetryBase is longer).
+	const ttl = 2 * time.Second
+	logs := &syncLog{}
+	target, err := NewTarget(Options{DSN: pg.DSNFor("reader", "reader-pw-1234", "postgres"), Databases: []string{"app"},
+		BehindColumnTTL: ttl}, slog.New(slog.NewTextHandler(logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(target.Close)
+	attempts := func() int { return strings.Count(logs.String(), "sequence-behind-column check failed") }
+	scrape := func() (success float64, s *scraped) {
+		s = scrapeTarget(t, target, 5*time.Second)
+		return s.value(t, "redline_collector_success", "collector", "sequence_behind_column"), s
+	}
+
+	if ok, s := scrape(); ok != 1 || len(s.series("pg_sequence_behind_column")) != len(plantedBehind) {
+		t.Fatalf("first check: success %v, anomalies %s", ok, fmtSeries(s.series("pg_sequence_behind_column")))
+	}
+	good := time.Now()
+	mustExec(t, pg, "app", "REVOKE SELECT ON pg_catalog.pg_sequence FROM PUBLIC")
+	time.Sleep(ttl)
+	scrape() // serves the result, starts the refresh that fails
+	for deadline := time.Now().Add(5 * time.Second); attempts() == 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("refresh did not fail; log:\n%s", logs.String())
+		}
+	}
+	if strings.Contains(logs.String(), "reader-pw-1234") {
+		t.Error("password in the log")
+	}
+
+	// Scrape often for a while: every scrape serves the stale anomalies and
+	// reports the failure; refreshes run at most once per backoff (one TTL
+	// here), not once per scrape.
+	var scrapes int
+	window := time.Now()
+	for time.Since(window) < ttl+ttl/2 && time.Since(good) < (behindStaleTTLs-1)*ttl {
+		ok, s := scrape()
+		scrapes++
+		if ok != 0 {
+			t.Errorf("success = %v while refreshes fail", ok)
+		}
+		if got := s.series("pg_sequence_behind_column"); len(got) != len(plantedBehind) {
+			t.Errorf("stale anomalies not served: %s", fmtSeries(got))
+		}
+		if age := s.value(t, "pg_database_sequences_behind_column_age_seconds", "datname", "app"); age < ttl.Seconds() {
+			t.Errorf("age = %v, want at least the TTL", age)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// The first retry is due one TTL after the first failure, at the end
+	// of the window at the earliest: two failed refreshes at most, where
+	// refreshing on every scrape would fail once per scrape.
+	if n := attempts(); scrapes < 5 || n > 2 {
+		t.Errorf("%d scrapes, %d failed refreshes: want many scrapes, few refreshes", scrapes, n)
+	}
+
+	// Past behindStaleTTLs TTLs the result no longer stands for the
+	// database: its series go, the failure stays.
+	time.Sleep(time.Until(good.Add(behindStaleTTLs*ttl + 100*time.Millisecond)))
+	if ok, s := scrape(); ok != 0 || s.has("pg_sequence_behind_column") || s.has("pg_database_sequences_behind_column") {
+		t.Errorf("too old a result served: success %v, %s", ok, fmtSeries(s.series("pg_sequence_behind_column")))
+	}
+
+	// Once the privilege is back, a retry succeeds within a backoff.
+	mustExec(t, pg, "app", "GRANT SELECT ON pg_catalog.pg_sequence TO PUBLIC")
+	for deadline := time.Now().Add(4 * ttl); ; time.Sleep(100 * time.Millisecond) {
+		ok, s := scrape()
+		if ok == 1 && len(s.series("pg_sequence_behind_column")) == len(plantedBehind) {
+			if age := s.value(t, "pg_database_sequences_behind_column_age_seconds", "datname", "app"); age >= ttl.Seconds() {
+				t.Errorf("age after recovery = %v", age)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no recovery; log:\n%s", logs.String())
+		}
+	}
+}
+
+func TestBehindRetryDelay(t *testing.T) {
+	for _, tc := range []struct {
+		n    int
+		ttl  time.Duration
+		want time.Duration
+	}{
+		{1, 5 * time.Minute, 5 * time.Second},
+		{2, 5 * time.Minute, 10 * time.Second},
+		{5, 5 * time.Minute, 80 * time.Second},
+		{7, 5 * time.Minute, 5 * time.Minute},
+		{1000, 5 * time.Minute, 5 * time.Minute},
+		{1, 2 * time.Second, 2 * time.Second},
+	} {
+		if got := behindRetryDelay(tc.n, tc.ttl); got != tc.want {
+			t.Errorf("behindRetryDelay(%d, %s) = %s, want %s", tc.n, tc.ttl, got, tc.want)
+		}
+	}
+}
+
+// syncLog is a log that may be read while background work writes to it.
+type syncLog struct {
+	mu sync.Mutex
+	sb strings.Builder
+}
+
+func (l *syncLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.sb.Write(p)
+}
+
+func (l *syncLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.sb.String()
 }

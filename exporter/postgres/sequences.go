@@ -24,7 +24,7 @@ var (
 		"nextval() calls left before the sequence reaches its limit (or wraps, when cycle=\"true\"); only the top N sequences by used ratio per database.",
 		sequenceLabels, nil)
 	dbSequenceMaxUsedDesc = prometheus.NewDesc("pg_database_sequence_max_used_ratio",
-		"Highest pg_sequence_used_ratio among the database's readable non-cycling sequences; 0 when there are none.",
+		"Highest pg_sequence_used_ratio among the database's readable non-cycling sequences; 0 when the database has no non-cycling sequence, absent when none of them could be read.",
 		[]string{"datname"}, nil)
 	dbSequencesUnreadableDesc = prometheus.NewDesc("pg_database_sequences_unreadable",
 		"Sequences whose value the exporter could not read this scrape: no USAGE or SELECT privilege, or another session holds a lock that conflicts with reading it.",
@@ -341,7 +341,11 @@ func collectSequences(ctx context.Context, s *scrape, ch chan<- prometheus.Metri
 			ch <- prometheus.MustNewConstMetric(sequenceUsedDesc, prometheus.GaugeValue, u.ratio, db.name, u.s.schema, u.s.name, cycle)
 			ch <- prometheus.MustNewConstMetric(sequenceLeftDesc, prometheus.GaugeValue, u.left, db.name, u.s.schema, u.s.name, cycle)
 		}
-		ch <- prometheus.MustNewConstMetric(dbSequenceMaxUsedDesc, prometheus.GaugeValue, r.maxUsed, db.name)
+		// With every candidate unreadable a 0 would read as healthy:
+		// leave the series out, pg_database_sequences_unreadable says why.
+		if r.maxUsedKnown() {
+			ch <- prometheus.MustNewConstMetric(dbSequenceMaxUsedDesc, prometheus.GaugeValue, r.maxUsed, db.name)
+		}
 		ch <- prometheus.MustNewConstMetric(dbSequencesUnreadableDesc, prometheus.GaugeValue, float64(r.unreadable), db.name)
 		return nil
 	})
@@ -357,8 +361,15 @@ type sequenceUsage struct {
 type ranking struct {
 	top        []sequenceUsage // the n highest used ratios, highest first
 	unreadable int
-	maxUsed    float64 // among non-cycling sequences
+	maxUsed    float64 // among the readable non-cycling sequences
+	// readNonCycling and unreadableNonCycling count the non-cycling
+	// sequences, the ones maxUsed is about.
+	readNonCycling, unreadableNonCycling int
 }
+
+// maxUsedKnown reports whether maxUsed stands for the database: some
+// non-cycling sequence was read, or there is none to read.
+func (r ranking) maxUsedKnown() bool { return r.readNonCycling > 0 || r.unreadableNonCycling == 0 }
 
 // rankSequences computes every readable sequence's usage and keeps the top
 // n by used ratio (ties by schema and name, so the selection is stable).
@@ -370,10 +381,14 @@ func rankSequences(seqs []*sequence, n int) ranking {
 	for _, seq := range seqs {
 		if !seq.readable || seq.last == nil {
 			r.unreadable++
+			if !seq.cycle {
+				r.unreadableNonCycling++
+			}
 			continue
 		}
 		ratio, left := seq.usage()
 		if !seq.cycle {
+			r.readNonCycling++
 			r.maxUsed = max(r.maxUsed, ratio)
 		}
 		u := sequenceUsage{seq, ratio, left}

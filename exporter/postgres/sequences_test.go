@@ -419,3 +419,31 @@ func TestRankSequencesMatchesAFullSort(t *testing.T) {
 		}
 	}
 }
+
+// The database's maximum is only reported when it means something: some
+// non-cycling sequence was read, or there is none at all.
+func TestMaxUsedRatioNeedsAReadSequence(t *testing.T) {
+	v := int64(900)
+	read := func(cycle bool) *sequence {
+		return &sequence{increment: 1, min: 1, max: 1000, cycle: cycle, readable: true, last: &v, calledResolved: true}
+	}
+	unread := func(cycle bool) *sequence { return &sequence{increment: 1, min: 1, max: 1000, cycle: cycle} }
+	for _, tc := range []struct {
+		name  string
+		seqs  []*sequence
+		known bool
+		max   float64
+	}{
+		{"no sequence", nil, true, 0},
+		{"only cycling, read", []*sequence{read(true)}, true, 0},
+		{"only cycling, unreadable", []*sequence{unread(true)}, true, 0},
+		{"none readable", []*sequence{unread(false), unread(false)}, false, 0},
+		{"cycling read, non-cycling unreadable", []*sequence{read(true), unread(false)}, false, 0},
+		{"some readable", []*sequence{unread(false), read(false)}, true, 899.0 / 999},
+	} {
+		r := rankSequences(tc.seqs, 10)
+		if r.maxUsedKnown() != tc.known || (tc.known && !near(r.maxUsed, tc.max, 1e-9)) {
+			t.Errorf("%s: known %v, max %v; want %v, %v", tc.name, r.maxUsedKnown(), r.maxUsed, tc.known, tc.max)
+		}
+	}
+}

@@ -21,8 +21,13 @@ import (
 // applicationName identifies the exporter's sessions in pg_stat_activity.
 const applicationName = "redline_exporter"
 
-var upDesc = prometheus.NewDesc("pg_up",
-	"1 when the PostgreSQL server answered the exporter during this scrape, 0 otherwise.", nil, nil)
+var (
+	upDesc = prometheus.NewDesc("pg_up",
+		"1 when the PostgreSQL server answered the exporter during this scrape, 0 otherwise.", nil, nil)
+	poolConnsDesc = prometheus.NewDesc("redline_postgres_connections",
+		"Connections the exporter holds open to the database (in use, idle or being opened). A PostgreSQL connection serves one database, so a target holds up to max connections per database for each covered database and its maintenance database; idle ones are kept 30 minutes.",
+		[]string{"datname"}, nil)
+)
 
 // Target is one PostgreSQL server. It implements collector.Target.
 type Target struct {
@@ -153,6 +158,22 @@ func (t *Target) Collect(ctx context.Context, ch chan<- prometheus.Metric) {
 		named = append(named, collector.Named{Name: c.name, Collector: update})
 	}
 	collector.Run(ctx, ch, t.logger, named)
+	t.collectPoolSizes(ch)
+}
+
+// collectPoolSizes sends how many connections each database's pool holds,
+// after the scrape's collectors used them: what the exporter costs the
+// server in connection slots, per database.
+func (t *Target) collectPoolSizes(ch chan<- prometheus.Metric) {
+	t.mu.Lock()
+	open := make(map[string]int32, len(t.dbs))
+	for name, db := range t.dbs {
+		open[name] = db.pool.Stat().TotalConns()
+	}
+	t.mu.Unlock()
+	for name, n := range open {
+		ch <- prometheus.MustNewConstMetric(poolConnsDesc, prometheus.GaugeValue, float64(n), name)
+	}
 }
 
 // Close stops background work and closes every pool.

@@ -148,6 +148,43 @@ func TestConnections(t *testing.T) {
 	}
 }
 
+// The exporter holds one pool per database: redline_postgres_connections
+// shows each, and matches what the server sees of the exporter's sessions.
+func TestOpenConnectionsPerDatabase(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pg := testenv.NewPostgres(t, testenv.PostgresOptions{})
+	for _, db := range []string{"app1", "app2", "app3"} {
+		if err := pg.CreateDatabase(ctx, db); err != nil {
+			t.Fatal(err)
+		}
+	}
+	plantSequences(t, pg, "app1")
+	const perDB = 2
+	target := newTarget(t, Options{DSN: pg.DSN("postgres"), MaxConnsPerDatabase: perDB})
+	for range 2 {
+		s := scrapeTarget(t, target, 10*time.Second)
+		s.requireSuccess(t, allCollectors()...)
+		open := s.series("redline_postgres_connections")
+		var total float64
+		for _, db := range []string{"postgres", "app1", "app2", "app3"} {
+			v := s.value(t, "redline_postgres_connections", "datname", db)
+			if v < 1 || v > perDB {
+				t.Errorf("%s: %v connections open, want 1 to %d", db, v, perDB)
+			}
+			total += v
+		}
+		if len(open) != 4 {
+			t.Errorf("pools: %s", fmtSeries(open))
+		}
+		var seen float64
+		queryRow(t, pg, "postgres", "SELECT count(*)::float8 FROM pg_stat_activity WHERE application_name = 'redline_exporter'", &seen)
+		if seen != total {
+			t.Errorf("server sees %v exporter sessions, the metric says %v: %s", seen, total, fmtSeries(open))
+		}
+	}
+}
+
 func TestClockSkew(t *testing.T) {
 	t.Parallel()
 	pg := testenv.NewPostgres(t, testenv.PostgresOptions{})
