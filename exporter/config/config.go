@@ -61,7 +61,8 @@ type Target struct {
 	// signals from (empty: every database that allows connections, is not a
 	// template and that the role may CONNECT to).
 	Databases []string
-	// MaxConnections bounds the target's connection pool.
+	// MaxConnections bounds the target's connection pool; for a postgres
+	// target it bounds each covered database's pool.
 	MaxConnections int
 	// ConnectTimeout bounds one connection attempt.
 	ConnectTimeout time.Duration
