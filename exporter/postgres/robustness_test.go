@@ -32,12 +32,7 @@ func holdLock(t *testing.T, pg *testenv.Postgres, db string, stmts ...string) {
 
 func TestLockedTableDoesNotHoldUpTheScrape(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	pg := testenv.NewPostgres(t, testenv.PostgresOptions{})
-	if err := pg.CreateDatabase(ctx, "app"); err != nil {
-		t.Fatal(err)
-	}
-	plantSequences(t, pg, "app")
+	pg := plantedServer(t)
 	// A migration holds ACCESS EXCLUSIVE on a table whose sequence is
 	// behind, and has altered a sequence (which locks the sequence).
 	holdLock(t, pg, "app",
@@ -76,11 +71,7 @@ func TestLockedTableDoesNotHoldUpTheScrape(t *testing.T) {
 func TestLookupFallsBackPastALockTimeout(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	pg := testenv.NewPostgres(t, testenv.PostgresOptions{})
-	if err := pg.CreateDatabase(ctx, "app"); err != nil {
-		t.Fatal(err)
-	}
-	plantSequences(t, pg, "app")
+	pg := plantedServer(t)
 	target := newTarget(t, Options{DSN: pg.DSN("app"), LockTimeout: 100 * time.Millisecond})
 	db, err := target.database("app")
 	if err != nil {
@@ -174,11 +165,7 @@ func newConns(t *Target) int64 {
 func TestLeastPrivilege(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	pg := testenv.NewPostgres(t, testenv.PostgresOptions{})
-	if err := pg.CreateDatabase(ctx, "app"); err != nil {
-		t.Fatal(err)
-	}
-	plantSequences(t, pg, "app")
+	pg := plantedServer(t)
 	if err := pg.CreateRole(ctx, "mon", "mon-pw-1234", "IN ROLE pg_monitor"); err != nil {
 		t.Fatal(err)
 	}
@@ -261,12 +248,7 @@ func TestLeastPrivilege(t *testing.T) {
 // background; the next scrape after the refresh sees the new state.
 func TestBehindColumnCache(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	pg := testenv.NewPostgres(t, testenv.PostgresOptions{})
-	if err := pg.CreateDatabase(ctx, "app"); err != nil {
-		t.Fatal(err)
-	}
-	plantSequences(t, pg, "app")
+	pg := plantedServer(t)
 	// The TTL also bounds each refresh: short enough for a quick test,
 	// long enough that a refresh (connecting included) finishes on a
 	// loaded machine running the other tests' servers.
@@ -312,12 +294,7 @@ func TestBehindColumnCache(t *testing.T) {
 // carries on for the next scrape.
 func TestFirstBehindColumnCheckRespectsTheDeadline(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	pg := testenv.NewPostgres(t, testenv.PostgresOptions{})
-	if err := pg.CreateDatabase(ctx, "app"); err != nil {
-		t.Fatal(err)
-	}
-	plantSequences(t, pg, "app")
+	pg := plantedServer(t)
 	// One connection per database: concurrent scrapes and the background
 	// check must share it without deadlock.
 	target := newTarget(t, Options{DSN: pg.DSN("postgres"), Databases: []string{"app"}, MaxConnsPerDatabase: 1})
@@ -360,11 +337,7 @@ func TestFirstBehindColumnCheckRespectsTheDeadline(t *testing.T) {
 func TestBehindColumnServesStaleResultWhileRefreshFails(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	pg := testenv.NewPostgres(t, testenv.PostgresOptions{})
-	if err := pg.CreateDatabase(ctx, "app"); err != nil {
-		t.Fatal(err)
-	}
-	plantSequences(t, pg, "app")
+	pg := plantedServer(t)
 	// Grants rather than pg_read_all_data, which would also keep SELECT on
 	// the catalogs.
 	if err := pg.CreateRole(ctx, "reader", "reader-pw-1234", "IN ROLE pg_monitor"); err != nil {

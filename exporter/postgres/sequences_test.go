@@ -19,6 +19,18 @@ import (
 
 // plantSequences creates, in db, one of each sequence anomaly the exporter
 // must flag and healthy controls that it must not.
+// plantedServer starts a PostgreSQL whose database "app" holds the planted
+// sequences.
+func plantedServer(t testing.TB) *testenv.Postgres {
+	t.Helper()
+	pg := testenv.NewPostgres(t, testenv.PostgresOptions{})
+	if err := pg.CreateDatabase(context.Background(), "app"); err != nil {
+		t.Fatal(err)
+	}
+	plantSequences(t, pg, "app")
+	return pg
+}
+
 func plantSequences(t testing.TB, pg *testenv.Postgres, db string) {
 	t.Helper()
 	mustExec(t, pg, db,
@@ -110,11 +122,7 @@ var plantedBehind = map[string]float64{
 func TestSequences(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	pg := testenv.NewPostgres(t, testenv.PostgresOptions{})
-	if err := pg.CreateDatabase(ctx, "app"); err != nil {
-		t.Fatal(err)
-	}
-	plantSequences(t, pg, "app")
+	pg := plantedServer(t)
 
 	target := newTarget(t, Options{DSN: pg.DSN("postgres"), TopSequences: 4})
 	s := scrapeTarget(t, target, 10*time.Second)
@@ -289,12 +297,7 @@ func TestSequenceUsageMaths(t *testing.T) {
 // dashboards (a gauge ending in _count).
 func TestExpositionLint(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	pg := testenv.NewPostgres(t, testenv.PostgresOptions{})
-	if err := pg.CreateDatabase(ctx, "app"); err != nil {
-		t.Fatal(err)
-	}
-	plantSequences(t, pg, "app")
+	pg := plantedServer(t)
 	mustExec(t, pg, "app", "CREATE TABLE churn (id int)", "INSERT INTO churn SELECT generate_series(1, 10)", "DELETE FROM churn")
 	target := newTarget(t, Options{DSN: pg.DSN("postgres")})
 	s := scrapeTarget(t, target, 10*time.Second)
