@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -117,17 +116,11 @@ func (e *exporter) post(t *testing.T, path string) (int, string) {
 
 // sharedPG is one PostgreSQL behind every test's own pgBouncer: initdb is
 // the slow part of an environment.
-var (
-	sharedPG     *testenv.Postgres
-	sharedPGErr  error
-	sharedPGOnce sync.Once
-)
+var sharedPG testenv.SharedPostgres
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if sharedPG != nil {
-		sharedPG.Stop()
-	}
+	sharedPG.Stop()
 	os.Exit(code)
 }
 
@@ -139,15 +132,7 @@ func newPgBouncer(t *testing.T) *testenv.PgBouncer {
 // sharedPostgres starts the package's one PostgreSQL on first use.
 func sharedPostgres(t *testing.T) *testenv.Postgres {
 	t.Helper()
-	sharedPGOnce.Do(func() { sharedPG, sharedPGErr = testenv.StartPostgres(testenv.PostgresOptions{}) })
-	if sharedPGErr != nil {
-		var missing *testenv.MissingBinaryError
-		if errors.As(sharedPGErr, &missing) && !testenv.InCI() {
-			t.Skip(sharedPGErr)
-		}
-		t.Fatal(sharedPGErr)
-	}
-	return sharedPG
+	return sharedPG.Get(t)
 }
 
 // TestExpositionIsLintClean scrapes a real pgBouncer through the binary's

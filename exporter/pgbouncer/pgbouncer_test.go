@@ -2,14 +2,12 @@ package pgbouncer
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -30,31 +28,18 @@ type env struct {
 // sharedPG is one PostgreSQL for the whole package: initdb is the slow part
 // of a test environment, and every test gets its own pgBouncer anyway (the
 // fault tests stop and freeze pgBouncer, never PostgreSQL).
-var (
-	sharedPG     *testenv.Postgres
-	sharedPGErr  error
-	sharedPGOnce sync.Once
-)
+var sharedPG testenv.SharedPostgres
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if sharedPG != nil {
-		sharedPG.Stop()
-	}
+	sharedPG.Stop()
 	os.Exit(code)
 }
 
 func newEnv(t testing.TB, opts testenv.PgBouncerOptions) env {
 	t.Helper()
-	sharedPGOnce.Do(func() { sharedPG, sharedPGErr = testenv.StartPostgres(testenv.PostgresOptions{}) })
-	if sharedPGErr != nil {
-		var missing *testenv.MissingBinaryError
-		if errors.As(sharedPGErr, &missing) && !testenv.InCI() {
-			t.Skip(sharedPGErr)
-		}
-		t.Fatal(sharedPGErr)
-	}
-	return env{pg: sharedPG, pb: testenv.NewPgBouncer(t, sharedPG, opts)}
+	pg := sharedPG.Get(t)
+	return env{pg: pg, pb: testenv.NewPgBouncer(t, pg, opts)}
 }
 
 func newTarget(t testing.TB, dsn string, logger *slog.Logger) *Target {
