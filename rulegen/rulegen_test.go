@@ -199,6 +199,68 @@ func TestGeneratedTestsCatchBrokenRules(t *testing.T) {
 	}
 }
 
+// TestGeneratedTestsCatchMissingGuard proves the guard test can fail: with
+// the guard taken out of the recording rule, promtool reports that the
+// alert fires for a process too young to be judged.
+func TestGeneratedTestsCatchMissingGuard(t *testing.T) {
+	promtool := testenv.Binary(t, "promtool")
+	dir := t.TempDir()
+	specFile := filepath.Join(dir, "shop.yml")
+	if err := os.WriteFile(specFile, []byte(guardedSpec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	files := generateFile(t, specFile)
+	if err := rulegen.Write(dir, files); err != nil {
+		t.Fatal(err)
+	}
+	tests := filepath.Join(dir, "rules", "shop.test.yml")
+	if out, err := exec.Command(promtool, "test", "rules", tests).CombinedOutput(); err != nil {
+		t.Fatalf("generated tests fail on the generated rules:\n%s", out)
+	}
+	rules := filepath.Join(dir, "rules", "shop.rules.yml")
+	data, err := os.ReadFile(rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	guard := ` and on(instance, job) (time() - process_start_time_seconds{job="shop"} > 600)`
+	unguarded := strings.Replace(string(data), guard, "", 1)
+	if unguarded == string(data) {
+		t.Fatalf("test fixture: guard not found in:\n%s", data)
+	}
+	if err := os.WriteFile(rules, []byte(unguarded), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(promtool, "test", "rules", tests).CombinedOutput()
+	if err == nil {
+		t.Fatalf("promtool accepted a rule without its guard:\n%s", out)
+	}
+	if !strings.Contains(string(out), "ShopMemoryLeak: silent while the guard does not hold") {
+		t.Errorf("failure is not the guard test's:\n%s", out)
+	}
+}
+
+const guardedSpec = `version: redline/v1
+service: shop
+signals:
+  - name: memory_growth
+    kind: gauge
+    metric: process_resident_memory_bytes{job="shop"}
+    function: deriv
+    window: 10m
+    per: hour
+    threshold: 52428800
+    guard:
+      expr: time() - process_start_time_seconds{job="shop"} > 600
+      on: [instance, job]
+triggers:
+  - name: ShopMemoryLeak
+    signal: memory_growth
+    for: 2m
+    action: rollback
+alertmanager:
+  webhook_url: http://127.0.0.1:9095/hook
+`
+
 const smallSpec = `version: redline/v1
 service: shop
 signals:

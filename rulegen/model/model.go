@@ -191,6 +191,15 @@ func agg(fn string, by []string, inner string) string {
 	return fn + " by (" + strings.Join(by, ", ") + ") (" + inner + ")"
 }
 
+// guarded keeps only the series of a per-series expression for which the
+// signal's guard holds, before they are aggregated.
+func guarded(expr string, g *spec.Guard) string {
+	if g == nil {
+		return expr
+	}
+	return fmt.Sprintf("%s and on(%s) (%s)", expr, strings.Join(g.On, ", "), g.Expr)
+}
+
 func level(labels []string) string {
 	if len(labels) == 0 {
 		return "service"
@@ -235,17 +244,17 @@ func (m *Model) addSignal(s *spec.Signal) (*Signal, error) {
 				fmt.Sprintf("sum(%s{%s})", buckets, LeMatcher(s.Threshold.String())))
 		}
 	case spec.KindGauge:
-		sel, by := s.Metric, s.By
+		by := s.By
 		var expr, op string
 		switch s.Function {
 		case "max", "min", "avg", "sum":
-			expr, op = agg(s.Function, by, sel), s.Function
+			expr, op = agg(s.Function, by, guarded(s.Metric, s.Guard)), s.Function
 		case "max_abs":
-			expr, op = agg("max", by, "abs("+sel+")"), "max_abs"
+			expr, op = agg("max", by, guarded("abs("+s.Metric+")", s.Guard)), "max_abs"
 		case "rate":
-			expr, op = agg("sum", by, fmt.Sprintf("rate(%s[%s])", sel, w)), "rate"+w
+			expr, op = agg("sum", by, guarded(fmt.Sprintf("rate(%s[%s])", s.Metric, w), s.Guard)), "rate"+w
 		case "deriv":
-			expr, op = agg("max", by, fmt.Sprintf("deriv(%s[%s])", sel, w)), "deriv"+w
+			expr, op = agg("max", by, guarded(fmt.Sprintf("deriv(%s[%s])", s.Metric, w), s.Guard)), "deriv"+w
 		case "mean":
 			mv := sig.Metric
 			expr = agg("sum", by, fmt.Sprintf("rate(%s[%s])", Selector(mv, mv.Name+"_sum"), w)) + " / " +

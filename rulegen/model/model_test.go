@@ -64,3 +64,60 @@ func TestQuantileName(t *testing.T) {
 		}
 	}
 }
+
+// TestGuardJoinsBeforeAggregation: the guard filters the per-series values,
+// so the aggregation only sees series for which it holds.
+func TestGuardJoinsBeforeAggregation(t *testing.T) {
+	const guarded = `version: redline/v1
+service: api
+signals:
+  - name: growth
+    kind: gauge
+    metric: mem{job="api"}
+    function: deriv
+    window: 30m
+    per: hour
+    threshold: 1
+    guard: {expr: 'time() - start{job="api"} > 1800', on: [instance, job]}
+  - name: cpu
+    kind: gauge
+    metric: cpu_total
+    function: rate
+    by: [pod]
+    threshold: 1
+    guard: {expr: up == 1, on: [pod]}
+  - name: skew
+    kind: gauge
+    metric: skew
+    function: max_abs
+    threshold: 1
+    guard: {expr: up == 1, on: [instance]}
+alertmanager:
+  webhook_url: http://localhost/hook
+`
+	s, err := spec.Load("guard.yml", []byte(guarded))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := Build(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"service:growth:deriv30m": `max(deriv(mem{job="api"}[30m]) and on(instance, job) (time() - start{job="api"} > 1800))`,
+		"pod:cpu:rate5m":          `sum by (pod) (rate(cpu_total[5m]) and on(pod) (up == 1))`,
+		"service:skew:max_abs":    `max(abs(skew) and on(instance) (up == 1))`,
+	}
+	for _, r := range m.Recordings {
+		if w, ok := want[r.Record]; ok && r.Expr != w {
+			t.Errorf("%s:\n got %s\nwant %s", r.Record, r.Expr, w)
+		}
+		delete(want, r.Record)
+	}
+	for r := range want {
+		t.Errorf("no recording rule %s", r)
+	}
+	if got := m.Signals[0].Value; got != "service:growth:deriv30m * 3600" {
+		t.Errorf("value %s", got)
+	}
+}

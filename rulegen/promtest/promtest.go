@@ -254,6 +254,20 @@ func triggerTests(a *model.Alert) ([]Group, error) {
 		}
 		groups = append(groups, silent("silent when traffic is below min_rate", in))
 	}
+
+	unguarded := all(firing)
+	anyGuard = false
+	for i, c := range a.Conditions {
+		if c.Signal.Guard != nil {
+			unguarded[i], anyGuard = unmet, true
+		}
+	}
+	if anyGuard {
+		if in, err = build(unguarded); err != nil {
+			return nil, err
+		}
+		groups = append(groups, silent("silent while the guard does not hold", in))
+	}
 	return groups, nil
 }
 

@@ -34,7 +34,7 @@ func TestCoverage(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			fires, silentIdle := map[string]bool{}, map[string]bool{}
+			fires, silentIdle, silentGuard := map[string]bool{}, map[string]bool{}, map[string]bool{}
 			exprs := map[string]bool{}
 			for _, g := range f.Tests {
 				for _, at := range g.AlertRuleTests {
@@ -42,6 +42,8 @@ func TestCoverage(t *testing.T) {
 						fires[at.Alertname] = true
 					} else if strings.Contains(g.Name, "no traffic") {
 						silentIdle[at.Alertname] = true
+					} else if strings.Contains(g.Name, "guard does not hold") {
+						silentGuard[at.Alertname] = true
 					}
 				}
 				for _, e := range g.ExprTests {
@@ -55,6 +57,11 @@ func TestCoverage(t *testing.T) {
 				}
 				if !silentIdle[a.Name] {
 					t.Errorf("alert %s has no test without traffic", a.Name)
+				}
+				for _, c := range a.Conditions {
+					if c.Signal.Guard != nil && !silentGuard[a.Name] {
+						t.Errorf("alert %s has no test where the guard of %s does not hold", a.Name, c.Signal.Name)
+					}
 				}
 			}
 			for _, r := range m.Recordings {

@@ -17,10 +17,11 @@ const (
 	healthy              // just within the threshold
 	idle                 // no traffic at all
 	trickle              // beyond the threshold, but traffic below min_rate
+	unmet                // beyond the threshold, but the guard does not hold
 )
 
 func (s state) String() string {
-	return [...]string{"just above the threshold", "just below the threshold", "no traffic", "traffic below min_rate"}[s]
+	return [...]string{"just above the threshold", "just below the threshold", "no traffic", "traffic below min_rate", "guard not met"}[s]
 }
 
 // input is the series of one test and the value the alert will show.
@@ -178,6 +179,14 @@ func signalInput(in *input, sig *model.Signal, thr spec.Quantity, st state, minu
 			return nil // a gauge without traffic is a gauge without series
 		}
 		scale := float64(sig.Scale)
+		if sig.Guard != nil {
+			// The signal's series carry the labels its guard joins on.
+			for _, l := range sig.Guard.On {
+				if _, set := by[l]; !set {
+					by[l] = "test"
+				}
+			}
+		}
 		var l labelSet
 		switch sig.Function {
 		case "rate":
@@ -204,6 +213,9 @@ func signalInput(in *input, sig *model.Signal, thr spec.Quantity, st state, minu
 			if l, err = seriesFor(sig.Metric, sig.Metric.Name, by); err == nil {
 				err = in.add(l, constant(v, minutes))
 			}
+		}
+		if err == nil && sig.Guard != nil {
+			err = guardInput(in, sig, l, st != unmet, minutes)
 		}
 		in.value, in.labels = v, keep(l, sig.By)
 		return err

@@ -180,7 +180,7 @@ func (v *validator) labels(path string, m map[string]string) {
 var kindKeys = map[string][]string{
 	KindRatio:    {"errors", "total", "threshold", "op", "min_rate"},
 	KindLatency:  {"histogram", "quantile", "bucket", "threshold", "op", "min_rate"},
-	KindGauge:    {"metric", "function", "by", "per", "threshold", "op"},
+	KindGauge:    {"metric", "function", "by", "guard", "per", "threshold", "op"},
 	KindRate:     {"counter", "per", "by", "threshold", "op"},
 	KindBaseline: {"counter", "baseline_window", "tolerance", "min_rate"},
 }
@@ -190,7 +190,7 @@ func setKeys(sig *Signal) map[string]bool {
 	return map[string]bool{
 		"errors": sig.Errors != "", "total": sig.Total != "",
 		"histogram": sig.Histogram != "", "quantile": sig.Quantile != nil, "bucket": sig.Bucket,
-		"metric": sig.Metric != "", "function": sig.Function != "", "by": sig.By != nil,
+		"metric": sig.Metric != "", "function": sig.Function != "", "by": sig.By != nil, "guard": sig.Guard != nil,
 		"counter": sig.Counter != "", "per": sig.Per != "",
 		"baseline_window": !sig.BaselineWindow.IsZero(), "tolerance": sig.Tolerance != nil,
 		"threshold": sig.Threshold != nil, "op": sig.Op != "", "min_rate": sig.MinRate != nil,
@@ -270,6 +270,7 @@ func (v *validator) signal(path string, sig *Signal) {
 		}
 		v.per(path, sig, sig.Function == "rate" || sig.Function == "deriv", "second")
 		v.by(path, sig)
+		v.guard(path, sig)
 		v.threshold(path, sig, nil)
 		def := "none"
 		if sig.Threshold != nil {
@@ -362,6 +363,57 @@ func (v *validator) by(path string, sig *Signal) {
 		}
 		seen[l] = true
 	}
+}
+
+// guard checks a gauge signal's guard: an instant-vector expression over at
+// least one series, joined on valid labels. A mean is a ratio of two
+// aggregated rates and has no per-series step to guard.
+func (v *validator) guard(path string, sig *Signal) {
+	g := sig.Guard
+	if g == nil {
+		return
+	}
+	path += ".guard"
+	if sig.Function == "mean" {
+		v.errorf(path, "guard does not apply to function mean")
+		return
+	}
+	if len(g.On) == 0 {
+		v.errorf(path, "missing key %q (the labels that join the guard to the signal's series)", "on")
+	}
+	seen := map[string]bool{}
+	for i, l := range g.On {
+		p := path + ".on[" + strconv.Itoa(i) + "]"
+		if !labelNameRE.MatchString(l) || l == "le" {
+			v.errorf(p, "invalid label name %q", l)
+		} else if seen[l] {
+			v.errorf(p, "duplicate label %q", l)
+		}
+		seen[l] = true
+	}
+	if g.Expr == "" {
+		v.errorf(path, "missing key %q", "expr")
+		return
+	}
+	s, ok := v.expand(path+".expr", g.Expr)
+	if !ok {
+		return
+	}
+	s = strings.TrimSpace(s)
+	expr, err := Parser.ParseExpr(s)
+	if err != nil {
+		v.errorf(path+".expr", "invalid PromQL in %q: %s", s, promqlMessage(err))
+		return
+	}
+	if expr.Type() != parser.ValueTypeVector {
+		v.errorf(path+".expr", "a guard is an instant-vector expression such as time() - process_start_time_seconds > 1800, got a %s %q", expr.Type(), s)
+		return
+	}
+	if len(parser.ExtractSelectors(expr)) == 0 {
+		v.errorf(path+".expr", "a guard must select series; %q has no series selector", s)
+		return
+	}
+	g.Expr = s
 }
 
 func (v *validator) threshold(path string, sig *Signal, check func(Quantity) string) {

@@ -33,7 +33,7 @@ func TestDefaultSpecLoads(t *testing.T) {
 // TestLoadErrors pins the exact message of every invalid spec in testdata.
 func TestLoadErrors(t *testing.T) {
 	want := map[string]string{
-		"invalid-unknown-key.yml":       `testdata/invalid-unknown-key.yml:8:5: signals[0].treshold: unknown key "treshold" (known keys: baseline_window, bucket, by, counter, description, errors, function, histogram, kind, metric, min_rate, name, op, per, quantile, threshold, tolerance, total, unit, window)`,
+		"invalid-unknown-key.yml":       `testdata/invalid-unknown-key.yml:8:5: signals[0].treshold: unknown key "treshold" (known keys: baseline_window, bucket, by, counter, description, errors, function, guard, histogram, kind, metric, min_rate, name, op, per, quantile, threshold, tolerance, total, unit, window)`,
 		"invalid-percent-range.yml":     `testdata/invalid-percent-range.yml:8:16: signals[0].threshold: 150% is out of range (0% to 100%)`,
 		"invalid-duration.yml":          `testdata/invalid-duration.yml:12:10: triggers[0].for: invalid duration "5 minutes" (use a number and one of ms, s, m, h, d, w, y)`,
 		"invalid-unknown-signal.yml":    `testdata/invalid-unknown-signal.yml:13:17: triggers[0].all[1].signal: unknown signal "latency"`,
@@ -65,6 +65,14 @@ func TestLoadErrors(t *testing.T) {
 		"invalid-template.yml": strings.Join([]string{
 			`testdata/invalid-template.yml:4:9: labels.team: must be plain text: {{ and }} are template delimiters in Prometheus alerts`,
 			`testdata/invalid-template.yml:8:18: signals[0].description: must be plain text: {{ and }} are template delimiters in Prometheus alerts`,
+		}, "\n"),
+		"invalid-guard.yml": strings.Join([]string{
+			`testdata/invalid-guard.yml:12:13: signals[0].guard.expr: invalid PromQL in "time() - process_start_time_seconds{job=\"api\" > 1800": unexpected character inside braces: '>'`,
+			`testdata/invalid-guard.yml:13:22: signals[0].guard.on[1]: invalid label name "job-name"`,
+			`testdata/invalid-guard.yml:19:7: signals[1].guard: missing key "on" (the labels that join the guard to the signal's series)`,
+			`testdata/invalid-guard.yml:19:13: signals[1].guard.expr: a guard must select series; "vector(1)" has no series selector`,
+			`testdata/invalid-guard.yml:26:13: signals[2].guard.expr: a guard is an instant-vector expression such as time() - process_start_time_seconds > 1800, got a matrix "process_start_time_seconds[5m]"`,
+			`testdata/invalid-guard.yml:34:7: signals[3].guard: guard does not apply to function mean`,
 		}, "\n"),
 		"invalid-dashboard.yml": strings.Join([]string{
 			`testdata/invalid-dashboard.yml:14:15: dashboard.panels[0].signal: unknown signal "latency"`,

@@ -63,6 +63,10 @@ type Signal struct {
 	Metric   string   `yaml:"metric"`
 	Function string   `yaml:"function"`
 	By       []string `yaml:"by"`
+	// Guard limits a gauge signal to the series for which another
+	// expression holds, e.g. processes older than the window: a process
+	// warming up grows its memory without leaking.
+	Guard *Guard `yaml:"guard"`
 
 	// rate and baseline: a counter selector.
 	Counter string `yaml:"counter"`
@@ -82,6 +86,13 @@ type Signal struct {
 	MinRate *Quantity `yaml:"min_rate"`
 	// Window is the rate window of the signal's recording rules (default 5m).
 	Window Duration `yaml:"window"`
+}
+
+// Guard is an instant-vector expression joined to a gauge signal's series
+// with "and on(On...)" before they are aggregated.
+type Guard struct {
+	Expr string   `yaml:"expr"`
+	On   []string `yaml:"on"`
 }
 
 // Trigger actions.
