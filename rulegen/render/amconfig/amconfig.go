@@ -48,6 +48,13 @@ func Path(m *model.Model) string { return "alertmanager/" + m.Service + ".yml" }
 
 func eq(name, value string) string { return name + "=" + strconv.Quote(value) }
 
+// identityLabels are what the inhibit rule compares: the service and
+// signal, and every label the exporter's signals use to name one thing.
+var identityLabels = []string{
+	"service", "signal", "instance", "target",
+	"database", "user", "datname", "schemaname", "relname", "sequence", "table", "column",
+}
+
 // Render writes alertmanager/<service>.yml.
 func Render(m *model.Model) (render.File, error) {
 	am := m.Spec.Alertmanager
@@ -76,10 +83,14 @@ func Render(m *model.Model) (render.File, error) {
 		},
 		InhibitRules: []inhibitRule{{
 			// A rollback already in motion makes a page about the same
-			// signal a duplicate.
+			// signal on the same thing (pool, table, sequence, server,
+			// pod) a duplicate. Labels missing on both sides count as
+			// equal, so the identity labels narrow the rule only where
+			// alerts carry them. SLO burn pages (slo label) are never
+			// inhibited: a stuck rollback alert must not hide the budget.
 			SourceMatchers: []string{eq("rollback", "true"), service},
-			TargetMatchers: []string{eq("action", "page"), service},
-			Equal:          []string{"service", "signal"},
+			TargetMatchers: []string{eq("action", "page"), service, `slo=""`},
+			Equal:          identityLabels,
 		}},
 	}
 	data, err := render.YAML(m, c)
