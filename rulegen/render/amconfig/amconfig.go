@@ -91,6 +91,13 @@ func Render(m *model.Model) (render.File, error) {
 			SourceMatchers: []string{eq("rollback", "true"), service},
 			TargetMatchers: []string{eq("action", "page"), service, `slo=""`},
 			Equal:          identityLabels,
+		}, {
+			// A critical alert makes the warning about the same signal on
+			// the same thing redundant (sequence 95% over 85%, clock skew
+			// 1s over 100ms, the fast burn window over the slow one).
+			SourceMatchers: []string{eq("severity", "critical"), service},
+			TargetMatchers: []string{eq("severity", "warning"), service},
+			Equal:          identityLabels,
 		}},
 	}
 	data, err := render.YAML(m, c)
