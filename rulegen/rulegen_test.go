@@ -261,21 +261,16 @@ alertmanager:
   webhook_url: http://127.0.0.1:9095/hook
 `
 
-const smallSpec = `version: redline/v1
-service: shop
-signals:
-  - name: queue_age
-    kind: gauge
-    metric: queue_oldest_message_age_seconds
-    threshold: 30s
-triggers:
-  - name: ShopQueueStale
-    signal: queue_age
-    for: 2m
-    action: rollback
-alertmanager:
-  webhook_url: http://127.0.0.1:9095/hook
-`
+// smallSpec is the one-signal spec the CLI and library tests share.
+var smallSpec = mustRead("testdata/small.spec.yml")
+
+func mustRead(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
 
 // TestRealPrometheusAndAlertmanagerLoadOutputs loads the committed platform
 // files into a real Prometheus and a real Alertmanager: every rule group is

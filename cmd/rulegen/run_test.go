@@ -19,21 +19,16 @@ func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	return code, o.String(), e.String()
 }
 
-const smallSpec = `version: redline/v1
-service: shop
-signals:
-  - name: queue_age
-    kind: gauge
-    metric: queue_oldest_message_age_seconds
-    threshold: 30s
-triggers:
-  - name: ShopQueueStale
-    signal: queue_age
-    for: 2m
-    action: rollback
-alertmanager:
-  webhook_url: http://127.0.0.1:9095/hook
-`
+// smallSpec is the one-signal spec the CLI and library tests share.
+var smallSpec = mustRead("../../rulegen/testdata/small.spec.yml")
+
+func mustRead(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
 
 func writeSpec(t *testing.T, dir, text string) string {
 	t.Helper()
