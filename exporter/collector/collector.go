@@ -106,22 +106,36 @@ func Run(ctx context.Context, ch chan<- prometheus.Metric, logger *slog.Logger, 
 		pending[c.Name] = true
 	}
 	start := time.Now()
+	report := func(r result) {
+		delete(pending, r.name)
+		success := 1.0
+		if r.err != nil {
+			success = 0
+			logger.Error("collector failed", "collector", r.name, "duration_seconds", r.duration.Seconds(),
+				"metrics_kept", len(r.metrics), "err", r.err)
+		}
+		for _, m := range r.metrics {
+			ch <- m
+		}
+		ch <- prometheus.MustNewConstMetric(successDesc, prometheus.GaugeValue, success, r.name)
+		ch <- prometheus.MustNewConstMetric(durationDesc, prometheus.GaugeValue, r.duration.Seconds(), r.name)
+	}
 	for len(pending) > 0 {
 		select {
 		case r := <-results:
-			delete(pending, r.name)
-			success := 1.0
-			if r.err != nil {
-				success = 0
-				logger.Error("collector failed", "collector", r.name, "duration_seconds", r.duration.Seconds(),
-					"metrics_kept", len(r.metrics), "err", r.err)
-			}
-			for _, m := range r.metrics {
-				ch <- m
-			}
-			ch <- prometheus.MustNewConstMetric(successDesc, prometheus.GaugeValue, success, r.name)
-			ch <- prometheus.MustNewConstMetric(durationDesc, prometheus.GaugeValue, r.duration.Seconds(), r.name)
+			report(r)
 		case <-ctx.Done():
+			// Both cases can be ready at once and select picks at random:
+			// take every result that already arrived before giving up on
+			// the rest.
+			for drained := false; !drained; {
+				select {
+				case r := <-results:
+					report(r)
+				default:
+					drained = true
+				}
+			}
 			// The results channel is buffered: late collectors finish
 			// without blocking and their metrics are garbage collected.
 			names := make([]string, 0, len(pending))

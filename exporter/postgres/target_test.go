@@ -72,7 +72,7 @@ func TestUnreachableServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer target.Close()
-	if d := time.Since(start); d > 100*time.Millisecond {
+	if d := time.Since(start); d > time.Second { // it must not dial; a second is slack for a loaded machine
 		t.Errorf("NewTarget took %s", d)
 	}
 	s := scrapeTarget(t, target, 500*time.Millisecond)
