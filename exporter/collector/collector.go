@@ -39,6 +39,14 @@ type Target interface {
 	Close()
 }
 
+// UpReporter is a Target with an up metric (pg_up, pgbouncer_up). When
+// such a target panics or misses the scrape's deadline before it sent that
+// metric, the HTTP layer sends it at 0: a scrape that read nothing from the
+// target must say so, not leave the metric out.
+type UpReporter interface {
+	UpDesc() *prometheus.Desc
+}
+
 // Named pairs a collector with the name it reports under.
 type Named struct {
 	Name      string

@@ -140,6 +140,11 @@ func poolConfig(opts Options) (*pgxpool.Config, error) {
 	return cfg, nil
 }
 
+// UpDesc is the target's up metric, for collector.UpReporter.
+func (t *Target) UpDesc() *prometheus.Desc { return upDesc }
+
+var _ collector.UpReporter = (*Target)(nil)
+
 // Collect checks that pgBouncer answers, then runs the enabled collectors
 // within ctx's deadline. When pgBouncer does not answer, every enabled
 // collector is reported as failed along with pgbouncer_up 0.

@@ -127,6 +127,11 @@ func NewTarget(opts Options, logger *slog.Logger) (*Target, error) {
 	return t, nil
 }
 
+// UpDesc is the target's up metric, for collector.UpReporter.
+func (t *Target) UpDesc() *prometheus.Desc { return upDesc }
+
+var _ collector.UpReporter = (*Target)(nil)
+
 // Collect discovers the databases, sends pg_up and runs the enabled
 // collectors. It returns by ctx's deadline.
 func (t *Target) Collect(ctx context.Context, ch chan<- prometheus.Metric) {

@@ -114,10 +114,26 @@ func (t *Targets) Collect(ctx context.Context, name string) (metrics []prometheu
 	}
 	select {
 	case r := <-res:
-		return r.Val.([]prometheus.Metric), true
+		return withUp(s.target, r.Val.([]prometheus.Metric)), true
 	case <-ctx.Done():
-		return nil, true
+		return withUp(s.target, nil), true
 	}
+}
+
+// withUp adds the target's up metric at 0 when ms lacks it: the target
+// panicked or ran past the deadline before it could tell whether it was up.
+func withUp(t collector.Target, ms []prometheus.Metric) []prometheus.Metric {
+	r, ok := t.(collector.UpReporter)
+	if !ok {
+		return ms
+	}
+	up := r.UpDesc()
+	for _, m := range ms {
+		if m.Desc() == up {
+			return ms
+		}
+	}
+	return append(ms, prometheus.MustNewConstMetric(up, prometheus.GaugeValue, 0))
 }
 
 // collect runs the target once and returns what it sent. A panic in the

@@ -91,6 +91,38 @@ func TestTargetPanicDoesNotCrash(t *testing.T) {
 	}
 }
 
+// brokenTarget has an up metric (collector.UpReporter) but panics, or hangs
+// ignoring its context, before it sends it.
+type brokenTarget struct{ hang chan struct{} }
+
+func (b brokenTarget) Collect(context.Context, chan<- prometheus.Metric) {
+	if b.hang != nil {
+		<-b.hang
+		return
+	}
+	panic("nil map in discovery")
+}
+
+func (brokenTarget) Close()                   {}
+func (brokenTarget) UpDesc() *prometheus.Desc { return fakeUpDesc }
+
+// A target that read nothing must still say it is down: the up metric is
+// what the unreachable-target alerts watch.
+func TestBrokenTargetReportsUpZero(t *testing.T) {
+	hang := make(chan struct{})
+	defer close(hang)
+	set := NewTargets(quiet())
+	set.Swap(map[string]collector.Target{"panics": brokenTarget{}, "hangs": brokenTarget{hang: hang}})
+	for _, name := range []string{"panics", "hangs"} {
+		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+		ms, ok := set.Collect(ctx, name)
+		cancel()
+		if !ok || upValue(t, ms) != 0 {
+			t.Errorf("%s: ok %v, fake_up %v (-1: missing), want 0", name, ok, upValue(t, ms))
+		}
+	}
+}
+
 func TestCollectionMargin(t *testing.T) {
 	for _, tc := range []struct{ left, want time.Duration }{
 		{9500 * time.Millisecond, 250 * time.Millisecond},
