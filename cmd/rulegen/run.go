@@ -62,7 +62,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "rulegen: no command given")
 		return exitInvalid
 	}
-	cmd, err := app.Parse(args)
+	cmd, err := app.Parse(goStyleFlags(args))
 	if terminated == 0 {
 		return exitOK // --help was shown
 	}
@@ -173,4 +173,21 @@ func runTests(ctx context.Context, promtool, dir string, stdout, stderr io.Write
 		return exitError
 	}
 	return exitOK
+}
+
+// goStyleFlags rewrites -spec, -out and -promtool (with a value after a
+// space or an =) to their double-dash form. Go's flag package accepts one
+// dash, the design notes and many CI scripts write it that way, and
+// kingpin would read "-spec" as the short flags -s -p -e -c.
+func goStyleFlags(args []string) []string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		name, _, _ := strings.Cut(a, "=")
+		switch name {
+		case "-spec", "-out", "-promtool":
+			a = "-" + a
+		}
+		out[i] = a
+	}
+	return out
 }

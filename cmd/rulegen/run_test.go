@@ -89,6 +89,24 @@ func TestGenerateCheckCycle(t *testing.T) {
 	}
 }
 
+// The one-dash form of Go's flag package works too: kingpin alone would
+// read -spec as the short flags -s -p -e -c and fail.
+func TestGoStyleFlags(t *testing.T) {
+	dir := t.TempDir()
+	specFile := writeSpec(t, dir, smallSpec)
+	out := filepath.Join(dir, "out")
+	if code, _, stderr := runCLI(t, "generate", "-spec", specFile, "-out="+out); code != exitOK {
+		t.Fatalf("generate -spec -out=: exit %d: %s", code, stderr)
+	}
+	if code, _, stderr := runCLI(t, "check", "-spec="+specFile, "-out", out); code != exitOK {
+		t.Fatalf("check -spec= -out: exit %d: %s", code, stderr)
+	}
+	// Only our own flag names are rewritten.
+	if got := goStyleFlags([]string{"--spec", "x", "-out", "-spec-file", "-h"}); strings.Join(got, " ") != "--spec x --out -spec-file -h" {
+		t.Errorf("goStyleFlags = %q", got)
+	}
+}
+
 func TestInvalidSpecExits2(t *testing.T) {
 	dir := t.TempDir()
 	specFile := writeSpec(t, dir, strings.Replace(smallSpec, "threshold: 30s", "threshold: 30 seconds", 1))
