@@ -142,6 +142,11 @@ func checkConfig(load func() (*config.Config, error), kinds web.Builders) error 
 	if err != nil {
 		return err
 	}
+	if len(cfg.Targets()) == 0 && len(cfg.Probes) == 0 {
+		// Valid but useless: most often a DSN variable that did not reach
+		// the process. Serving would only warn; a check must fail.
+		return errors.New("no targets configured: give --config.file with pgbouncer:, postgres: or probes: entries, or --pgbouncer.dsn, --postgres.dsn or --eventloop.url (or their REDLINE_* variables)")
+	}
 	var errs []error
 	for _, t := range cfg.Targets() {
 		if _, ok := kinds[t.Kind]; !ok {

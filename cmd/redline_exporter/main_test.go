@@ -273,6 +273,16 @@ func TestConfigCheck(t *testing.T) {
 	if code := run(context.Background(), []string{"--config.file=" + badProbe, "--web.listen-address=127.0.0.1:0"}, &out, io.Discard); code != 1 {
 		t.Errorf("start with a bad probe header: exit %d, want 1", code)
 	}
+	// Nothing to scrape is a failed check (a DSN variable that never
+	// reached the process), though serving that way only warns.
+	empty := filepath.Join(dir, "empty.yml")
+	writeFile(t, empty, "{}\n")
+	for _, args := range [][]string{{"--config.check"}, {"--config.file=" + empty, "--config.check"}} {
+		errOut.Reset()
+		if code := run(context.Background(), args, &out, &errOut); code != 1 || !strings.Contains(errOut.String(), "no targets configured") {
+			t.Errorf("%v: exit %d, want 1 saying no targets are configured\n%s", args, code, errOut.String())
+		}
+	}
 	if code := run(context.Background(), []string{"--no-such-flag"}, &out, io.Discard); code != 2 {
 		t.Errorf("bad flag: exit %d, want 2", code)
 	}

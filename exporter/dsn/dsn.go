@@ -58,6 +58,16 @@ func scrub(text, conn string) string {
 	for _, m := range passwordRE.FindAllStringSubmatch(conn, -1) {
 		secrets = append(secrets, m[1], strings.Trim(m[1], "'"))
 	}
+	// A bare word (no "=") in a keyword/value DSN is most likely the rest
+	// of an unquoted password with a space in it ("password=my secret"),
+	// and pgx's error quotes exactly that word.
+	if !strings.Contains(conn, "://") {
+		for _, w := range strings.Fields(conn) {
+			if !strings.Contains(w, "=") {
+				secrets = append(secrets, strings.Trim(w, "'"))
+			}
+		}
+	}
 	// URL form: the password sits between the first ':' after "://" and
 	// the last '@' before the host; parse by hand, url.Parse may be what
 	// failed.
@@ -72,9 +82,49 @@ func scrub(text, conn string) string {
 		}
 	}
 	for _, s := range secrets {
-		if s != "" {
-			text = strings.ReplaceAll(text, s, Redacted)
-		}
+		text = Redact(text, s)
 	}
 	return text
+}
+
+// wholeWordBelow is the secret length under which Redact replaces only
+// whole words: a one-letter password must not turn "tcp" into "tcxxxxx"
+// (which also tells the reader the password). Longer secrets are replaced
+// wherever they occur.
+const wholeWordBelow = 6
+
+// Redact replaces secret in text with Redacted. A short secret is replaced
+// only where it stands as a word of its own (no letter or digit touching
+// either side).
+func Redact(text, secret string) string {
+	if secret == "" || !strings.Contains(text, secret) {
+		return text
+	}
+	if len(secret) >= wholeWordBelow {
+		return strings.ReplaceAll(text, secret, Redacted)
+	}
+	var b strings.Builder
+	for {
+		i := strings.Index(text, secret)
+		if i < 0 {
+			b.WriteString(text)
+			return b.String()
+		}
+		end := i + len(secret)
+		if wordChar(text, i-1) || wordChar(text, end) {
+			b.WriteString(text[:end])
+		} else {
+			b.WriteString(text[:i] + Redacted)
+		}
+		text = text[end:]
+	}
+}
+
+// wordChar reports whether text[i] exists and is an ASCII letter or digit.
+func wordChar(text string, i int) bool {
+	if i < 0 || i >= len(text) {
+		return false
+	}
+	c := text[i]
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 }

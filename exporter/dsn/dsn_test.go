@@ -18,6 +18,8 @@ func TestParseErrorHidesPassword(t *testing.T) {
 		{"postgres://u:" + secret + "@h:notaport/db", "invalid port"},
 		{"postgres://u:" + secret + "%zz@h/db", "failed to parse as URL"},
 		{"postgres://u:" + secret + "@h/db?connect_timeout=soon", "connect_timeout"},
+		// An unquoted password with a space: pgx quotes its second word.
+		{"host=h password=my" + secret + " " + secret + "x port=5432", `missing "="`},
 	} {
 		_, perr := pgconn.ParseConfig(tc.dsn)
 		if perr == nil {
@@ -37,5 +39,19 @@ func TestParseErrorHidesPassword(t *testing.T) {
 func TestParseErrorOtherErrors(t *testing.T) {
 	if got := ParseError("postgres", errors.New("postgres://u:S3cret@h")).Error(); got != "invalid postgres DSN" {
 		t.Errorf("non-pgx error: %q", got)
+	}
+}
+
+func TestRedactShortSecretOnlyAsAWord(t *testing.T) {
+	for _, tc := range []struct{ text, secret, want string }{
+		{`dial tcp 127.0.0.1:5432: user "p" password=p`, "p", `dial tcp 127.0.0.1:5432: user "xxxxx" password=xxxxx`},
+		{"database=postgres", "p", "database=postgres"},
+		{"p", "p", "xxxxx"},
+		{"the S3cretive S3cret", "S3cret", "the xxxxxive xxxxx"}, // long secrets go everywhere
+		{"nothing here", "", "nothing here"},
+	} {
+		if got := Redact(tc.text, tc.secret); got != tc.want {
+			t.Errorf("Redact(%q, %q) = %q, want %q", tc.text, tc.secret, got, tc.want)
+		}
 	}
 }

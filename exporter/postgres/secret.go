@@ -1,13 +1,8 @@
 package postgres
 
 import (
-	"strings"
-
 	"github.com/redline-sre/redline/exporter/dsn"
 )
-
-// redacted replaces the password wherever it would show.
-const redacted = dsn.Redacted
 
 // scrubber removes the password from error text before it is logged or
 // returned. pgx's connect errors name the user, database and address but not
@@ -16,10 +11,14 @@ const redacted = dsn.Redacted
 type scrubber struct{ password string }
 
 func (s scrubber) error(err error) error {
-	if err == nil || s.password == "" || !strings.Contains(err.Error(), s.password) {
+	if err == nil {
+		return nil
+	}
+	msg := dsn.Redact(err.Error(), s.password)
+	if msg == err.Error() {
 		return err
 	}
-	return scrubbedError{msg: strings.ReplaceAll(err.Error(), s.password, redacted), err: err}
+	return scrubbedError{msg: msg, err: err}
 }
 
 // scrubbedError keeps the chain for errors.Is/As while its text is clean.
