@@ -80,7 +80,11 @@ func (r *Reloader) Reload() error {
 	err := r.reload()
 	if err != nil {
 		r.success.Set(0)
-		r.Logger.Error("configuration not loaded; the previous one stays in use", "err", err)
+		if r.ready {
+			r.Logger.Error("configuration not loaded; the previous one stays in use", "err", err)
+		} else {
+			r.Logger.Error("configuration not loaded", "err", err)
+		}
 		return err
 	}
 	r.success.Set(1)

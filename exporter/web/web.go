@@ -68,10 +68,16 @@ func NewHandler(opts Options, targets *Targets, reloader *Reloader, logger *slog
 			Version:     opts.Version,
 			Links: []web.LandingLinks{
 				{Address: opts.TelemetryPath, Text: "Metrics", Description: "every configured target, each series labelled target=\"<name>\""},
-				{Address: "/probe?target=", Text: "Probe", Description: "one configured target: /probe?target=<name>"},
 				{Address: "/-/healthy", Text: "Health"},
 				{Address: "/-/ready", Text: "Readiness"},
 			},
+			// /probe needs a configured target's name; a bare link to it
+			// would answer 400.
+			Form: web.LandingForm{Action: "/probe", Inputs: []web.LandingFormInput{
+				{Label: "Probe one target", Type: "text", Name: "target", Placeholder: "a configured target's name"},
+			}},
+			// No pprof handlers are served; the page must not link them.
+			Profiling: "false",
 		})
 		if err != nil {
 			return nil, err

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -175,8 +176,23 @@ func TestHealthReadyLanding(t *testing.T) {
 	if code, _ := get(t, srv.URL+"/-/ready"); code != http.StatusServiceUnavailable {
 		t.Errorf("/-/ready before any config load: %d, want 503", code)
 	}
-	if code, body := get(t, srv.URL+"/"); code != 200 || !strings.Contains(body, "/metrics") || !strings.Contains(body, "/probe") {
+	code, body := get(t, srv.URL+"/")
+	if code != 200 || !strings.Contains(body, "/metrics") || !strings.Contains(body, `action="/probe"`) {
 		t.Errorf("landing page: %d\n%s", code, body)
+	}
+	// Every link on the page leads somewhere (an operator's first click
+	// must not be a 404 or a 400).
+	links := regexp.MustCompile(`href="([^"]+)"`).FindAllStringSubmatch(body, -1)
+	if len(links) < 3 {
+		t.Errorf("landing page has %d links:\n%s", len(links), body)
+	}
+	for _, l := range links {
+		if strings.HasPrefix(l[1], "http") {
+			continue // the toolkit's link to its own project
+		}
+		if code, _ := get(t, srv.URL+"/"+strings.TrimPrefix(l[1], "/")); code == http.StatusNotFound || code == http.StatusBadRequest {
+			t.Errorf("landing page link %s answers %d", l[1], code)
+		}
 	}
 	if code, _ := get(t, srv.URL+"/-/reload"); code != http.StatusMethodNotAllowed {
 		t.Errorf("GET /-/reload: %d, want 405", code)
