@@ -88,7 +88,13 @@ func describe(a Alert) string {
 		fmt.Fprintf(&b, " %s=%q", k, a.Labels[k])
 	}
 	if s := a.Annotations["summary"]; s != "" {
-		fmt.Fprintf(&b, " — %s", s)
+		if a.Status == "resolved" {
+			// Alertmanager sends a resolved alert with the annotations of
+			// its last firing evaluation: the value is no longer current.
+			fmt.Fprintf(&b, " — last firing: %s", s)
+		} else {
+			fmt.Fprintf(&b, " — %s", s)
+		}
 	}
 	return b.String()
 }
