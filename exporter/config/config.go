@@ -109,6 +109,9 @@ type Flags struct {
 	// EventloopURLFile names a file holding EventloopURL: the URL may carry
 	// credentials. It is read on every load, like the DSN files.
 	EventloopURLFile string
+	// EventloopName names the flag's probe (the probe label); empty means
+	// FlagProbeName. A spec selects its probe by this name.
+	EventloopName string
 }
 
 // Load reads the config file (when path is not empty), adds the flag
@@ -161,7 +164,11 @@ func (c *Config) addFlags(f Flags) error {
 		return errors.New("config: --eventloop.url and its _FILE variant are both set; use one")
 	}
 	if f.EventloopURL != "" || f.EventloopURLFile != "" {
-		p := Probe{ProbeConfig: eventloop.ProbeConfig{Name: FlagProbeName, URL: f.EventloopURL}, Source: "--eventloop.url"}
+		name := f.EventloopName
+		if name == "" {
+			name = FlagProbeName
+		}
+		p := Probe{ProbeConfig: eventloop.ProbeConfig{Name: name, URL: f.EventloopURL}, Source: "--eventloop.url"}
 		if f.EventloopURLFile != "" {
 			p.Source = "--eventloop.url-file"
 			b, err := os.ReadFile(f.EventloopURLFile)

@@ -140,6 +140,11 @@ func TestLoadFlags(t *testing.T) {
 	if len(cfg.Probes) != 1 || cfg.Probes[0].Name != FlagProbeName || cfg.Probes[0].Interval != eventloop.DefaultInterval {
 		t.Errorf("probes = %+v", cfg.Probes)
 	}
+	// --eventloop.name gives the probe the name a spec selects.
+	cfg, err = Load("", Flags{EventloopURL: "http://127.0.0.1:8080/", EventloopName: "platform"})
+	if err != nil || len(cfg.Probes) != 1 || cfg.Probes[0].Name != "platform" {
+		t.Errorf("named flag probe: %+v, %v", cfg.Probes, err)
+	}
 }
 
 func TestLoadConflicts(t *testing.T) {
