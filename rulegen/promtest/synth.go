@@ -275,18 +275,19 @@ func latencyInput(in *input, sig *model.Signal, thr spec.Quantity, st state, tra
 	t, _ := thr.Rat().Float64()
 	f, quantile := fractionFast(q, t, st)
 	in.value = quantile
-	return histogramInput(in, sig, t, f, traffic, minutes)
+	return histogramInput(in, sig, t, f, traffic, minutes, st != unmet)
 }
 
 // histogramInput writes a histogram with buckets at t, 2t and +Inf where a
-// fraction f of the traffic falls within t.
-func histogramInput(in *input, sig *model.Signal, t, f, traffic float64, minutes int) error {
+// fraction f of the traffic falls within t, and, for a guarded signal, the
+// guard's series, holding when guardMet.
+func histogramInput(in *input, sig *model.Signal, t, f, traffic float64, minutes int, guardMet bool) error {
 	h := sig.Histogram
 	for _, b := range []struct {
 		le  string
 		inc float64
 	}{{leValue(t), f * traffic}, {leValue(2 * t), traffic}, {"+Inf", traffic}} {
-		l, err := seriesFor(h, h.Name+"_bucket", map[string]string{"le": b.le})
+		l, err := seriesFor(h, h.Name+"_bucket", guardLabels(sig, map[string]string{"le": b.le}))
 		if err != nil {
 			return err
 		}
@@ -294,11 +295,17 @@ func histogramInput(in *input, sig *model.Signal, t, f, traffic float64, minutes
 			return err
 		}
 	}
-	l, err := seriesFor(h, h.Name+"_count", nil)
+	l, err := seriesFor(h, h.Name+"_count", guardLabels(sig, nil))
 	if err != nil {
 		return err
 	}
-	return in.addCounter(l, traffic, minutes)
+	if err := in.addCounter(l, traffic, minutes); err != nil {
+		return err
+	}
+	if sig.Guard != nil {
+		return guardInput(in, sig, l, guardMet, minutes)
+	}
+	return nil
 }
 
 // baselinePlan is the two-phase input of a baseline test: a steady rate for
@@ -430,7 +437,7 @@ func uniformHistogram(in *input, sig *model.Signal, quantile, traffic float64, m
 		for k, v := range extra {
 			m[k] = v
 		}
-		return m
+		return guardLabels(sig, m)
 	}
 	for _, b := range []struct {
 		le  string
@@ -444,9 +451,15 @@ func uniformHistogram(in *input, sig *model.Signal, quantile, traffic float64, m
 			return err
 		}
 	}
-	l, err := seriesFor(h, h.Name+"_count", extra)
+	l, err := seriesFor(h, h.Name+"_count", guardLabels(sig, extra))
 	if err != nil {
 		return err
 	}
-	return in.add(l, counter(traffic, minutes))
+	if err := in.add(l, counter(traffic, minutes)); err != nil {
+		return err
+	}
+	if sig.Guard != nil {
+		return guardInput(in, sig, l, true, minutes)
+	}
+	return nil
 }
