@@ -74,7 +74,7 @@ func guardInput(in *input, s *model.Signal, sig labelSet, met bool, minutes int)
 			continue
 		}
 		for _, l := range series {
-			if err := in.add(l, constant(c, minutes)); err != nil {
+			if err := in.addConst(l, c, minutes); err != nil {
 				return err
 			}
 		}
