@@ -43,7 +43,7 @@ func proberOf(m *Manager, name string) *prober {
 func probeLabels(t *testing.T, reg prometheus.Gatherer) map[string][]string {
 	t.Helper()
 	out := map[string][]string{}
-	for _, name := range []string{"redline_eventloop_probe_duration_seconds", "redline_eventloop_probe_failures_total"} {
+	for _, name := range []string{"redline_eventloop_probe_duration_seconds", "redline_eventloop_probe_requests_total", "redline_eventloop_probe_failures_total"} {
 		mf := family(t, reg, name)
 		if mf == nil {
 			continue

@@ -39,6 +39,7 @@ const (
 // carry no target label: the probe label names what was probed.
 type metrics struct {
 	duration *prometheus.HistogramVec
+	requests *prometheus.CounterVec
 	failures *prometheus.CounterVec
 	timerLag prometheus.Histogram
 }
@@ -55,6 +56,13 @@ func newMetrics() *metrics {
 			NativeHistogramBucketFactor:     nativeBucketFactor,
 			NativeHistogramMaxBucketNumber:  nativeMaxBuckets,
 			NativeHistogramMinResetDuration: nativeMinResetInterval,
+		}, []string{"probe"}),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "redline_eventloop_probe_requests_total",
+			Help: "Event-loop probe requests sent. Each ends as an observation (answered, or timed out and observed " +
+				"at the timeout) or as a connect failure, which is not observed; ticks skipped at the in-flight cap " +
+				"send nothing and are not counted. The denominator of the probe failure ratio: it counts the " +
+				"prober's own steady traffic, so the ratio exists whatever the target's load.",
 		}, []string{"probe"}),
 		failures: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "redline_eventloop_probe_failures_total",
@@ -76,12 +84,13 @@ func newMetrics() *metrics {
 }
 
 func (m *metrics) register(reg prometheus.Registerer) {
-	reg.MustRegister(m.duration, m.failures, m.timerLag)
+	reg.MustRegister(m.duration, m.requests, m.failures, m.timerLag)
 }
 
 // initProbe creates the probe's series at zero.
 func (m *metrics) initProbe(probe string) {
 	m.duration.WithLabelValues(probe)
+	m.requests.WithLabelValues(probe)
 	for _, r := range reasons {
 		m.failures.WithLabelValues(probe, r)
 	}
@@ -90,5 +99,6 @@ func (m *metrics) initProbe(probe string) {
 // deleteProbe removes a probe's series after it is removed from the config.
 func (m *metrics) deleteProbe(probe string) {
 	m.duration.DeletePartialMatch(prometheus.Labels{"probe": probe})
+	m.requests.DeletePartialMatch(prometheus.Labels{"probe": probe})
 	m.failures.DeletePartialMatch(prometheus.Labels{"probe": probe})
 }

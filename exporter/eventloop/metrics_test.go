@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
 // TestDurationBuckets pins the classic bounds that rules compare against.
@@ -57,5 +59,28 @@ func TestTimerLagShowsStarvation(t *testing.T) {
 	}
 	if p90 < 0.005 {
 		t.Errorf("timer lag P90 = %.2f ms with four busy goroutines on one P, want ≥ 5 ms", p90*1000)
+	}
+}
+
+// TestMetricsLintClean lints every event-loop family with a probe running
+// and failing, so each family has series: names, units and help pass
+// promlint.
+func TestMetricsLintClean(t *testing.T) {
+	t.Parallel()
+	m, reg := startManager(t, ProbeConfig{Name: "lint", URL: "http://" + closedPort(t) + "/loop", Interval: 10 * time.Millisecond})
+	deadline := time.Now().Add(20 * time.Second)
+	for requests(t, reg, "lint") == 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	m.Stop()
+	for _, name := range []string{"redline_eventloop_probe_duration_seconds", "redline_eventloop_probe_requests_total",
+		"redline_eventloop_probe_failures_total", "redline_timer_lag_seconds"} {
+		if family(t, reg, name) == nil {
+			t.Errorf("%s not gathered", name)
+		}
+	}
+	problems, err := testutil.GatherAndLint(reg)
+	if err != nil || len(problems) != 0 {
+		t.Errorf("promlint: %v %v", problems, err)
 	}
 }

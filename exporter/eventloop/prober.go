@@ -32,6 +32,7 @@ type prober struct {
 	template  *http.Request
 
 	duration prometheus.Observer
+	requests prometheus.Counter
 	failures map[string]prometheus.Counter
 	timerLag prometheus.Observer
 
@@ -91,6 +92,7 @@ func startProber(cfg ProbeConfig, m *metrics, logger *slog.Logger) *prober {
 		},
 		template: template,
 		duration: m.duration.WithLabelValues(cfg.Name),
+		requests: m.requests.WithLabelValues(cfg.Name),
 		failures: make(map[string]prometheus.Counter, len(reasons)),
 		timerLag: m.timerLag,
 		jobs:     make(chan struct{}, cfg.MaxInFlight),
@@ -208,6 +210,10 @@ func (p *prober) probe(ctx context.Context) {
 	}
 	req := p.template.Clone(httptrace.WithClientTrace(reqCtx, trace))
 
+	// Counted before the outcome is known: a connection that is refused
+	// or reset records no duration, and without this denominator a probe
+	// that only fails would look like no traffic rather than all failures.
+	p.requests.Inc()
 	sent := time.Now()
 	resp, err := p.transport.RoundTrip(req)
 	if err != nil {

@@ -368,3 +368,66 @@ func TestDeadTarget(t *testing.T) {
 		t.Errorf("%d goroutines after Stop, %d before start:\n%s", n, before, sb.String())
 	}
 }
+
+// TestEveryRequestIsCounted probes real peers that refuse or reset every
+// connection, and one that answers. A refused or reset request records no
+// duration, so the duration histogram alone shows such a target as idle;
+// redline_eventloop_probe_requests_total is what makes it 100% failures:
+// every request sent ends as an observation or a connect failure (up to
+// the requests cut short by Stop).
+func TestEveryRequestIsCounted(t *testing.T) {
+	t.Parallel()
+	answers := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(answers.Close)
+	const maxIn = 4
+	for _, c := range []struct {
+		name, addr string
+		failing    bool
+	}{
+		{"refused", closedPort(t), true},
+		{"reset-on-accept", resettingListener(t, false), true},
+		{"reset-after-request", resettingListener(t, true), true},
+		{"answers", strings.TrimPrefix(answers.URL, "http://"), false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			m, reg := startManager(t, ProbeConfig{
+				Name: c.name, URL: "http://" + c.addr + "/loop", Interval: 20 * time.Millisecond, MaxInFlight: maxIn,
+			})
+			// Wait for a count, not for a time: a loaded CI machine sends
+			// fewer requests per second.
+			deadline := time.Now().Add(30 * time.Second)
+			for requests(t, reg, c.name) < 50 && time.Now().Before(deadline) {
+				time.Sleep(50 * time.Millisecond)
+			}
+			m.Stop()
+
+			sent := requests(t, reg, c.name)
+			f := failures(t, reg, c.name)
+			observed := float64(durationHistogram(t, reg, c.name).GetSampleCount())
+			t.Logf("requests=%v observed=%v failures=%v", sent, observed, f)
+			if sent < 50 {
+				t.Fatalf("only %v requests sent in 30 s at a 20 ms interval", sent)
+			}
+			ended := observed + f[ReasonConnect]
+			if ended > sent || sent-ended > maxIn {
+				t.Errorf("requests=%v but observations+connect failures=%v: every request sent but at most %d cut short by Stop must end as one or the other", sent, ended, maxIn)
+			}
+			if c.failing {
+				if observed != 0 {
+					t.Errorf("%v observations from a peer that never answered, want 0", observed)
+				}
+				if ratio := f[ReasonConnect] / sent; ratio < 0.9 {
+					t.Errorf("connect failures / requests = %.3f, want ≥ 0.9 for a peer that fails every connection", ratio)
+				}
+			} else if f[ReasonConnect] != 0 {
+				t.Errorf("%v connect failures from a peer that answers", f[ReasonConnect])
+			}
+			if f[ReasonTimeout] != 0 || f[ReasonStatus] != 0 {
+				t.Errorf("unexpected failures %v", f)
+			}
+		})
+	}
+}

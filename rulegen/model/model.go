@@ -235,8 +235,8 @@ func (m *Model) addSignal(s *spec.Signal) (*Signal, error) {
 		sig.Value = m.record("service:"+name+":ratio_rate"+w, errs+" / "+sig.Traffic)
 	case spec.KindLatency:
 		h := sig.Histogram
-		buckets := m.record("service:"+name+"_bucket:rate"+w, fmt.Sprintf("sum by (le) (rate(%s[%s]))", Selector(h, h.Name+"_bucket"), w))
-		sig.Traffic = m.record("service:"+name+"_count:rate"+w, fmt.Sprintf("sum(rate(%s[%s]))", Selector(h, h.Name+"_count"), w))
+		buckets := m.record("service:"+name+"_bucket:rate"+w, fmt.Sprintf("sum by (le) (%s)", guarded(fmt.Sprintf("rate(%s[%s])", Selector(h, h.Name+"_bucket"), w), s.Guard)))
+		sig.Traffic = m.record("service:"+name+"_count:rate"+w, fmt.Sprintf("sum(%s)", guarded(fmt.Sprintf("rate(%s[%s])", Selector(h, h.Name+"_count"), w), s.Guard)))
 		sig.Value = m.record("service:"+name+":"+QuantileName(*s.Quantile)+"_rate"+w,
 			fmt.Sprintf("histogram_quantile(%s, %s)", s.Quantile.String(), buckets))
 		if s.Bucket {
@@ -513,8 +513,8 @@ func (m *Model) addCanary(sig *Signal, c *spec.Canary) {
 		value = m.record(lvl+":"+sig.Name+":ratio_rate"+w, errs+" / "+traffic)
 	case spec.KindLatency:
 		h := sig.Histogram
-		buckets := m.record(lvl+":"+sig.Name+"_bucket:rate"+w, agg("sum", append(by, "le"), fmt.Sprintf("rate(%s[%s])", Selector(h, h.Name+"_bucket"), w)))
-		traffic = m.record(lvl+":"+sig.Name+"_count:rate"+w, agg("sum", by, fmt.Sprintf("rate(%s[%s])", Selector(h, h.Name+"_count"), w)))
+		buckets := m.record(lvl+":"+sig.Name+"_bucket:rate"+w, agg("sum", append(by, "le"), guarded(fmt.Sprintf("rate(%s[%s])", Selector(h, h.Name+"_bucket"), w), sig.Guard)))
+		traffic = m.record(lvl+":"+sig.Name+"_count:rate"+w, agg("sum", by, guarded(fmt.Sprintf("rate(%s[%s])", Selector(h, h.Name+"_count"), w), sig.Guard)))
 		value = m.record(lvl+":"+sig.Name+":"+QuantileName(*sig.Quantile)+"_rate"+w,
 			fmt.Sprintf("histogram_quantile(%s, %s)", sig.Quantile.String(), buckets))
 	}

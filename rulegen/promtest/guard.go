@@ -19,8 +19,8 @@ var guardCandidates = []float64{0, 1, -1, 60, -60, 3600, -3600, 86400, -86400, 1
 // series sig on the guard's on labels, with one constant value chosen so
 // that the guard holds (met) or fails at every minute of the test. The
 // guard is evaluated here by a small evaluator that covers numbers, time(),
-// series selectors, arithmetic, comparisons and set operators; promtool
-// then checks the real expression.
+// series selectors, arithmetic, comparisons and set operators, or is a
+// quantile guard (quantileGuard); promtool then checks the real expression.
 func guardInput(in *input, s *model.Signal, sig labelSet, met bool, minutes int) error {
 	g := s.Guard
 	expr, err := spec.Parser.ParseExpr(g.Expr)
@@ -30,6 +30,10 @@ func guardInput(in *input, s *model.Signal, sig labelSet, met bool, minutes int)
 	on := map[string]string{}
 	for _, l := range g.On {
 		on[l] = sig[l]
+	}
+	if q, ok := quantileGuardOf(expr); ok {
+		_, err := q.input(in, g.Expr, on, met, minutes)
+		return err
 	}
 	var series []labelSet
 	var walkErr error
@@ -70,7 +74,7 @@ func guardInput(in *input, s *model.Signal, sig labelSet, met bool, minutes int)
 			continue
 		}
 		for _, l := range series {
-			if err := in.add(l, constant(c, minutes)); err != nil {
+			if err := in.addConst(l, c, minutes); err != nil {
 				return err
 			}
 		}

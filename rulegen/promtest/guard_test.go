@@ -72,3 +72,20 @@ func TestGuardInputErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestSteppedKeepsGuardSeries: a burn-rate burst joins two inputs; a
+// guard's constant series must run through both, or the burst's silence
+// would come from a missing guard instead of the long window.
+func TestSteppedKeepsGuardSeries(t *testing.T) {
+	sig := guardSignal(t, `time() - process_start_time_seconds{job="api"} > 1800`)
+	healthy, failing := newInput(), newInput()
+	for _, in := range []*input{healthy, failing} {
+		if err := guardInput(in, sig, labelSet{"instance": "test", "job": "api"}, true, 10); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := stepped(healthy, failing, 60, 15).series[`process_start_time_seconds{instance="test", job="api"}`]
+	if want := "-3600+0x75"; got != want {
+		t.Errorf("guard series across the step = %q, want %q", got, want)
+	}
+}

@@ -88,7 +88,7 @@ func Generate(m *model.Model, rulesFile string) (*File, error) {
 			}
 			f.Tests = append(f.Tests, groups...)
 		default:
-			groups, err := triggerTests(a)
+			groups, err := triggerTests(m, a)
 			if err != nil {
 				return nil, fmt.Errorf("tests for alert %s: %w", a.Name, err)
 			}
@@ -144,7 +144,7 @@ func expected(a *model.Alert, unit string, value float64, extra labelSet) ExpAle
 	return ExpAlert{ExpLabels: l, ExpAnnotations: ann}
 }
 
-func triggerTests(a *model.Alert) ([]Group, error) {
+func triggerTests(m *model.Model, a *model.Alert) ([]Group, error) {
 	forMin := minutesOf(a.For)
 	warm := 0
 	hasBaseline := false
@@ -263,10 +263,25 @@ func triggerTests(a *model.Alert) ([]Group, error) {
 		}
 	}
 	if anyGuard {
+		// Alerts on what the guard reads fire in the same input, once
+		// their own `for` has passed: a silenced trigger is never silent.
+		ws := witnesses(m, a)
+		for _, w := range ws {
+			evalAt = max(evalAt, warm+minutesOf(w.alert.For)+2)
+		}
+		length = evalAt + 1
 		if in, err = build(unguarded); err != nil {
 			return nil, err
 		}
-		groups = append(groups, silent("silent while the guard does not hold", in))
+		g := silent("silent while the guard does not hold", in)
+		for _, w := range ws {
+			g.Name += "; " + w.alert.Name + " fires"
+			g.AlertRuleTests = append(g.AlertRuleTests, AlertTest{
+				EvalTime: minutes(evalAt), Alertname: w.alert.Name,
+				ExpAlerts: []ExpAlert{expected(w.alert, w.alert.Conditions[0].Signal.Unit, w.value, nil)},
+			})
+		}
+		groups = append(groups, g)
 	}
 	return groups, nil
 }
@@ -279,7 +294,7 @@ func burnInput(in *input, sig *model.Signal, ratio float64, length int) error {
 	}
 	if sig.Kind == spec.KindLatency {
 		t, _ := sig.Threshold.Rat().Float64()
-		return histogramInput(in, sig, t, 1-ratio, traffic, length)
+		return histogramInput(in, sig, t, 1-ratio, traffic, length, true)
 	}
 	return ratioInput(in, sig, ratio, traffic, length, nil)
 }

@@ -28,6 +28,7 @@ func (s state) String() string {
 type input struct {
 	series map[string]string  // series → values
 	incs   map[string]float64 // counter series → increment per minute
+	consts map[string]float64 // constant series (a guard's) → value
 	value  float64            // the signal's value in its unit
 	labels labelSet           // labels the signal's value keeps (by labels)
 }
@@ -42,13 +43,27 @@ func (in *input) addCounter(l labelSet, inc float64, minutes int) error {
 	return in.add(l, counter(inc, minutes))
 }
 
+// addConst adds a series holding v and remembers v, so that a joined
+// input keeps it (a guard's series beside the signal's counters).
+func (in *input) addConst(l labelSet, v float64, minutes int) error {
+	if in.consts == nil {
+		in.consts = map[string]float64{}
+	}
+	in.consts[l.String()] = v
+	return in.add(l, constant(v, minutes))
+}
+
 // stepped joins two inputs with the same series: the first's rates for
-// `before` minutes, then the second's for `after` more minutes.
+// `before` minutes, then the second's for `after` more minutes. Constant
+// series hold the first's value throughout.
 func stepped(first, second *input, before, after int) *input {
 	out := newInput()
 	for k, a := range first.incs {
 		b := second.incs[k]
 		out.series[k] = fmt.Sprintf("%s %s+%sx%d", counter(a, before), num(a*float64(before)+b), num(b), after-1)
+	}
+	for k, c := range first.consts {
+		out.series[k] = constant(c, before+after)
 	}
 	return out
 }
@@ -275,18 +290,19 @@ func latencyInput(in *input, sig *model.Signal, thr spec.Quantity, st state, tra
 	t, _ := thr.Rat().Float64()
 	f, quantile := fractionFast(q, t, st)
 	in.value = quantile
-	return histogramInput(in, sig, t, f, traffic, minutes)
+	return histogramInput(in, sig, t, f, traffic, minutes, st != unmet)
 }
 
 // histogramInput writes a histogram with buckets at t, 2t and +Inf where a
-// fraction f of the traffic falls within t.
-func histogramInput(in *input, sig *model.Signal, t, f, traffic float64, minutes int) error {
+// fraction f of the traffic falls within t, and, for a guarded signal, the
+// guard's series, holding when guardMet.
+func histogramInput(in *input, sig *model.Signal, t, f, traffic float64, minutes int, guardMet bool) error {
 	h := sig.Histogram
 	for _, b := range []struct {
 		le  string
 		inc float64
 	}{{leValue(t), f * traffic}, {leValue(2 * t), traffic}, {"+Inf", traffic}} {
-		l, err := seriesFor(h, h.Name+"_bucket", map[string]string{"le": b.le})
+		l, err := seriesFor(h, h.Name+"_bucket", guardLabels(sig, map[string]string{"le": b.le}))
 		if err != nil {
 			return err
 		}
@@ -294,11 +310,17 @@ func histogramInput(in *input, sig *model.Signal, t, f, traffic float64, minutes
 			return err
 		}
 	}
-	l, err := seriesFor(h, h.Name+"_count", nil)
+	l, err := seriesFor(h, h.Name+"_count", guardLabels(sig, nil))
 	if err != nil {
 		return err
 	}
-	return in.addCounter(l, traffic, minutes)
+	if err := in.addCounter(l, traffic, minutes); err != nil {
+		return err
+	}
+	if sig.Guard != nil {
+		return guardInput(in, sig, l, guardMet, minutes)
+	}
+	return nil
 }
 
 // baselinePlan is the two-phase input of a baseline test: a steady rate for
@@ -430,7 +452,7 @@ func uniformHistogram(in *input, sig *model.Signal, quantile, traffic float64, m
 		for k, v := range extra {
 			m[k] = v
 		}
-		return m
+		return guardLabels(sig, m)
 	}
 	for _, b := range []struct {
 		le  string
@@ -444,9 +466,15 @@ func uniformHistogram(in *input, sig *model.Signal, quantile, traffic float64, m
 			return err
 		}
 	}
-	l, err := seriesFor(h, h.Name+"_count", extra)
+	l, err := seriesFor(h, h.Name+"_count", guardLabels(sig, extra))
 	if err != nil {
 		return err
 	}
-	return in.add(l, counter(traffic, minutes))
+	if err := in.add(l, counter(traffic, minutes)); err != nil {
+		return err
+	}
+	if sig.Guard != nil {
+		return guardInput(in, sig, l, true, minutes)
+	}
+	return nil
 }

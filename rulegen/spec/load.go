@@ -179,7 +179,7 @@ func (v *validator) labels(path string, m map[string]string) {
 // kindKeys lists the keys each signal kind accepts besides the common ones.
 var kindKeys = map[string][]string{
 	KindRatio:    {"errors", "total", "threshold", "op", "min_rate"},
-	KindLatency:  {"histogram", "quantile", "bucket", "threshold", "op", "min_rate"},
+	KindLatency:  {"histogram", "quantile", "bucket", "guard", "threshold", "op", "min_rate"},
 	KindGauge:    {"metric", "function", "by", "guard", "per", "threshold", "op"},
 	KindRate:     {"counter", "per", "by", "threshold", "op"},
 	KindBaseline: {"counter", "baseline_window", "tolerance", "min_rate"},
@@ -260,6 +260,7 @@ func (v *validator) signal(path string, sig *Signal) {
 			}
 			return ""
 		})
+		v.guard(path, sig)
 		v.defaultUnit(path, sig, "seconds")
 	case KindGauge:
 		v.selector(path+".metric", &sig.Metric, true)
@@ -365,9 +366,9 @@ func (v *validator) by(path string, sig *Signal) {
 	}
 }
 
-// guard checks a gauge signal's guard: an instant-vector expression over at
-// least one series, joined on valid labels. A mean is a ratio of two
-// aggregated rates and has no per-series step to guard.
+// guard checks a gauge or latency signal's guard: an instant-vector
+// expression over at least one series, joined on valid labels. A mean is a
+// ratio of two aggregated rates and has no per-series step to guard.
 func (v *validator) guard(path string, sig *Signal) {
 	g := sig.Guard
 	if g == nil {

@@ -63,9 +63,10 @@ type Signal struct {
 	Metric   string   `yaml:"metric"`
 	Function string   `yaml:"function"`
 	By       []string `yaml:"by"`
-	// Guard limits a gauge signal to the series for which another
-	// expression holds, e.g. processes older than the window: a process
-	// warming up grows its memory without leaking.
+	// Guard limits a gauge or latency signal to the series for which
+	// another expression holds, e.g. processes older than the window (a
+	// process warming up grows its memory without leaking), or probes of an
+	// exporter whose own timers are on time.
 	Guard *Guard `yaml:"guard"`
 
 	// rate and baseline: a counter selector.
@@ -88,8 +89,8 @@ type Signal struct {
 	Window Duration `yaml:"window"`
 }
 
-// Guard is an instant-vector expression joined to a gauge signal's series
-// with "and on(On...)" before they are aggregated.
+// Guard is an instant-vector expression joined to a gauge or latency
+// signal's series with "and on(On...)" before they are aggregated.
 type Guard struct {
 	Expr string   `yaml:"expr"`
 	On   []string `yaml:"on"`
