@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -115,8 +116,15 @@ func parseProbeURL(raw string) (*url.URL, error) {
 		// Not even the scheme: in "user:pass@host" it is the user name.
 		return nil, errors.New("url must start with http:// or https://")
 	}
-	if u.Host == "" {
+	if u.Hostname() == "" {
 		return nil, errors.New("url has no host")
+	}
+	// url.Parse takes any digits as a port; the dial would fail on every
+	// probe instead of once here.
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return nil, fmt.Errorf("url port %s is not between 1 and 65535", p)
+		}
 	}
 	return u, nil
 }
