@@ -107,20 +107,23 @@ func contains(list []string, s string) bool {
 
 func TestHumanizeMatchesPrometheus(t *testing.T) {
 	for _, c := range []struct {
-		unit string
-		v    float64
-		want string
+		unit, per string
+		v         float64
+		want      string
 	}{
-		{"seconds", 0.3, "300ms"},
-		{"seconds", 33, "33s"},
-		{"seconds", 0.19487179487179487, "194.9ms"},
-		{"ratio", 0.011000000000000001, "1.1%"},
-		{"per_minute", 0.55, "550m/min"},
-		{"per_second", 0.21666666666666667, "216.7m/s"},
-		{"none", 1500, "1.5k"},
-		{"bytes", 2048, "2kiB"},
+		{"seconds", "", 0.3, "300ms"},
+		{"seconds", "", 33, "33s"},
+		{"seconds", "", 0.19487179487179487, "194.9ms"},
+		{"ratio", "", 0.011000000000000001, "1.1%"},
+		{"per_minute", "", 0.55, "550m/min"},
+		{"per_second", "", 0.21666666666666667, "216.7m/s"},
+		{"none", "", 1500, "1.5k"},
+		{"bytes", "", 2048, "2kiB"},
+		{"bytes", "hour", 54525952, "52MiB/h"},
+		{"ratio", "hour", 0.22, "22%/h"},
 	} {
-		if got := formatValue(c.unit, c.v); got != c.want {
+		sig := &model.Signal{Signal: &spec.Signal{Unit: c.unit, Per: c.per}}
+		if got := formatValue(sig, c.v); got != c.want {
 			t.Errorf("formatValue(%s, %v) = %q, want %q", c.unit, c.v, got, c.want)
 		}
 	}
