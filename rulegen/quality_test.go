@@ -91,14 +91,20 @@ func TestGeneratedTestsCatchRuleQualityDefects(t *testing.T) {
 		},
 		{
 			name:    "counter without the first-increment catch",
-			from:    "\n          or\n          sum(refund_mismatch_total{job=\"shop\"} > 0 unless refund_mismatch_total{job=\"shop\"} offset 5m) / 300 * 60",
+			from:    "\n          or\n          sum(refund_mismatch_total{job=\"shop\"} > 0 unless last_over_time(refund_mismatch_total{job=\"shop\"}[1h] offset 5m)) / 300 * 60",
 			failing: "ShopRefundMismatch: fires when refund_mismatch first appears at 1 and stays there",
 		},
 		{
 			name:    "first-increment catch that never looks back",
-			from:    "unless refund_mismatch_total{job=\"shop\"} offset 5m",
+			from:    "unless last_over_time(refund_mismatch_total{job=\"shop\"}[1h] offset 5m)",
 			to:      "unless refund_mismatch_total{job=\"shop\"} == -1",
 			failing: "ShopRefundMismatch: silent when refund_mismatch holds a value above 0 for longer than 5m",
+		},
+		{
+			name:    "first-increment catch that looks back one window only",
+			from:    "unless last_over_time(refund_mismatch_total{job=\"shop\"}[1h] offset 5m)",
+			to:      "unless refund_mismatch_total{job=\"shop\"} offset 5m",
+			failing: "ShopRefundMismatch: silent when refund_mismatch returns at the same value after 15m unscraped",
 		},
 		{
 			name:    "baseline right before the current window",

@@ -124,7 +124,7 @@ func TestFirstIncrementOnlyWhenAnyEventIsAViolation(t *testing.T) {
 	for _, a := range m.Alerts {
 		exprs[a.Name] = a.Expr
 	}
-	if want := "service:drift:rate5m * 60 > 0\nor\nsum(drift_total > 0 unless drift_total offset 5m) / 300 * 60"; exprs["Drift"] != want {
+	if want := "service:drift:rate5m * 60 > 0\nor\nsum(drift_total > 0 unless last_over_time(drift_total[1h] offset 5m)) / 300 * 60"; exprs["Drift"] != want {
 		t.Errorf("Drift expr:\n%s\nwant:\n%s", exprs["Drift"], want)
 	}
 	if strings.Contains(exprs["Declines"], "unless") {

@@ -327,12 +327,15 @@ func (s *Signal) catchesFirstIncrement(thr spec.Quantity) bool {
 
 // firstIncrement catches a counter that appears already above 0 — an
 // application that creates it on the first event. rate() needs two samples,
-// so that first event never shows as a rate; a series above 0 that did not
-// exist one window ago counts as that increase within the window.
+// so that first event never shows as a rate; a series above 0 that had no
+// sample in the hour before the window counts as that increase within the
+// window. The hour (rather than the instant one window ago) keeps a target
+// that was unreachable for a while from reading as new when it returns:
+// range selectors skip the staleness markers its failed scrapes left.
 func (s *Signal) firstIncrement() string {
 	c := s.Signal.Counter
 	w := s.Window.String()
-	expr := fmt.Sprintf("%s / %d", agg("sum", s.By, fmt.Sprintf("%s > 0 unless %s offset %s", c, c, w)), int(s.Window.Seconds()))
+	expr := fmt.Sprintf("%s / %d", agg("sum", s.By, fmt.Sprintf("%s > 0 unless last_over_time(%s[1h] offset %s)", c, c, w)), int(s.Window.Seconds()))
 	if s.Scale != 1 {
 		expr += fmt.Sprintf(" * %d", s.Scale)
 	}

@@ -321,6 +321,20 @@ func firstIncrementTests(a *model.Alert, c model.Condition, i int, states []stat
 		return nil, err
 	}
 	groups = append(groups, silent("silent when "+c.Signal.Name+" holds a value above 0 for longer than "+c.Signal.Window.String(), in))
+	if len(a.Conditions) == 1 && forMin+2 <= minutesOf(c.Signal.Window) {
+		// Only a lone condition: the returning series outlasts the
+		// others' input.
+		states[i] = returns
+		if in, err = build(states); err != nil {
+			return nil, err
+		}
+		at := returnAt(c.Signal)
+		groups = append(groups, Group{
+			Name:     fmt.Sprintf("%s: silent when %s returns at the same value after %s unscraped", a.Name, c.Signal.Name, minutes(at-10)),
+			Interval: "1m", InputSeries: in.seriesList(),
+			AlertRuleTests: []AlertTest{{EvalTime: minutes(at + forMin + 1), Alertname: a.Name, ExpAlerts: []ExpAlert{}}},
+		})
+	}
 	return groups, nil
 }
 

@@ -20,14 +20,20 @@ const (
 	unmet                // beyond the threshold, but the guard does not hold
 	appears              // a counter that first appears at 1 and stays there
 	flat                 // a counter that holds a value above 0 and never grows
+	returns              // flat, but unscraped for longer than the window midway
 )
 
 // appearAt is the minute at which an appearing counter is first scraped.
 const appearAt = 2
 
+// returnAt is the minute at which a counter that went unscraped at minute
+// 10 returns: more than a window plus the 5m lookback later, so that a
+// look back of one window alone would take it for a new series.
+func returnAt(sig *model.Signal) int { return 10 + minutesOf(sig.Window) + 10 }
+
 func (s state) String() string {
 	return [...]string{"just above the threshold", "just below the threshold", "no traffic", "traffic below min_rate", "guard not met",
-		"appears at 1", "constant above 0"}[s]
+		"appears at 1", "constant above 0", "back after a gap"}[s]
 }
 
 // input is the series of one test and the value the alert will show.
@@ -239,6 +245,12 @@ func signalInput(in *input, sig *model.Signal, thr spec.Quantity, st state, minu
 		case flat:
 			in.value = 0
 			return in.add(l, constant(3, minutes))
+		case returns:
+			// Scraped for 10 minutes, then stale (the target went away)
+			// until returnAt, then back at the same value.
+			at := returnAt(sig)
+			in.value = 0
+			return in.add(l, fmt.Sprintf("3+0x9 stale _x%d 3+0x%d", at-11, max(minutes, at+minutesOf(sig.Window)+2)-at-1))
 		}
 		inc := v / float64(sig.Scale) * 60
 		if st == idle {
