@@ -63,7 +63,8 @@ generate:
 	$(GO) run ./cmd/rulegen generate --out .
 
 # check-generated fails when a generated file is stale or when the
-# generated promtool unit tests fail (the 24h burn-rate tests take a minute).
+# generated promtool unit tests fail (the day-long burn-rate and baseline
+# tests take about two minutes).
 check-generated: deps
 	$(GO) run ./cmd/rulegen check --out .
 	promtool test rules rules/platform.test.yml

@@ -58,6 +58,8 @@ type Condition struct {
 	Signal    *Signal
 	Threshold spec.Quantity
 	Expr      string
+	// FirstIncrement says Expr also fires on a counter that appears above 0.
+	FirstIncrement bool
 }
 
 // Alert is one alerting rule.
@@ -89,6 +91,9 @@ type Burn struct {
 	Signal    *Signal
 	Window    spec.BurnWindow
 	Threshold *big.Rat // factor × error budget, as an error ratio
+	// MinRate is the low-traffic guard in requests per second over the
+	// long window, nil when there is none.
+	MinRate *big.Rat
 	// Siblings are the thresholds of every window of the same SLO alert, so
 	// a test can predict which of them fire together.
 	Siblings []*Alert
@@ -270,8 +275,13 @@ func (m *Model) addSignal(s *spec.Signal) (*Signal, error) {
 	case spec.KindBaseline:
 		sig.Value = m.record("service:"+name+":rate"+w, fmt.Sprintf("sum(rate(%s[%s]))", s.Counter, w))
 		sig.Traffic = sig.Value
-		sig.Baseline = m.record("service:"+name+":baseline_rate"+s.BaselineWindow.String(),
-			fmt.Sprintf("sum(rate(%s[%s] offset %s))", s.Counter, s.BaselineWindow.String(), w))
+		// The record name stays baseline_rate<window> for the default offset
+		// (dashboards query it); another offset is part of the name.
+		rec := "service:" + name + ":baseline_rate" + s.BaselineWindow.String()
+		if s.BaselineOffset.Duration != s.Window.Duration {
+			rec += "_offset" + s.BaselineOffset.String()
+		}
+		sig.Baseline = m.record(rec, fmt.Sprintf("sum(rate(%s[%s] offset %s))", s.Counter, s.BaselineWindow.String(), s.BaselineOffset.String()))
 	}
 	if sig.Scale != 1 {
 		sig.Value = fmt.Sprintf("%s * %d", sig.Value, sig.Scale)
@@ -296,11 +306,38 @@ func (s *Signal) condition(thr spec.Quantity) string {
 		return expr
 	}
 	expr := fmt.Sprintf("%s %s %s", s.Value, s.Violation(), thr.String())
+	if s.catchesFirstIncrement(thr) {
+		expr += "\nor\n" + s.firstIncrement()
+	}
 	if s.Good != "" {
 		expr += fmt.Sprintf(" and %s < %s * %s", s.Good, s.Quantile.String(), s.Traffic)
 	}
 	if s.MinRate != nil && (s.Kind == spec.KindRatio || s.Kind == spec.KindLatency) {
 		expr += fmt.Sprintf(" and %s >= %s", s.Traffic, s.MinRate.String())
+	}
+	return expr
+}
+
+// catchesFirstIncrement reports whether any increase of a rate signal's
+// counter is a violation (threshold 0), so a counter that appears already
+// above 0 must fire too.
+func (s *Signal) catchesFirstIncrement(thr spec.Quantity) bool {
+	return s.Kind == spec.KindRate && s.Violation() == ">" && thr.Rat().Sign() == 0
+}
+
+// firstIncrement catches a counter that appears already above 0 — an
+// application that creates it on the first event. rate() needs two samples,
+// so that first event never shows as a rate; a series above 0 that had no
+// sample in the hour before the window counts as that increase within the
+// window. The hour (rather than the instant one window ago) keeps a target
+// that was unreachable for a while from reading as new when it returns:
+// range selectors skip the staleness markers its failed scrapes left.
+func (s *Signal) firstIncrement() string {
+	c := s.Signal.Counter
+	w := s.Window.String()
+	expr := fmt.Sprintf("%s / %d", agg("sum", s.By, fmt.Sprintf("%s > 0 unless last_over_time(%s[1h] offset %s)", c, c, w)), int(s.Window.Seconds()))
+	if s.Scale != 1 {
+		expr += fmt.Sprintf(" * %d", s.Scale)
 	}
 	return expr
 }
@@ -338,7 +375,7 @@ func (m *Model) addTrigger(t *spec.Trigger) {
 		if thr != nil {
 			q = *thr
 		}
-		c := Condition{Signal: sig, Threshold: q, Expr: sig.condition(q)}
+		c := Condition{Signal: sig, Threshold: q, Expr: sig.condition(q), FirstIncrement: sig.catchesFirstIncrement(q)}
 		a.Conditions = append(a.Conditions, c)
 		names = append(names, sig.Name)
 		exprs = append(exprs, c.Expr)
@@ -364,7 +401,7 @@ func (m *Model) addTrigger(t *spec.Trigger) {
 		a.Labels[k] = v
 	}
 	first := a.Conditions[0].Signal
-	summary := fmt.Sprintf("%s: %s is %s", t.Name, first.Name, ValueTemplate(first.Unit))
+	summary := fmt.Sprintf("%s: %s is %s", t.Name, first.Subject(), first.ValueTemplate())
 	if len(shows) > 1 {
 		summary += fmt.Sprintf(" (%s, together with %s)", shows[0], strings.Join(shows[1:], " and "))
 	} else {
@@ -378,7 +415,7 @@ func (m *Model) addTrigger(t *spec.Trigger) {
 	if desc != "" {
 		desc += ". "
 	}
-	desc += fmt.Sprintf("%s is %s; the trigger fires when %s for %s.", first.Name, ValueTemplate(first.Unit), strings.Join(shows, " and "), t.For.String())
+	desc += fmt.Sprintf("%s is %s; the trigger fires when %s for %s.", first.Subject(), first.ValueTemplate(), strings.Join(shows, " and "), t.For.String())
 	a.Annotations = map[string]string{"summary": summary, "description": desc}
 	m.Alerts = append(m.Alerts, a)
 }
@@ -386,43 +423,12 @@ func (m *Model) addTrigger(t *spec.Trigger) {
 // describeCondition says in words when a condition is met.
 func describeCondition(s *Signal, thr spec.Quantity) string {
 	if s.Kind == spec.KindBaseline {
-		return fmt.Sprintf("%s is more than %s above its %s baseline", s.Name, s.Tolerance.Text, s.BaselineWindow.String())
+		if s.BaselineOffset.Duration == s.Window.Duration {
+			return fmt.Sprintf("%s is more than %s above its %s baseline", s.Name, s.Tolerance.Text, s.BaselineWindow.String())
+		}
+		return fmt.Sprintf("%s is more than %s above its %s baseline %s earlier", s.Name, s.Tolerance.Text, s.BaselineWindow.String(), s.BaselineOffset.String())
 	}
-	return fmt.Sprintf("%s %s %s", s.Name, s.Violation(), ThresholdText(s, thr))
-}
-
-// ThresholdText prints a threshold in the signal's unit.
-func ThresholdText(s *Signal, thr spec.Quantity) string {
-	switch s.Unit {
-	case "per_second":
-		return thr.Text + "/s"
-	case "per_minute":
-		return thr.Text + "/min"
-	case "per_hour":
-		return thr.Text + "/h"
-	case "bytes":
-		return thr.Text + "B"
-	}
-	return thr.Text
-}
-
-// ValueTemplate formats $value in an annotation for a unit.
-func ValueTemplate(unit string) string {
-	switch unit {
-	case "seconds":
-		return "{{ $value | humanizeDuration }}"
-	case "ratio":
-		return "{{ $value | humanizePercentage }}"
-	case "bytes":
-		return "{{ $value | humanize1024 }}B"
-	case "per_second":
-		return "{{ $value | humanize }}/s"
-	case "per_minute":
-		return "{{ $value | humanize }}/min"
-	case "per_hour":
-		return "{{ $value | humanize }}/h"
-	}
-	return "{{ $value | humanize }}"
+	return fmt.Sprintf("%s %s %s", s.Name, s.Violation(), s.ThresholdText(thr))
 }
 
 // SLOWindowRecord names the recorded error ratio of an SLO over a window.
@@ -467,6 +473,15 @@ func (m *Model) addSLO(o *spec.SLO) {
 			For:  w.For,
 			Burn: &Burn{SLO: o, Signal: sig, Window: w, Threshold: thr},
 		}
+		traffic := ""
+		if o.MinRate != nil && o.MinRate.Rat().Sign() > 0 {
+			// The long window's mean request rate, from the same recorded
+			// 5m denominators its error ratio sums: a few requests at night
+			// neither page nor spend the budget.
+			a.Expr += fmt.Sprintf("\nand\navg_over_time(%s[%s]) >= %s", sig.Traffic, w.Long.String(), o.MinRate.String())
+			a.Burn.MinRate = o.MinRate.Rat()
+			traffic = fmt.Sprintf(" with at least %s requests/s over %s", o.MinRate.String(), w.Long.String())
+		}
 		a.Labels = m.baseLabels(w.Severity, w.Action, sig.Name)
 		a.Labels["slo"] = o.Name
 		a.Labels["long_window"] = w.Long.String()
@@ -474,8 +489,8 @@ func (m *Model) addSLO(o *spec.SLO) {
 		pct := func(r *big.Rat) string { return spec.FormatRat(new(big.Rat).Mul(r, big.NewRat(100, 1))) + "%" }
 		a.Annotations = map[string]string{
 			"summary": fmt.Sprintf("%s: SLO %s (%s over %s) burns its error budget %s× too fast", o.Alert, o.Name, pct(o.Objective.Rat()), o.Period.String(), w.Factor.String()),
-			"description": fmt.Sprintf("The error ratio of %s over %s is {{ $value | humanizePercentage }}; the alert fires when both the %s and %s error ratios exceed %s (%s × the %s error budget) for %s.",
-				sig.Name, w.Long.String(), w.Long.String(), w.Short.String(), pct(thr), w.Factor.String(), pct(budget), w.For.String()),
+			"description": fmt.Sprintf("The error ratio of %s over %s is {{ $value | humanizePercentage }}; the alert fires when both the %s and %s error ratios exceed %s (%s × the %s error budget)%s for %s.",
+				sig.Name, w.Long.String(), w.Long.String(), w.Short.String(), pct(thr), w.Factor.String(), pct(budget), traffic, w.For.String()),
 		}
 		m.Alerts = append(m.Alerts, a)
 		siblings = append(siblings, a)
@@ -537,11 +552,11 @@ func (m *Model) addCanary(sig *Signal, c *spec.Canary) {
 	}
 	a.Labels = m.baseLabels("critical", spec.ActionRollback, sig.Name)
 	a.Labels["canary"] = "true"
-	thr := ThresholdText(sig, *sig.Threshold)
+	thr := sig.ThresholdText(*sig.Threshold)
 	a.Annotations = map[string]string{
-		"summary": fmt.Sprintf("%s: the canary's %s is %s, worse than %s and %s× the %s track", a.Name, sig.Name, ValueTemplate(sig.Unit), thr, c.Factor.String(), c.Baseline),
+		"summary": fmt.Sprintf("%s: the canary's %s is %s, worse than %s and %s× the %s track", a.Name, sig.Name, sig.ValueTemplate(), thr, c.Factor.String(), c.Baseline),
 		"description": fmt.Sprintf("On %s=%q, %s is %s; the canary is rolled back when it exceeds both %s and %s times the value on %s=%q, with traffic on both tracks, for %s.",
-			c.Label, c.Canary, sig.Name, ValueTemplate(sig.Unit), thr, c.Factor.String(), c.Label, c.Baseline, c.For.String()),
+			c.Label, c.Canary, sig.Name, sig.ValueTemplate(), thr, c.Factor.String(), c.Label, c.Baseline, c.For.String()),
 	}
 	m.Alerts = append(m.Alerts, a)
 }

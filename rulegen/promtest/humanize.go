@@ -10,31 +10,35 @@ import (
 	"github.com/redline-sre/redline/rulegen/model"
 )
 
-// formatValue renders a value the way the annotation templates written by
-// model.ValueTemplate render it in Prometheus, so that tests can state the
+// formatValue renders a value the way the annotation template written by
+// Signal.ValueTemplate renders it in Prometheus, so that tests can state the
 // exact annotations an alert carries.
-func formatValue(unit string, v float64) string {
-	switch unit {
+func formatValue(sig *model.Signal, v float64) string {
+	var s string
+	switch sig.Unit {
 	case "seconds":
-		s, _ := templates.HumanizeDuration(v)
-		return s
+		s, _ = templates.HumanizeDuration(v)
 	case "ratio":
-		return fmt.Sprintf("%.4g%%", v*100)
+		s = humanizePercentage(v)
 	case "bytes":
-		return humanize1024(v) + "B"
-	case "per_second":
-		return humanize(v) + "/s"
-	case "per_minute":
-		return humanize(v) + "/min"
-	case "per_hour":
-		return humanize(v) + "/h"
+		s = humanize1024(v) + "B"
+	default:
+		s = humanize(v)
 	}
-	return humanize(v)
+	return s + sig.Suffix()
 }
 
-// expandValue replaces the unit's $value template in an annotation.
-func expandValue(text, unit string, v float64) string {
-	return strings.ReplaceAll(text, model.ValueTemplate(unit), formatValue(unit, v))
+// humanizePercentage follows Prometheus's template function of that name.
+func humanizePercentage(v float64) string { return fmt.Sprintf("%.4g%%", v*100) }
+
+// expand fills in an annotation as Prometheus does for an alert: the value
+// template with its rendered text and every {{ $labels.name }}.
+func expand(text, valueTemplate, value string, labels map[string]string) string {
+	text = strings.ReplaceAll(text, valueTemplate, value)
+	for k, v := range labels {
+		text = strings.ReplaceAll(text, "{{ $labels."+k+" }}", v)
+	}
+	return text
 }
 
 // humanize follows Prometheus's template function of the same name.

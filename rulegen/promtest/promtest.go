@@ -103,6 +103,10 @@ func Generate(m *model.Model, rulesFile string) (*File, error) {
 		}
 		f.Tests = append(f.Tests, g)
 	}
+	var err error
+	if f.Tests, err = mergeLong(m, f.Tests); err != nil {
+		return nil, err
+	}
 	return f, nil
 }
 
@@ -128,8 +132,9 @@ func (in *input) seriesList() []Series {
 
 func newInput() *input { return &input{series: map[string]string{}} }
 
-// expected is the alert as promtool reports it for a value and labels.
-func expected(a *model.Alert, unit string, value float64, extra labelSet) ExpAlert {
+// expected is the alert as promtool reports it: its labels plus extra
+// ones, and its annotations with the value template rendered as value.
+func expected(a *model.Alert, valueTemplate, value string, extra labelSet) ExpAlert {
 	l := map[string]string{}
 	for k, v := range a.Labels {
 		l[k] = v
@@ -139,7 +144,7 @@ func expected(a *model.Alert, unit string, value float64, extra labelSet) ExpAle
 	}
 	ann := map[string]string{}
 	for k, v := range a.Annotations {
-		ann[k] = expandValue(v, unit, value)
+		ann[k] = expand(v, valueTemplate, value, l)
 	}
 	return ExpAlert{ExpLabels: l, ExpAnnotations: ann}
 }
@@ -219,7 +224,7 @@ func triggerTests(m *model.Model, a *model.Alert) ([]Group, error) {
 	}
 	fire.AlertRuleTests = append(fire.AlertRuleTests, AlertTest{
 		EvalTime: minutes(evalAt), Alertname: a.Name,
-		ExpAlerts: []ExpAlert{expected(a, first.Unit, in.value, in.labels)},
+		ExpAlerts: []ExpAlert{expected(a, first.ValueTemplate(), formatValue(first, in.value), in.labels)},
 	})
 	groups = append(groups, fire)
 
@@ -244,7 +249,7 @@ func triggerTests(m *model.Model, a *model.Alert) ([]Group, error) {
 	guarded := all(firing)
 	anyGuard := false
 	for i, c := range a.Conditions {
-		if c.Signal.MinRate != nil && (c.Signal.Kind == spec.KindRatio || c.Signal.Kind == spec.KindLatency) {
+		if c.Signal.MinRate != nil && c.Signal.MinRate.Rat().Sign() > 0 {
 			guarded[i], anyGuard = trickle, true
 		}
 	}
@@ -253,6 +258,17 @@ func triggerTests(m *model.Model, a *model.Alert) ([]Group, error) {
 			return nil, err
 		}
 		groups = append(groups, silent("silent when traffic is below min_rate", in))
+	}
+
+	for i, c := range a.Conditions {
+		if !c.FirstIncrement {
+			continue
+		}
+		gs, err := firstIncrementTests(a, c, i, all(firing), build, silent)
+		if err != nil {
+			return nil, err
+		}
+		groups = append(groups, gs...)
 	}
 
 	unguarded := all(firing)
@@ -278,7 +294,7 @@ func triggerTests(m *model.Model, a *model.Alert) ([]Group, error) {
 			g.Name += "; " + w.alert.Name + " fires"
 			g.AlertRuleTests = append(g.AlertRuleTests, AlertTest{
 				EvalTime: minutes(evalAt), Alertname: w.alert.Name,
-				ExpAlerts: []ExpAlert{expected(w.alert, w.alert.Conditions[0].Signal.Unit, w.value, nil)},
+				ExpAlerts: []ExpAlert{expected(w.alert, w.alert.Conditions[0].Signal.ValueTemplate(), formatValue(w.alert.Conditions[0].Signal, w.value), nil)},
 			})
 		}
 		groups = append(groups, g)
@@ -286,9 +302,71 @@ func triggerTests(m *model.Model, a *model.Alert) ([]Group, error) {
 	return groups, nil
 }
 
-// burnInput writes the SLO signal's raw series at a constant error ratio.
-func burnInput(in *input, sig *model.Signal, ratio float64, length int) error {
-	traffic := trafficPerMin(sig)
+// firstIncrementTests checks a counter whose every increase is a violation:
+// a series that appears already at 1 (the application creates it on the
+// first event) fires, although rate() never sees it grow; one that has held
+// a value above 0 for longer than the window does not. A series at 0 is the
+// "just below the threshold" test.
+func firstIncrementTests(a *model.Alert, c model.Condition, i int, states []state,
+	build func([]state) (*input, error), silent func(string, *input) Group) ([]Group, error) {
+	var groups []Group
+	forMin := minutesOf(a.For)
+	// The new series counts for one window; `for` must pass within it.
+	if forMin+2 <= minutesOf(c.Signal.Window) {
+		states[i] = appears
+		in, err := build(states)
+		if err != nil {
+			return nil, err
+		}
+		name := c.Signal.Name
+		fire := Group{Name: fmt.Sprintf("%s: fires when %s first appears at 1 and stays there", a.Name, name), Interval: "1m", InputSeries: in.seriesList()}
+		if forMin >= 1 {
+			fire.AlertRuleTests = append(fire.AlertRuleTests, AlertTest{EvalTime: minutes(appearAt + forMin - 1), Alertname: a.Name, ExpAlerts: []ExpAlert{}})
+		}
+		first := a.Conditions[0].Signal
+		fire.AlertRuleTests = append(fire.AlertRuleTests, AlertTest{
+			EvalTime: minutes(appearAt + forMin + 1), Alertname: a.Name,
+			ExpAlerts: []ExpAlert{expected(a, first.ValueTemplate(), formatValue(first, in.value), in.labels)},
+		})
+		groups = append(groups, fire)
+	}
+	states[i] = flat
+	in, err := build(states)
+	if err != nil {
+		return nil, err
+	}
+	groups = append(groups, silent("silent when "+c.Signal.Name+" holds a value above 0 for longer than "+c.Signal.Window.String(), in))
+	if len(a.Conditions) == 1 && forMin+2 <= minutesOf(c.Signal.Window) {
+		// Only a lone condition: the returning series outlasts the
+		// others' input.
+		states[i] = returns
+		if in, err = build(states); err != nil {
+			return nil, err
+		}
+		at := returnAt(c.Signal)
+		groups = append(groups, Group{
+			Name:     fmt.Sprintf("%s: silent when %s returns at the same value after %s unscraped", a.Name, c.Signal.Name, minutes(at-10)),
+			Interval: "1m", InputSeries: in.seriesList(),
+			AlertRuleTests: []AlertTest{{EvalTime: minutes(at + forMin + 1), Alertname: a.Name, ExpAlerts: []ExpAlert{}}},
+		})
+	}
+	return groups, nil
+}
+
+// burnTraffic is the request rate (per minute) of burn-rate tests: just
+// above the SLO's min_rate, so that the firing tests also prove the
+// low-traffic guard lets a real burn through.
+func burnTraffic(b *model.Burn) float64 {
+	if b.MinRate == nil {
+		return trafficPerMin(b.Signal)
+	}
+	m, _ := b.MinRate.Float64()
+	return m * 60 * 1.25
+}
+
+// burnInput writes the SLO signal's raw series at a constant error ratio
+// and traffic (requests per minute); a negative ratio means no traffic.
+func burnInput(in *input, sig *model.Signal, ratio, traffic float64, length int) error {
 	if ratio < 0 {
 		traffic, ratio = 0, 0
 	}
@@ -306,6 +384,7 @@ func burnInput(in *input, sig *model.Signal, ratio float64, length int) error {
 // exceeds. Long windows get long series (25h of samples for 24h/2h).
 func burnTests(siblings []*model.Alert) ([]slotted, error) {
 	sig := siblings[0].Burn.Signal
+	traffic := burnTraffic(siblings[0].Burn)
 	name := siblings[0].Name
 	maxFor := 0
 	var thresholds []float64
@@ -334,14 +413,14 @@ func burnTests(siblings []*model.Alert) ([]slotted, error) {
 			}
 			seen[r] = true
 			in := newInput()
-			if err := burnInput(in, sig, r, evalAt+1); err != nil {
+			if err := burnInput(in, sig, r, traffic, evalAt+1); err != nil {
 				return nil, err
 			}
 			exp := []ExpAlert{}
 			var firing []string
 			for j, b := range siblings {
 				if r > thresholds[j] {
-					exp = append(exp, expected(b, "ratio", r, nil))
+					exp = append(exp, expected(b, "{{ $value | humanizePercentage }}", humanizePercentage(r), nil))
 					firing = append(firing, b.Burn.Window.Long.String()+"/"+b.Burn.Window.Short.String())
 				}
 			}
@@ -369,8 +448,13 @@ func burnTests(siblings []*model.Alert) ([]slotted, error) {
 	} else if ok {
 		groups = append(groups, g)
 	}
+	if g, ok, err := lowTrafficTest(siblings); err != nil {
+		return nil, err
+	} else if ok {
+		groups = append(groups, g)
+	}
 	in := newInput()
-	if err := burnInput(in, sig, -1, shortest+1); err != nil {
+	if err := burnInput(in, sig, -1, 0, shortest+1); err != nil {
 		return nil, err
 	}
 	groups = append(groups, slotted{slot: "idle", in: in, Group: Group{
@@ -405,10 +489,11 @@ func burstTest(siblings []*model.Alert, thresholds []float64) (slotted, bool, er
 		}
 	}
 	healthy, failing := newInput(), newInput()
-	if err := burnInput(healthy, sig, 0, before); err != nil {
+	traffic := burnTraffic(a.Burn)
+	if err := burnInput(healthy, sig, 0, traffic, before); err != nil {
 		return slotted{}, false, err
 	}
-	if err := burnInput(failing, sig, r, burst+1); err != nil {
+	if err := burnInput(failing, sig, r, traffic, burst+1); err != nil {
 		return slotted{}, false, err
 	}
 	in := stepped(healthy, failing, before, burst+1)
@@ -428,6 +513,37 @@ func burstTest(siblings []*model.Alert, thresholds []float64) (slotted, bool, er
 		},
 	}
 	return slotted{slot: "burst", in: in, Group: g}, true, nil
+}
+
+// lowTrafficTest checks the SLO's min_rate: at half of it, every request
+// fails, yet no window fires — evaluated when each window would have fired
+// with enough traffic. ok is false when the SLO has no min_rate.
+func lowTrafficTest(siblings []*model.Alert) (slotted, bool, error) {
+	a := siblings[0]
+	if a.Burn.MinRate == nil {
+		return slotted{}, false, nil
+	}
+	m, _ := a.Burn.MinRate.Float64()
+	maxFor := 0
+	for _, b := range siblings {
+		maxFor = max(maxFor, minutesOf(b.For))
+	}
+	var tests []AlertTest
+	end := 0
+	for _, b := range siblings {
+		evalAt := max(minutesOf(b.Burn.Window.Long)+minutesOf(b.For), maxFor) + 10
+		end = max(end, evalAt)
+		tests = append(tests, AlertTest{EvalTime: minutes(evalAt), Alertname: a.Name, ExpAlerts: []ExpAlert{}})
+	}
+	in := newInput()
+	if err := burnInput(in, a.Burn.Signal, 1, m*60/2, end+1); err != nil {
+		return slotted{}, false, err
+	}
+	return slotted{slot: "low traffic", in: in, Group: Group{
+		Name:           fmt.Sprintf("%s: silent below min_rate (%s requests/s) even at 100%% errors", a.Name, num(m/2)),
+		Interval:       "1m",
+		AlertRuleTests: tests,
+	}}, true, nil
 }
 
 func minFor(alerts []*model.Alert) int {
@@ -526,7 +642,7 @@ func recordingTests(m *model.Model, sig *model.Signal) (Group, error) {
 	}
 	switch sig.Kind {
 	case spec.KindBaseline:
-		evalAt = minutesOf(sig.BaselineWindow) + w + 5
+		evalAt = minutesOf(sig.BaselineWindow) + minutesOf(sig.BaselineOffset) + 5
 		l, err := seriesFor(sig.Counter, sig.Counter.Name, nil)
 		if err != nil {
 			return Group{}, err
@@ -623,7 +739,7 @@ func canaryTests(a *model.Alert) ([]Group, error) {
 		}
 		exp := []ExpAlert{}
 		if sc.fires {
-			exp = append(exp, expected(a, sig.Unit, sc.canaryValue, labelSet(canary)))
+			exp = append(exp, expected(a, sig.ValueTemplate(), formatValue(sig, sc.canaryValue), labelSet(canary)))
 		}
 		g := Group{
 			Name: a.Name + ": " + sc.name, Interval: "1m", InputSeries: in.seriesList(),

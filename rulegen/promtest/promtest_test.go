@@ -35,6 +35,7 @@ func TestCoverage(t *testing.T) {
 				t.Fatal(err)
 			}
 			fires, silentIdle, silentGuard := map[string]bool{}, map[string]bool{}, map[string]bool{}
+			lowTraffic, firstIncrement := map[string]bool{}, map[string]bool{}
 			exprs := map[string]bool{}
 			for _, g := range f.Tests {
 				for _, at := range g.AlertRuleTests {
@@ -44,6 +45,12 @@ func TestCoverage(t *testing.T) {
 						silentIdle[at.Alertname] = true
 					} else if strings.Contains(g.Name, "guard does not hold") {
 						silentGuard[at.Alertname] = true
+					}
+					if strings.Contains(g.Name, at.Alertname+": silent below min_rate") {
+						lowTraffic[at.Alertname] = true
+					}
+					if len(at.ExpAlerts) > 0 && strings.Contains(g.Name, at.Alertname+": fires when") && strings.Contains(g.Name, "first appears at 1") {
+						firstIncrement[at.Alertname] = true
 					}
 				}
 				for _, e := range g.ExprTests {
@@ -62,6 +69,12 @@ func TestCoverage(t *testing.T) {
 					if c.Signal.Guard != nil && !silentGuard[a.Name] {
 						t.Errorf("alert %s has no test where the guard of %s does not hold", a.Name, c.Signal.Name)
 					}
+					if c.FirstIncrement && !firstIncrement[a.Name] {
+						t.Errorf("alert %s has no test where %s first appears above 0", a.Name, c.Signal.Name)
+					}
+				}
+				if a.Burn != nil && a.Burn.MinRate != nil && !lowTraffic[a.Name] {
+					t.Errorf("alert %s has no test below its SLO's min_rate", a.Name)
 				}
 			}
 			for _, r := range m.Recordings {
@@ -107,20 +120,23 @@ func contains(list []string, s string) bool {
 
 func TestHumanizeMatchesPrometheus(t *testing.T) {
 	for _, c := range []struct {
-		unit string
-		v    float64
-		want string
+		unit, per string
+		v         float64
+		want      string
 	}{
-		{"seconds", 0.3, "300ms"},
-		{"seconds", 33, "33s"},
-		{"seconds", 0.19487179487179487, "194.9ms"},
-		{"ratio", 0.011000000000000001, "1.1%"},
-		{"per_minute", 0.55, "550m/min"},
-		{"per_second", 0.21666666666666667, "216.7m/s"},
-		{"none", 1500, "1.5k"},
-		{"bytes", 2048, "2kiB"},
+		{"seconds", "", 0.3, "300ms"},
+		{"seconds", "", 33, "33s"},
+		{"seconds", "", 0.19487179487179487, "194.9ms"},
+		{"ratio", "", 0.011000000000000001, "1.1%"},
+		{"per_minute", "", 0.55, "550m/min"},
+		{"per_second", "", 0.21666666666666667, "216.7m/s"},
+		{"none", "", 1500, "1.5k"},
+		{"bytes", "", 2048, "2kiB"},
+		{"bytes", "hour", 54525952, "52MiB/h"},
+		{"ratio", "hour", 0.22, "22%/h"},
 	} {
-		if got := formatValue(c.unit, c.v); got != c.want {
+		sig := &model.Signal{Signal: &spec.Signal{Unit: c.unit, Per: c.per}}
+		if got := formatValue(sig, c.v); got != c.want {
 			t.Errorf("formatValue(%s, %v) = %q, want %q", c.unit, c.v, got, c.want)
 		}
 	}

@@ -18,10 +18,22 @@ const (
 	idle                 // no traffic at all
 	trickle              // beyond the threshold, but traffic below min_rate
 	unmet                // beyond the threshold, but the guard does not hold
+	appears              // a counter that first appears at 1 and stays there
+	flat                 // a counter that holds a value above 0 and never grows
+	returns              // flat, but unscraped for longer than the window midway
 )
 
+// appearAt is the minute at which an appearing counter is first scraped.
+const appearAt = 2
+
+// returnAt is the minute at which a counter that went unscraped at minute
+// 10 returns: more than a window plus the 5m lookback later, so that a
+// look back of one window alone would take it for a new series.
+func returnAt(sig *model.Signal) int { return 10 + minutesOf(sig.Window) + 10 }
+
 func (s state) String() string {
-	return [...]string{"just above the threshold", "just below the threshold", "no traffic", "traffic below min_rate", "guard not met"}[s]
+	return [...]string{"just above the threshold", "just below the threshold", "no traffic", "traffic below min_rate", "guard not met",
+		"appears at 1", "constant above 0", "back after a gap"}[s]
 }
 
 // input is the series of one test and the value the alert will show.
@@ -239,11 +251,27 @@ func signalInput(in *input, sig *model.Signal, thr spec.Quantity, st state, minu
 		if err != nil {
 			return err
 		}
+		in.labels = keep(l, sig.By)
+		switch st {
+		case appears:
+			// One event within the window, in the signal's unit.
+			in.value = float64(sig.Scale) / sig.Window.Seconds()
+			return in.add(l, fmt.Sprintf("_x%d 1+0x%d", appearAt, minutes-appearAt-1))
+		case flat:
+			in.value = 0
+			return in.add(l, constant(3, minutes))
+		case returns:
+			// Scraped for 10 minutes, then stale (the target went away)
+			// until returnAt, then back at the same value.
+			at := returnAt(sig)
+			in.value = 0
+			return in.add(l, fmt.Sprintf("3+0x9 stale _x%d 3+0x%d", at-11, max(minutes, at+minutesOf(sig.Window)+2)-at-1))
+		}
 		inc := v / float64(sig.Scale) * 60
 		if st == idle {
 			inc, v = 0, 0
 		}
-		in.value, in.labels = v, keep(l, sig.By)
+		in.value = v
 		return in.add(l, counter(inc, minutes))
 	}
 	return fmt.Errorf("no input synthesis for %s signals", sig.Kind)
@@ -333,7 +361,12 @@ type baselinePlan struct {
 func planBaseline(sig *model.Signal, forMin, minEval int, st state) (baselinePlan, error) {
 	w := minutesOf(sig.Window)
 	bw := minutesOf(sig.BaselineWindow)
-	p := baselinePlan{before: bw + w + 5, after: w + forMin + 5}
+	off := minutesOf(sig.BaselineOffset)
+	// The changed rate lasts at least as long as the offset, so that the
+	// baseline window is the last stretch before the change: a baseline
+	// any closer in time would take in the change and stay silent.
+	p := baselinePlan{after: max(w+forMin+5, off)}
+	p.before = bw + 5 + max(off-p.after, 0)
 	p.after = max(p.after, minEval-p.before)
 	p.evalAt = p.before + p.after
 	p.base = 10
@@ -342,10 +375,11 @@ func planBaseline(sig *model.Signal, forMin, minEval int, st state) (baselinePla
 		p.base = math.Max(p.base, math.Ceil(m*60*2))
 	}
 	tol, _ := sig.Tolerance.Rat().Float64()
-	// At the evaluation the baseline window overlaps the changed rate by
-	// (after - w) minutes, which lifts the baseline; solve for the smallest
-	// change that still exceeds baseline × (1 + tolerance), then add 10%.
-	x := float64(p.after-w) / float64(bw)
+	// At the evaluation the baseline window, which ends `off` ago, overlaps
+	// the changed rate by (after - off) minutes, which lifts the baseline;
+	// solve for the smallest change that still exceeds baseline ×
+	// (1 + tolerance), then add 10%.
+	x := float64(max(p.after-off, 0)) / float64(bw)
 	den := 1 - (1+tol)*x
 	if den <= 0 {
 		return p, fmt.Errorf("baseline_window %s is too short to test against for and window", sig.BaselineWindow.Text)
@@ -358,6 +392,13 @@ func planBaseline(sig *model.Signal, forMin, minEval int, st state) (baselinePla
 		p.k = 1 + tol/2
 	case idle:
 		p.base, p.k = 0, 0
+	case trickle:
+		// A rise beyond the tolerance, but below min_rate throughout.
+		m, _ := sig.MinRate.Rat().Float64()
+		p.base, p.k = m*60/4, math.Ceil(kMin*1.1*100)/100
+		if p.k >= 4 {
+			return p, fmt.Errorf("tolerance %s is too large to test below min_rate", sig.Tolerance.Text)
+		}
 	}
 	return p, nil
 }

@@ -182,7 +182,7 @@ var kindKeys = map[string][]string{
 	KindLatency:  {"histogram", "quantile", "bucket", "guard", "threshold", "op", "min_rate"},
 	KindGauge:    {"metric", "function", "by", "guard", "per", "threshold", "op"},
 	KindRate:     {"counter", "per", "by", "threshold", "op"},
-	KindBaseline: {"counter", "baseline_window", "tolerance", "min_rate"},
+	KindBaseline: {"counter", "baseline_window", "baseline_offset", "tolerance", "min_rate"},
 }
 
 // setKeys returns the kind-specific keys that are set on a signal.
@@ -192,7 +192,8 @@ func setKeys(sig *Signal) map[string]bool {
 		"histogram": sig.Histogram != "", "quantile": sig.Quantile != nil, "bucket": sig.Bucket,
 		"metric": sig.Metric != "", "function": sig.Function != "", "by": sig.By != nil, "guard": sig.Guard != nil,
 		"counter": sig.Counter != "", "per": sig.Per != "",
-		"baseline_window": !sig.BaselineWindow.IsZero(), "tolerance": sig.Tolerance != nil,
+		"baseline_window": !sig.BaselineWindow.IsZero(), "baseline_offset": !sig.BaselineOffset.IsZero(),
+		"tolerance": sig.Tolerance != nil,
 		"threshold": sig.Threshold != nil, "op": sig.Op != "", "min_rate": sig.MinRate != nil,
 	}
 }
@@ -282,7 +283,9 @@ func (v *validator) signal(path string, sig *Signal) {
 				def = "ratio"
 			}
 		}
-		if sig.Function == "rate" || sig.Function == "deriv" {
+		if (sig.Function == "rate" || sig.Function == "deriv") && def == "none" {
+			// A slope of a ratio or of seconds keeps its unit and reads
+			// "20%/h"; a plain number reads "0.8/s".
 			def = "per_" + sig.Per
 		}
 		v.defaultUnit(path, sig, def)
@@ -303,6 +306,15 @@ func (v *validator) signal(path string, sig *Signal) {
 			v.errorf(path, "missing key %q", "baseline_window")
 		} else if v.atMost(path+".baseline_window", sig.BaselineWindow, "7d") && sig.BaselineWindow.Duration <= sig.Window.Duration {
 			v.errorf(path+".baseline_window", "baseline_window (%s) must be longer than window (%s)", sig.BaselineWindow.Text, sig.Window.String())
+		}
+		if sig.BaselineOffset.IsZero() {
+			// The baseline ends where the current window starts, so the
+			// change does not raise its own baseline.
+			sig.BaselineOffset = Duration{Duration: sig.Window.Duration, Text: sig.Window.String()}
+		} else if sig.BaselineOffset.Duration < sig.Window.Duration {
+			v.errorf(path+".baseline_offset", "baseline_offset (%s) must be at least window (%s): a shorter offset overlaps the current window", sig.BaselineOffset.Text, sig.Window.String())
+		} else {
+			v.atMost(path+".baseline_offset", sig.BaselineOffset, "7d")
 		}
 		if sig.Tolerance == nil {
 			v.errorf(path, "missing key %q", "tolerance")
@@ -618,6 +630,11 @@ func (v *validator) slo(path string, o *SLO) {
 		v.errorf(path+".period", "period must be positive")
 	} else {
 		v.atMost(path+".period", o.Period, "365d")
+	}
+	if o.MinRate != nil && o.MinRate.Rat().Sign() < 0 {
+		v.errorf(path+".min_rate", "min_rate must not be negative")
+	} else if sig := v.s.SignalByName(o.Signal); o.MinRate == nil && sig != nil {
+		o.MinRate = sig.MinRate
 	}
 	if o.Windows == nil {
 		o.Windows = DefaultBurnWindows()

@@ -33,7 +33,7 @@ func TestDefaultSpecLoads(t *testing.T) {
 // TestLoadErrors pins the exact message of every invalid spec in testdata.
 func TestLoadErrors(t *testing.T) {
 	want := map[string]string{
-		"invalid-unknown-key.yml":       `testdata/invalid-unknown-key.yml:8:5: signals[0].treshold: unknown key "treshold" (known keys: baseline_window, bucket, by, counter, description, errors, function, guard, histogram, kind, metric, min_rate, name, op, per, quantile, threshold, tolerance, total, unit, window)`,
+		"invalid-unknown-key.yml":       `testdata/invalid-unknown-key.yml:8:5: signals[0].treshold: unknown key "treshold" (known keys: baseline_offset, baseline_window, bucket, by, counter, description, errors, function, guard, histogram, kind, metric, min_rate, name, op, per, quantile, threshold, tolerance, total, unit, window)`,
 		"invalid-percent-range.yml":     `testdata/invalid-percent-range.yml:8:16: signals[0].threshold: 150% is out of range (0% to 100%)`,
 		"invalid-duration.yml":          `testdata/invalid-duration.yml:12:10: triggers[0].for: invalid duration "5 minutes" (use a number and one of ms, s, m, h, d, w, y)`,
 		"invalid-unknown-signal.yml":    `testdata/invalid-unknown-signal.yml:13:17: triggers[0].all[1].signal: unknown signal "latency"`,
@@ -73,6 +73,12 @@ func TestLoadErrors(t *testing.T) {
 			`testdata/invalid-guard.yml:19:13: signals[1].guard.expr: a guard must select series; "vector(1)" has no series selector`,
 			`testdata/invalid-guard.yml:26:13: signals[2].guard.expr: a guard is an instant-vector expression such as time() - process_start_time_seconds > 1800, got a matrix "process_start_time_seconds[5m]"`,
 			`testdata/invalid-guard.yml:34:7: signals[3].guard: guard does not apply to function mean`,
+		}, "\n"),
+		"invalid-baseline.yml": strings.Join([]string{
+			`testdata/invalid-baseline.yml:9:22: signals[0].baseline_offset: baseline_offset (10m) must be at least window (15m): a shorter offset overlaps the current window`,
+			`testdata/invalid-baseline.yml:16:22: signals[1].baseline_offset: key "baseline_offset" does not apply to a ratio signal`,
+			`testdata/invalid-baseline.yml:21:22: signals[2].baseline_offset: 8d is longer than the supported maximum of 7d`,
+			`testdata/invalid-baseline.yml:27:15: slos[0].min_rate: min_rate must not be negative`,
 		}, "\n"),
 		"invalid-dashboard.yml": strings.Join([]string{
 			`testdata/invalid-dashboard.yml:14:15: dashboard.panels[0].signal: unknown signal "latency"`,

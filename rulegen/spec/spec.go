@@ -43,8 +43,9 @@ type Signal struct {
 	Name        string `yaml:"name"`
 	Kind        string `yaml:"kind"`
 	Description string `yaml:"description"`
-	// Unit decides how values are shown: seconds, ratio, bytes, per_second,
-	// per_minute, per_hour or none. Defaults follow the kind.
+	// Unit decides how values are shown: seconds, ratio, bytes or none (a
+	// signal with per adds /s, /min or /h), or per_second, per_minute,
+	// per_hour (a plain number per time unit). Defaults follow the kind.
 	Unit string `yaml:"unit"`
 
 	// ratio: errors ÷ total, both counter selectors.
@@ -75,8 +76,10 @@ type Signal struct {
 	// rate signals) or hour.
 	Per string `yaml:"per"`
 
-	// baseline: current rate versus the rate over the preceding window.
+	// baseline: current rate versus the rate over baseline_window, ending
+	// baseline_offset ago (default: where the current window starts).
 	BaselineWindow Duration  `yaml:"baseline_window"`
+	BaselineOffset Duration  `yaml:"baseline_offset"`
 	Tolerance      *Quantity `yaml:"tolerance"`
 
 	// Op is the healthy relation of value to threshold: <=, <, >= or >.
@@ -135,6 +138,11 @@ type SLO struct {
 	Objective *Quantity    `yaml:"objective"`
 	Period    Duration     `yaml:"period"`
 	Windows   []BurnWindow `yaml:"windows"`
+	// MinRate is the low-traffic guard of every burn window, in requests
+	// per second over the window's long range (default: the signal's
+	// min_rate; 0 turns it off). At night 1 error in 3 requests burns a
+	// 99.9% budget 333 times too fast and proves nothing.
+	MinRate *Quantity `yaml:"min_rate"`
 }
 
 // BurnWindow is one row of the multi-window multi-burn-rate table.

@@ -298,8 +298,8 @@ func signalTargets(m *model.Model, sig *model.Signal, split bool) ([]grafana.Tar
 			{Expr: agg("sum", nil, rate(sel(sig.Counter, ""))), Legend: sig.Name},
 			{
 				Expr: fmt.Sprintf("sum(rate(%s[%s] offset %s)) * %s", sel(sig.Counter, ""), sig.BaselineWindow.String(),
-					sig.Window.String(), spec.FormatRat(factor)),
-				Legend: fmt.Sprintf("limit: %s baseline + %s", sig.BaselineWindow.String(), sig.Tolerance.Text),
+					sig.BaselineOffset.String(), spec.FormatRat(factor)),
+				Legend: fmt.Sprintf("limit: %s + %s", baselineLegend(sig), sig.Tolerance.Text),
 			},
 		}, nil
 	default:
@@ -332,9 +332,9 @@ func describe(m *model.Model, sig *model.Signal, thr *spec.Quantity, split bool)
 	}
 	switch {
 	case sig.Kind == spec.KindBaseline:
-		fmt.Fprintf(&b, "Good: the rate stays under the limit line, %s above the rate of the previous %s.", sig.Tolerance.Text, sig.BaselineWindow.String())
+		fmt.Fprintf(&b, "Good: the rate stays under the limit line, %s above the rate of %s.", sig.Tolerance.Text, sig.BaselinePeriod())
 	case thr != nil:
-		fmt.Fprintf(&b, "Good: %s %s (red beyond it).", opWords[sig.Op], model.ThresholdText(sig, *thr))
+		fmt.Fprintf(&b, "Good: %s %s (red beyond it).", opWords[sig.Op], sig.ThresholdText(*thr))
 	}
 	if names := rollbackTriggers(m, sig); len(names) > 0 {
 		fmt.Fprintf(&b, " Rollback triggers on this signal: %s.", strings.Join(names, ", "))
@@ -372,4 +372,13 @@ func words(name string) string {
 	r := []rune(s)
 	r[0] = unicode.ToUpper(r[0])
 	return string(r)
+}
+
+// baselineLegend names a baseline in a legend: "1h baseline", or "30m
+// baseline 1d earlier" when it does not end where the current window starts.
+func baselineLegend(sig *model.Signal) string {
+	if sig.BaselineOffset.Duration == sig.Window.Duration {
+		return sig.BaselineWindow.String() + " baseline"
+	}
+	return sig.BaselineWindow.String() + " baseline " + sig.BaselineOffset.String() + " earlier"
 }
