@@ -576,6 +576,11 @@ func (v *validator) trigger(path string, t *Trigger) {
 			v.part(pp, p)
 		}
 	}
+	if t.Absent && len(t.All) > 0 {
+		v.errorf(path+".absent", "absent applies to one signal, not to all:")
+	} else if t.Absent && t.Threshold != nil {
+		v.errorf(path+".threshold", "an absent trigger fires on missing series; it has no threshold")
+	}
 	if t.For.IsZero() {
 		t.For = MustDuration("5m")
 	} else {

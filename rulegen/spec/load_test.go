@@ -76,6 +76,10 @@ func TestLoadErrors(t *testing.T) {
 			`testdata/invalid-reserved-labels.yml:25:58: triggers[0].labels.target: label "target" comes from the series and tells alerts apart (the inhibit rules compare it); a fixed value would overwrite it`,
 			`testdata/invalid-reserved-labels.yml:29:20: triggers[1].labels.pool: label "pool" is kept from the series by signal "waiting" (by); a fixed value would overwrite it`,
 		}, "\n"),
+		"invalid-absent.yml": strings.Join([]string{
+			`testdata/invalid-absent.yml:17:16: triggers[0].threshold: an absent trigger fires on missing series; it has no threshold`,
+			`testdata/invalid-absent.yml:23:13: triggers[1].absent: absent applies to one signal, not to all:`,
+		}, "\n"),
 		"invalid-template.yml": strings.Join([]string{
 			`testdata/invalid-template.yml:4:9: labels.team: must be plain text: {{ and }} are template delimiters in Prometheus alerts`,
 			`testdata/invalid-template.yml:8:18: signals[0].description: must be plain text: {{ and }} are template delimiters in Prometheus alerts`,
