@@ -82,8 +82,9 @@ type Alert struct {
 // AbsentCheck describes an alert on missing series for test synthesis.
 type AbsentCheck struct {
 	Signal *Signal
-	// Selector is what the signal reads; the alert fires while it matches
-	// no series.
+	// Source is what the signal reads, as the rule prints it; the alert
+	// fires while it matches no series. Selector is it parsed.
+	Source   string
 	Selector *parser.VectorSelector
 	// Labels are the labels absent() gives its sample.
 	Labels map[string]string
@@ -489,7 +490,7 @@ func (m *Model) addAbsent(t *spec.Trigger) error {
 	}
 	a := &Alert{
 		Name: t.Name, Expr: "absent(" + src + ")", For: t.For,
-		Absent: &AbsentCheck{Signal: sig, Selector: vs, Labels: absentLabels(vs)},
+		Absent: &AbsentCheck{Signal: sig, Source: src, Selector: vs, Labels: absentLabels(vs)},
 	}
 	a.Labels = m.baseLabels(t.Severity, t.Action, sig.Name)
 	for k, v := range t.Labels {

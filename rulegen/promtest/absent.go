@@ -2,6 +2,7 @@ package promtest
 
 import (
 	"fmt"
+	"strings"
 
 	commonmodel "github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
@@ -38,13 +39,23 @@ func absentTests(a *model.Alert) ([]Group, error) {
 	end := presentFor + forMin + 1
 
 	never := newInput()
-	name := fmt.Sprintf("%s: fires when %s has no series for %s", a.Name, sel.String(), a.For.String())
-	if near, ok := renamed(l, sel.LabelMatchers); ok {
-		// The same metric with one matched label changed does not count.
-		if err := never.add(near, counter(1, end)); err != nil {
-			return nil, err
+	name := fmt.Sprintf("%s: fires when %s has no series for %s", a.Name, c.Source, a.For.String())
+	// The same metric with any one matched label changed does not count:
+	// each matcher is shown to matter.
+	var near []string
+	for _, m := range sel.LabelMatchers {
+		if m.Name == commonmodel.MetricNameLabel {
+			continue
 		}
-		name += ", beside " + near.String()
+		if r, ok := renamed(l, m, sel.LabelMatchers); ok && never.series[r.String()] == "" {
+			if err := never.add(r, counter(1, end)); err != nil {
+				return nil, err
+			}
+			near = append(near, r.String())
+		}
+	}
+	if len(near) > 0 {
+		name += ", beside " + strings.Join(near, " and ")
 	}
 	groups := []Group{{Name: name, Interval: "1m", InputSeries: never.seriesList(), AlertRuleTests: fires(0)}}
 
@@ -53,7 +64,7 @@ func absentTests(a *model.Alert) ([]Group, error) {
 		return nil, err
 	}
 	groups = append(groups, Group{
-		Name:     fmt.Sprintf("%s: fires %s after %s disappears", a.Name, a.For.String(), sel.String()),
+		Name:     fmt.Sprintf("%s: fires %s after %s disappears", a.Name, a.For.String(), c.Source),
 		Interval: "1m", InputSeries: gone.seriesList(), AlertRuleTests: fires(presentFor),
 	})
 
@@ -62,27 +73,22 @@ func absentTests(a *model.Alert) ([]Group, error) {
 		return nil, err
 	}
 	groups = append(groups, Group{
-		Name:     fmt.Sprintf("%s: silent while %s is present", a.Name, sel.String()),
+		Name:     fmt.Sprintf("%s: silent while %s is present", a.Name, c.Source),
 		Interval: "1m", InputSeries: present.seriesList(),
 		AlertRuleTests: []AlertTest{{EvalTime: minutes(end), Alertname: a.Name, ExpAlerts: []ExpAlert{}}},
 	})
 	return groups, nil
 }
 
-// renamed changes the value of one label the matchers select, so that the
-// series is the same metric under another name (probe="eventloop" where
-// probe="platform" is selected) and no longer matches.
-func renamed(l labelSet, ms []*labels.Matcher) (labelSet, bool) {
-	for _, m := range ms {
-		if m.Name == commonmodel.MetricNameLabel {
-			continue
-		}
-		for _, c := range fallbacks[1:] {
-			t := l.clone()
-			t[m.Name] = c
-			if !t.matches(ms) {
-				return t, true
-			}
+// renamed changes the value of the label m selects so that the series no
+// longer matches: the same metric under another name (probe="x" where
+// probe="platform" is selected).
+func renamed(l labelSet, m *labels.Matcher, ms []*labels.Matcher) (labelSet, bool) {
+	for _, c := range fallbacks[1:] {
+		t := l.clone()
+		t[m.Name] = c
+		if !t.matches(ms) {
+			return t, true
 		}
 	}
 	return nil, false
