@@ -16,7 +16,7 @@ import (
 const presentFor = 20
 
 // absentTests checks an alert on missing series: it fires once the
-// selector has matched nothing for `for` — from the start, beside a series
+// selector has matched nothing for `for` — from the start, beside series
 // one matched label away (a probe under another name), and after the series
 // disappears — and is silent while a matching series is present.
 func absentTests(a *model.Alert) ([]Group, error) {
