@@ -13,7 +13,7 @@ import (
 
 // TestEventloopProbeRunsFromFlag checks the wiring: --eventloop.url (or
 // the file named by --eventloop.url-file) starts a prober whose
-// observations reach /metrics under probe="eventloop".
+// observations reach /metrics under probe="platform".
 func TestEventloopProbeRunsFromFlag(t *testing.T) {
 	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if u, p, ok := r.BasicAuth(); !ok || u != "probe" || p != "s3cret" {
@@ -35,8 +35,8 @@ func TestEventloopProbeRunsFromFlag(t *testing.T) {
 func probeObserved(t *testing.T, flag string) {
 	e := startExporter(t, "http", flag)
 	t.Helper()
-	statusFailures := regexp.MustCompile(`(?m)^redline_eventloop_probe_failures_total\{probe="eventloop",reason="status"\} (\S+)$`)
-	count := regexp.MustCompile(`(?m)^redline_eventloop_probe_duration_seconds_count\{probe="eventloop"\} (\d+)$`)
+	statusFailures := regexp.MustCompile(`(?m)^redline_eventloop_probe_failures_total\{probe="platform",reason="status"\} (\S+)$`)
+	count := regexp.MustCompile(`(?m)^redline_eventloop_probe_duration_seconds_count\{probe="platform"\} (\d+)$`)
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
 		_, body := e.get(t, "/metrics")

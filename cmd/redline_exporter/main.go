@@ -58,7 +58,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	app.Flag("postgres.dsn", "One PostgreSQL server to scrape, named \""+config.FlagPostgresName+"\".").Envar("REDLINE_POSTGRES_DSN").StringVar(&flags.PostgresDSN)
 	app.Flag("postgres.dsn-file", "File holding the --postgres.dsn value (for secrets).").Envar("REDLINE_POSTGRES_DSN_FILE").StringVar(&flags.PostgresDSNFile)
 	app.Flag("eventloop.url", "One HTTP endpoint to probe for event-loop lag, named by --eventloop.name.").Envar("REDLINE_EVENTLOOP_URL").StringVar(&flags.EventloopURL)
-	app.Flag("eventloop.name", "The probe label of --eventloop.url's probe; the platform spec selects probe=\"platform\".").Default(config.FlagProbeName).Envar("REDLINE_EVENTLOOP_NAME").StringVar(&flags.EventloopName)
+	app.Flag("eventloop.name", "The probe label of --eventloop.url's probe; the default is what the platform spec selects.").Default(config.FlagProbeName).Envar("REDLINE_EVENTLOOP_NAME").StringVar(&flags.EventloopName)
 	app.Flag("eventloop.url-file", "File holding the --eventloop.url value (for a URL with credentials).").Envar("REDLINE_EVENTLOOP_URL_FILE").StringVar(&flags.EventloopURLFile)
 	pg := postgres.Defaults()
 	app.Flag("postgres.top-tables", "Tables per database with per-table dead-tuple series (those with the most dead tuples).").Default(strconv.Itoa(pg.TopTables)).IntVar(&pg.TopTables)

@@ -29,7 +29,9 @@ const (
 const (
 	FlagPgBouncerName = "pgbouncer"
 	FlagPostgresName  = "postgres"
-	FlagProbeName     = "eventloop"
+	// FlagProbeName is what the platform spec (rulegen init) selects, so
+	// the default exporter and the default spec work together.
+	FlagProbeName = "platform"
 )
 
 // Defaults applied to every database target that does not set a value;

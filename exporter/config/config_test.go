@@ -179,7 +179,7 @@ func TestLoadConflicts(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := Load("", Flags{EventloopURLFile: urlFile}); err == nil || strings.Contains(err.Error(), "s3cret") ||
-		!strings.Contains(err.Error(), "--eventloop.url-file: eventloop probe \"eventloop\": url must start with") {
+		!strings.Contains(err.Error(), "--eventloop.url-file: eventloop probe \"platform\": url must start with") {
 		t.Errorf("bad URL in --eventloop.url-file: %v", err)
 	}
 	if err := os.WriteFile(urlFile, []byte("http://u:s3cret@h/loop\n"), 0o600); err != nil {
