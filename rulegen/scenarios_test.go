@@ -84,6 +84,18 @@ func TestScenariosCatchFalsePositives(t *testing.T) {
 			scenario: "a well-sized pool at 95% at peak hour with no client waiting is no rollback; a short wait while a pod connects is none either",
 		},
 		{
+			name: "ReconnectStorm of 0.1.0 (5m rate, for 2m)",
+			from: []string{
+				`sum(rate(websocket_reconnects_total{job="platform"}[2m]))`,
+				"expr: service:websocket_reconnects:rate2m * 60 > 30\n        for: 4m",
+			},
+			to: []string{
+				`sum(rate(websocket_reconnects_total{job="platform"}[5m]))`,
+				"expr: service:websocket_reconnects:rate2m * 60 > 30\n        for: 2m",
+			},
+			scenario: "a canary replacing one pod (its 300 WebSocket clients reconnect within two minutes) does not fire ReconnectStorm",
+		},
+		{
 			name:     "Http5xxRateHigh without its low-traffic guard",
 			from:     []string{"service:http_errors:ratio_rate5m > 0.01 and service:http_errors_total:rate5m >= 0.5"},
 			to:       []string{"service:http_errors:ratio_rate5m > 0.01"},
