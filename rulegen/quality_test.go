@@ -13,7 +13,8 @@ import (
 
 // qualitySpec has one signal for each rule-quality guard: an SLO with a
 // low-traffic guard, a counter whose first increment must fire, a baseline
-// one day back, and a per-instance gauge whose alert names the instance.
+// one day back, a per-instance gauge whose alert names the instance, and an
+// alert on missing series.
 const qualitySpec = `version: redline/v1
 service: shop
 signals:
@@ -48,6 +49,7 @@ triggers:
   - {name: ShopRefundMismatch, signal: refund_mismatch, for: 1m, action: rollback}
   - {name: ShopCSP, signal: csp, for: 5m, action: rollback}
   - {name: ShopMemoryLeak, signal: memory_growth, for: 2m, action: rollback}
+  - {name: ShopRequestsMissing, signal: http_errors, absent: true, for: 10m, action: page}
 slos:
   - name: availability
     signal: http_errors
@@ -122,6 +124,24 @@ func TestGeneratedTestsCatchRuleQualityDefects(t *testing.T) {
 			from:    "memory_growth of instance {{ $labels.instance }} is",
 			to:      "memory_growth is",
 			failing: "ShopMemoryLeak: fires just above the threshold after 2m",
+		},
+		{
+			name:    "absent() that ignores the selector's labels",
+			from:    `absent(http_requests_total{job="shop"})`,
+			to:      `absent(http_requests_total)`,
+			failing: `ShopRequestsMissing: fires when http_requests_total{job="shop"} has no series for 10m, beside http_requests_total{job="x"}`,
+		},
+		{
+			name:    "absent() without its for",
+			from:    "absent(http_requests_total{job=\"shop\"})\n        for: 10m",
+			to:      "absent(http_requests_total{job=\"shop\"})\n        for: 1m",
+			failing: `ShopRequestsMissing: fires 10m after http_requests_total{job="shop"} disappears`,
+		},
+		{
+			name:    "missing-series alert that fires on present series",
+			from:    `absent(http_requests_total{job="shop"})`,
+			to:      `absent(http_requests_total{job="shop"}) or vector(1)`,
+			failing: `ShopRequestsMissing: silent while http_requests_total{job="shop"} is present`,
 		},
 	} {
 		t.Run(c.name, func(t *testing.T) {

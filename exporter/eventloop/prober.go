@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptrace"
+	"net/url"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -108,7 +109,7 @@ func startProber(cfg ProbeConfig, m *metrics, logger *slog.Logger) *prober {
 		go p.worker(ctx)
 	}
 	go p.schedule(ctx)
-	p.logger.Info("event-loop probe started", "url", u.Redacted(), "interval", cfg.Interval,
+	p.logger.Info("event-loop probe started", "url", loggableURL(u), "interval", cfg.Interval,
 		"timeout", cfg.Timeout, "max_in_flight", cfg.MaxInFlight)
 	return p
 }
@@ -262,4 +263,15 @@ func (p *prober) fail(reason string, err error) {
 		return
 	}
 	p.logger.Debug("event-loop probe failed", "reason", reason, "err", err)
+}
+
+// loggableURL is u without its secrets: the password, as url.Redacted
+// does, and the query, which is where API tokens usually travel.
+func loggableURL(u *url.URL) string {
+	c := *u
+	if c.RawQuery != "" {
+		c.RawQuery = "xxxxx"
+	}
+	c.Fragment, c.RawFragment = "", ""
+	return c.Redacted()
 }

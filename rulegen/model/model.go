@@ -75,6 +75,19 @@ type Alert struct {
 	Burn *Burn
 	// Canary is set on canary-versus-baseline alerts.
 	Canary *CanaryCheck
+	// Absent is set on alerts that fire when a signal's series are missing.
+	Absent *AbsentCheck
+}
+
+// AbsentCheck describes an alert on missing series for test synthesis.
+type AbsentCheck struct {
+	Signal *Signal
+	// Source is what the signal reads, as the rule prints it; the alert
+	// fires while it matches no series. Selector is it parsed.
+	Source   string
+	Selector *parser.VectorSelector
+	// Labels are the labels absent() gives its sample.
+	Labels map[string]string
 }
 
 // CanaryCheck describes a canary alert for test synthesis.
@@ -110,7 +123,9 @@ func Build(s *spec.Spec) (*Model, error) {
 		m.Signals = append(m.Signals, sig)
 	}
 	for i := range s.Triggers {
-		m.addTrigger(&s.Triggers[i])
+		if err := m.addTrigger(&s.Triggers[i]); err != nil {
+			return nil, err
+		}
 	}
 	for i := range s.SLOs {
 		m.addSLO(&s.SLOs[i])
@@ -357,7 +372,10 @@ func (m *Model) baseLabels(severity, action, signal string) map[string]string {
 	return l
 }
 
-func (m *Model) addTrigger(t *spec.Trigger) {
+func (m *Model) addTrigger(t *spec.Trigger) error {
+	if t.Absent {
+		return m.addAbsent(t)
+	}
 	parts := t.All
 	if t.Signal != "" {
 		parts = []spec.TriggerPart{{Signal: t.Signal, Threshold: t.Threshold}}
@@ -418,6 +436,78 @@ func (m *Model) addTrigger(t *spec.Trigger) {
 	desc += fmt.Sprintf("%s is %s; the trigger fires when %s for %s.", first.Subject(), first.ValueTemplate(), strings.Join(shows, " and "), t.For.String())
 	a.Annotations = map[string]string{"summary": summary, "description": desc}
 	m.Alerts = append(m.Alerts, a)
+	return nil
+}
+
+// Source is the selector of the series a signal's value is computed from,
+// the one whose absence leaves the signal without a value: the total of a
+// ratio (errors may rightly not exist), a histogram's _count, a mean's
+// _count, a gauge's metric, a counter.
+func (s *Signal) Source() string {
+	switch {
+	case s.Kind == spec.KindRatio:
+		return s.Signal.Total
+	case s.Kind == spec.KindLatency:
+		return Selector(s.Histogram, s.Histogram.Name+"_count")
+	case s.Kind == spec.KindGauge && s.Function == "mean":
+		return Selector(s.Metric, s.Metric.Name+"_count")
+	case s.Kind == spec.KindGauge:
+		return s.Signal.Metric
+	}
+	return s.Signal.Counter
+}
+
+// absentLabels are the labels PromQL's absent() puts on its sample: the
+// first equality matcher of each label name sets it, any other matcher on
+// that name removes it (as Prometheus's own createLabelsForAbsentFunction).
+func absentLabels(vs *parser.VectorSelector) map[string]string {
+	out := map[string]string{}
+	has := map[string]bool{}
+	for _, lm := range vs.LabelMatchers {
+		switch {
+		case lm.Name == commonmodel.MetricNameLabel:
+		case lm.Type == labels.MatchEqual && !has[lm.Name]:
+			has[lm.Name] = true
+			if lm.Value != "" {
+				out[lm.Name] = lm.Value
+			}
+		default:
+			delete(out, lm.Name)
+		}
+	}
+	return out
+}
+
+// addAbsent adds an alert that fires while a signal's source series are
+// missing: every threshold on a signal without series is silent, which
+// reads as healthy.
+func (m *Model) addAbsent(t *spec.Trigger) error {
+	sig := m.SignalByName(t.Signal)
+	src := sig.Source()
+	vs, err := parseSelector(src)
+	if err != nil {
+		return fmt.Errorf("trigger %s: %w", t.Name, err)
+	}
+	a := &Alert{
+		Name: t.Name, Expr: "absent(" + src + ")", For: t.For,
+		Absent: &AbsentCheck{Signal: sig, Source: src, Selector: vs, Labels: absentLabels(vs)},
+	}
+	a.Labels = m.baseLabels(t.Severity, t.Action, sig.Name)
+	for k, v := range t.Labels {
+		a.Labels[k] = v
+	}
+	desc := strings.TrimSuffix(strings.TrimSpace(t.Description), ".")
+	if desc != "" {
+		desc += ". "
+	}
+	desc += fmt.Sprintf("No series matches %s, which signal %s reads; the trigger fires when none has matched for %s. Without data every trigger on %s is silent, which is not healthy.",
+		src, sig.Name, t.For.String(), sig.Name)
+	a.Annotations = map[string]string{
+		"summary":     fmt.Sprintf("%s: %s has no series (signal %s has no data)", t.Name, src, sig.Name),
+		"description": desc,
+	}
+	m.Alerts = append(m.Alerts, a)
+	return nil
 }
 
 // describeCondition says in words when a condition is met.

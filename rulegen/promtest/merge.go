@@ -59,11 +59,9 @@ func mergeLong(m *model.Model, groups []Group) ([]Group, error) {
 			continue
 		}
 		h := &out[into.at]
-		h.Name += "; " + g.Name
+		h.absorb(g)
 		h.InputSeries = append(h.InputSeries, g.InputSeries...)
 		sort.SliceStable(h.InputSeries, func(a, b int) bool { return h.InputSeries[a].Series < h.InputSeries[b].Series })
-		h.AlertRuleTests = append(h.AlertRuleTests, g.AlertRuleTests...)
-		h.ExprTests = append(h.ExprTests, g.ExprTests...)
 		for k := range writes {
 			into.writes[k] = true
 		}

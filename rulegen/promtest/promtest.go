@@ -67,6 +67,13 @@ type Sample struct {
 // Generate builds the tests for a model whose rules are in rulesFile
 // (relative to the test file).
 func Generate(m *model.Model, rulesFile string) (*File, error) {
+	return generate(m, rulesFile, true)
+}
+
+// generate builds the tests; merge runs groups that cannot see each other's
+// series together (unmerged, each scenario is a group of its own: the tests
+// compare both to show that merging loses no assertion).
+func generate(m *model.Model, rulesFile string, merge bool) (*File, error) {
 	f := &File{RuleFiles: []string{rulesFile}, EvaluationInterval: "1m"}
 	done := map[*spec.SLO]bool{}
 	var burns []slotted
@@ -81,6 +88,12 @@ func Generate(m *model.Model, rulesFile string) (*File, error) {
 				return nil, fmt.Errorf("tests for alert %s: %w", a.Name, err)
 			}
 			burns = append(burns, groups...)
+		case a.Absent != nil:
+			groups, err := absentTests(a)
+			if err != nil {
+				return nil, fmt.Errorf("tests for alert %s: %w", a.Name, err)
+			}
+			f.Tests = append(f.Tests, groups...)
 		case a.Canary != nil:
 			groups, err := canaryTests(a)
 			if err != nil {
@@ -95,13 +108,24 @@ func Generate(m *model.Model, rulesFile string) (*File, error) {
 			f.Tests = append(f.Tests, groups...)
 		}
 	}
-	f.Tests = append(f.Tests, mergeSlots(burns)...)
+	if merge {
+		f.Tests = append(f.Tests, mergeSlots(burns)...)
+	} else {
+		for _, b := range burns {
+			g := b.Group
+			g.InputSeries = b.in.seriesList()
+			f.Tests = append(f.Tests, g)
+		}
+	}
 	for _, sig := range m.Signals {
 		g, err := recordingTests(m, sig)
 		if err != nil {
 			return nil, fmt.Errorf("tests for the recording rules of %s: %w", sig.Name, err)
 		}
 		f.Tests = append(f.Tests, g)
+	}
+	if !merge {
+		return f, nil
 	}
 	var err error
 	if f.Tests, err = mergeLong(m, f.Tests); err != nil {
@@ -576,8 +600,7 @@ func mergeSlots(burns []slotted) []Group {
 			if m.slot != b.slot || overlaps(m.in, b.in) {
 				continue
 			}
-			m.Name += "; " + b.Name
-			m.AlertRuleTests = append(m.AlertRuleTests, b.AlertRuleTests...)
+			m.absorb(b.Group)
 			for k, v := range b.in.series {
 				m.in.series[k] = v
 			}
@@ -594,6 +617,15 @@ func mergeSlots(burns []slotted) []Group {
 		out[i].InputSeries = m.in.seriesList()
 	}
 	return out
+}
+
+// absorb adds another group's name and every one of its assertions to g;
+// the caller joins the input series. Both merges go through here, so an
+// assertion kind added to Group is carried by both or by neither.
+func (g *Group) absorb(o Group) {
+	g.Name += "; " + o.Name
+	g.AlertRuleTests = append(g.AlertRuleTests, o.AlertRuleTests...)
+	g.ExprTests = append(g.ExprTests, o.ExprTests...)
 }
 
 func overlaps(a, b *input) bool {

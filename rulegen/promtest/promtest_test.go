@@ -36,6 +36,7 @@ func TestCoverage(t *testing.T) {
 			}
 			fires, silentIdle, silentGuard := map[string]bool{}, map[string]bool{}, map[string]bool{}
 			lowTraffic, firstIncrement := map[string]bool{}, map[string]bool{}
+			silentPresent, firesGone := map[string]bool{}, map[string]bool{}
 			exprs := map[string]bool{}
 			for _, g := range f.Tests {
 				for _, at := range g.AlertRuleTests {
@@ -45,6 +46,11 @@ func TestCoverage(t *testing.T) {
 						silentIdle[at.Alertname] = true
 					} else if strings.Contains(g.Name, "guard does not hold") {
 						silentGuard[at.Alertname] = true
+					} else if strings.Contains(g.Name, at.Alertname+": silent while") && strings.HasSuffix(g.Name, "is present") {
+						silentPresent[at.Alertname] = true
+					}
+					if len(at.ExpAlerts) > 0 && strings.Contains(g.Name, at.Alertname+": fires") && strings.HasSuffix(g.Name, "disappears") {
+						firesGone[at.Alertname] = true
 					}
 					if strings.Contains(g.Name, at.Alertname+": silent below min_rate") {
 						lowTraffic[at.Alertname] = true
@@ -61,6 +67,17 @@ func TestCoverage(t *testing.T) {
 			for _, a := range m.Alerts {
 				if !fires[a.Name] {
 					t.Errorf("alert %s has no test where it fires", a.Name)
+				}
+				if a.Absent != nil {
+					// Without data an absent alert fires; it is silent
+					// while the series are there.
+					if !silentPresent[a.Name] {
+						t.Errorf("alert %s has no test where its series are present", a.Name)
+					}
+					if !firesGone[a.Name] {
+						t.Errorf("alert %s has no test where its series disappear", a.Name)
+					}
+					continue
 				}
 				if !silentIdle[a.Name] {
 					t.Errorf("alert %s has no test without traffic", a.Name)

@@ -59,8 +59,16 @@ var (
 	templateRE  = regexp.MustCompile(`\$\{([^}]*)\}`)
 )
 
-// ReservedLabels are set by rulegen on every alert; the spec cannot set them.
-var ReservedLabels = []string{"action", "alertname", "canary", "rollback", "service", "severity", "signal"}
+// ReservedLabels are set by rulegen on its alerts (slo, long_window and
+// short_window on SLO burn alerts) and matched by the generated route and
+// inhibit rules; the spec cannot set them. Severity and action have keys of
+// their own on triggers and SLO windows.
+var ReservedLabels = []string{"action", "alertname", "canary", "long_window", "rollback", "service", "severity", "short_window", "signal", "slo"}
+
+// IdentityLabels name the one thing an alert is about (pod, pool, table,
+// sequence). They come from the series, and the generated inhibit rules
+// compare them so that an alert only silences another about the same thing.
+var IdentityLabels = []string{"instance", "target", "database", "user", "datname", "schemaname", "relname", "sequence", "table", "column"}
 
 var (
 	severities = []string{"critical", "warning", "info"}
@@ -96,7 +104,11 @@ func (v *validator) run() {
 			v.errorf("service", "invalid service name %q (lower case letters, digits, - and _)", s.Service)
 		}
 	}
-	v.labels("labels", s.Labels)
+	var all []*Signal
+	for i := range s.Signals {
+		all = append(all, &s.Signals[i])
+	}
+	v.labels("labels", s.Labels, all)
 	for _, k := range sortedKeys(s.Selectors) {
 		if templateRE.MatchString(s.Selectors[k]) {
 			v.errorf("selectors."+k, "selectors cannot reference other selectors")
@@ -165,13 +177,33 @@ func (v *validator) plain(path, text string) {
 	}
 }
 
-func (v *validator) labels(path string, m map[string]string) {
+// labels checks fixed labels added to alerts whose series come from
+// signals. A fixed value would replace a label that rulegen sets or that the
+// series carry, and the route, the inhibit rules or the alert's identity
+// would silently change: an slo label on every alert, for one, turns off
+// the inhibit rule that targets slo="".
+func (v *validator) labels(path string, m map[string]string, signals []*Signal) {
 	for _, k := range sortedKeys(m) {
-		v.plain(path+"."+k, m[k])
-		if !labelNameRE.MatchString(k) {
-			v.errorf(path+"."+k, "invalid label name %q", k)
-		} else if oneOf(k, ReservedLabels) {
-			v.errorf(path+"."+k, "label %q is set by rulegen (reserved: %s)", k, strings.Join(ReservedLabels, ", "))
+		p := path + "." + k
+		v.plain(p, m[k])
+		switch {
+		case !labelNameRE.MatchString(k):
+			v.errorf(p, "invalid label name %q", k)
+		case strings.HasPrefix(k, "__"):
+			v.errorf(p, "label names starting with __ are reserved for Prometheus")
+		case oneOf(k, ReservedLabels):
+			v.errorf(p, "label %q is set by rulegen (reserved: %s)", k, strings.Join(ReservedLabels, ", "))
+		case oneOf(k, IdentityLabels):
+			v.errorf(p, "label %q comes from the series and tells alerts apart (the inhibit rules compare it); a fixed value would overwrite it", k)
+		case v.s.Canary != nil && k == v.s.Canary.Label:
+			v.errorf(p, "label %q is the canary label; canary alerts take it from the series", k)
+		default:
+			for _, sig := range signals {
+				if oneOf(k, sig.By) {
+					v.errorf(p, "label %q is kept from the series by signal %q (by); a fixed value would overwrite it", k, sig.Name)
+					break
+				}
+			}
 		}
 	}
 }
@@ -544,6 +576,11 @@ func (v *validator) trigger(path string, t *Trigger) {
 			v.part(pp, p)
 		}
 	}
+	if t.Absent && len(t.All) > 0 {
+		v.errorf(path+".absent", "absent applies to one signal, not to all:")
+	} else if t.Absent && t.Threshold != nil {
+		v.errorf(path+".threshold", "an absent trigger fires on missing series; it has no threshold")
+	}
 	if t.For.IsZero() {
 		t.For = MustDuration("5m")
 	} else {
@@ -564,7 +601,13 @@ func (v *validator) trigger(path string, t *Trigger) {
 	} else if !oneOf(t.Severity, severities) {
 		v.errorf(path+".severity", "unknown severity %q (want critical, warning or info)", t.Severity)
 	}
-	v.labels(path+".labels", t.Labels)
+	var used []*Signal
+	for _, p := range append([]TriggerPart{{Signal: t.Signal}}, t.All...) {
+		if sig := v.s.SignalByName(p.Signal); sig != nil {
+			used = append(used, sig)
+		}
+	}
+	v.labels(path+".labels", t.Labels, used)
 }
 
 func (v *validator) part(path string, p TriggerPart) {
@@ -710,6 +753,8 @@ func DefaultBurnWindows() []BurnWindow {
 func (v *validator) canary(c *Canary) {
 	if !labelNameRE.MatchString(c.Label) {
 		v.errorf("canary.label", "invalid label name %q", c.Label)
+	} else if oneOf(c.Label, ReservedLabels) {
+		v.errorf("canary.label", "label %q is set by rulegen", c.Label)
 	}
 	v.plain("canary.canary", c.Canary)
 	v.plain("canary.baseline", c.Baseline)

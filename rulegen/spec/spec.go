@@ -113,12 +113,16 @@ type Trigger struct {
 	Description string `yaml:"description"`
 	Signal      string `yaml:"signal"`
 	// Threshold overrides the signal's threshold for this trigger.
-	Threshold *Quantity         `yaml:"threshold"`
-	All       []TriggerPart     `yaml:"all"`
-	For       Duration          `yaml:"for"`
-	Action    string            `yaml:"action"`
-	Severity  string            `yaml:"severity"`
-	Labels    map[string]string `yaml:"labels"`
+	Threshold *Quantity     `yaml:"threshold"`
+	All       []TriggerPart `yaml:"all"`
+	// Absent turns the trigger around: it fires when the series its signal
+	// reads are missing, which no threshold can tell from healthy (a
+	// renamed metric, a probe under another name).
+	Absent   bool              `yaml:"absent"`
+	For      Duration          `yaml:"for"`
+	Action   string            `yaml:"action"`
+	Severity string            `yaml:"severity"`
+	Labels   map[string]string `yaml:"labels"`
 }
 
 // TriggerPart is one condition of an all: trigger.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/redline-sre/redline/rulegen/model"
 	"github.com/redline-sre/redline/rulegen/render"
+	"github.com/redline-sre/redline/rulegen/spec"
 )
 
 type config struct {
@@ -50,10 +51,7 @@ func eq(name, value string) string { return name + "=" + strconv.Quote(value) }
 
 // identityLabels are what the inhibit rule compares: the service and
 // signal, and every label the exporter's signals use to name one thing.
-var identityLabels = []string{
-	"service", "signal", "instance", "target",
-	"database", "user", "datname", "schemaname", "relname", "sequence", "table", "column",
-}
+var identityLabels = append([]string{"service", "signal"}, spec.IdentityLabels...)
 
 // Render writes alertmanager/<service>.yml.
 func Render(m *model.Model) (render.File, error) {
