@@ -62,12 +62,14 @@ lint:
 generate:
 	$(GO) run ./cmd/rulegen generate --out .
 
-# check-generated fails when a generated file is stale or when the
+# check-generated fails when a generated file is stale, when the
 # generated promtool unit tests fail (the day-long burn-rate and baseline
-# tests take about two minutes).
+# tests take about two minutes) or when the hand-written scenarios of
+# rules/scenarios/ (a canary's real shapes) fail on the generated rules.
 check-generated: deps
 	$(GO) run ./cmd/rulegen check --out .
 	promtool test rules rules/platform.test.yml
+	promtool test rules rules/scenarios/platform.scenarios.test.yml
 
 # demo runs the whole product on this machine until Ctrl-C;
 # `make demo DEMO_SECONDS=60` stops by itself.
