@@ -16,6 +16,7 @@ import (
 	"github.com/redline-sre/redline/rulegen"
 	"github.com/redline-sre/redline/rulegen/render"
 	"github.com/redline-sre/redline/rulegen/spec"
+	"gopkg.in/yaml.v3"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
@@ -334,5 +335,40 @@ func TestRealPrometheusAndAlertmanagerLoadOutputs(t *testing.T) {
 	}
 	if n < 50 {
 		t.Errorf("only %d rules loaded", n)
+	}
+}
+
+// The generated tests fix the rule groups' evaluation order: promtool
+// otherwise evaluates them in a map's random order, and an alert reads this
+// step's recordings in one run and the previous step's in the next.
+func TestTestsFixGroupOrder(t *testing.T) {
+	for _, path := range goldenSpecs(t) {
+		var rules struct {
+			Groups []struct {
+				Name string `yaml:"name"`
+			} `yaml:"groups"`
+		}
+		var tests struct {
+			Order []string `yaml:"group_eval_order"`
+		}
+		for _, f := range generateFile(t, path) {
+			switch {
+			case strings.HasSuffix(f.Path, ".rules.yml"):
+				if err := yaml.Unmarshal(f.Data, &rules); err != nil {
+					t.Fatal(err)
+				}
+			case strings.HasSuffix(f.Path, ".test.yml"):
+				if err := yaml.Unmarshal(f.Data, &tests); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		var names []string
+		for _, g := range rules.Groups {
+			names = append(names, g.Name)
+		}
+		if len(names) < 2 || strings.Join(tests.Order, ",") != strings.Join(names, ",") {
+			t.Errorf("%s: group_eval_order %v, want the rule file's groups in file order %v", path, tests.Order, names)
+		}
 	}
 }

@@ -140,6 +140,13 @@ func Build(s *spec.Spec) (*Model, error) {
 	return m, nil
 }
 
+// RecordingGroup and AlertGroup name the rule file's two groups. The rule
+// file and its tests (which fix the groups' evaluation order) share them.
+func (m *Model) RecordingGroup() string { return m.Service + ".recording" }
+
+// AlertGroup names the rule file's group of alerts.
+func (m *Model) AlertGroup() string { return m.Service + ".alerts" }
+
 // SignalByName returns the named signal, or nil.
 func (m *Model) SignalByName(name string) *Signal {
 	for _, s := range m.Signals {

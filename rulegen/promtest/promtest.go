@@ -20,7 +20,12 @@ import (
 type File struct {
 	RuleFiles          []string `yaml:"rule_files"`
 	EvaluationInterval string   `yaml:"evaluation_interval"`
-	Tests              []Group  `yaml:"tests"`
+	// GroupEvalOrder fixes the order promtool evaluates the rule groups in
+	// at each step; without it the order is random (a map's), and an
+	// alert would see this step's recordings in one run and the last
+	// step's in another.
+	GroupEvalOrder []string `yaml:"group_eval_order,omitempty"`
+	Tests          []Group  `yaml:"tests"`
 }
 
 // Group is one promtool test group: input series and assertions.
@@ -74,7 +79,10 @@ func Generate(m *model.Model, rulesFile string) (*File, error) {
 // series together (unmerged, each scenario is a group of its own: the tests
 // compare both to show that merging loses no assertion).
 func generate(m *model.Model, rulesFile string, merge bool) (*File, error) {
-	f := &File{RuleFiles: []string{rulesFile}, EvaluationInterval: "1m"}
+	f := &File{RuleFiles: []string{rulesFile}, EvaluationInterval: "1m", GroupEvalOrder: []string{m.RecordingGroup()}}
+	if len(m.Alerts) > 0 {
+		f.GroupEvalOrder = append(f.GroupEvalOrder, m.AlertGroup())
+	}
 	done := map[*spec.SLO]bool{}
 	var burns []slotted
 	for _, a := range m.Alerts {

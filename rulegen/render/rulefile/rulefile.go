@@ -31,11 +31,11 @@ func Path(m *model.Model) string { return "rules/" + m.Service + ".rules.yml" }
 
 // Render writes rules/<service>.rules.yml.
 func Render(m *model.Model) (render.File, error) {
-	rec := group{Name: m.Service + ".recording"}
+	rec := group{Name: m.RecordingGroup()}
 	for _, r := range m.Recordings {
 		rec.Rules = append(rec.Rules, rule{Record: r.Record, Expr: r.Expr})
 	}
-	alerts := group{Name: m.Service + ".alerts"}
+	alerts := group{Name: m.AlertGroup()}
 	for _, a := range m.Alerts {
 		alerts.Rules = append(alerts.Rules, rule{
 			Alert: a.Name, Expr: a.Expr, For: a.For.String(),
