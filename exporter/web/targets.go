@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"sync/atomic"
 	"time"
@@ -133,7 +134,9 @@ func withUp(t collector.Target, ms []prometheus.Metric) []prometheus.Metric {
 			return ms
 		}
 	}
-	return append(ms, prometheus.MustNewConstMetric(up, prometheus.GaugeValue, 0))
+	// ms may be the slice singleflight handed to every joined scrape: clip
+	// it so the append copies instead of writing into the shared array.
+	return append(slices.Clip(ms), prometheus.MustNewConstMetric(up, prometheus.GaugeValue, 0))
 }
 
 // collect runs the target once and returns what it sent. A panic in the

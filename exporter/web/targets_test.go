@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -124,6 +125,53 @@ func TestBrokenTargetReportsUpZero(t *testing.T) {
 		cancel()
 		if !ok || upValue(t, ms) != 0 {
 			t.Errorf("%s: ok %v, fake_up %v (-1: missing), want 0", name, ok, upValue(t, ms))
+		}
+	}
+}
+
+// lateTarget sends metrics once released, then panics before its up
+// metric: every scrape that joined the collection gets up 0 added.
+type lateTarget struct{ release chan struct{} }
+
+func (l lateTarget) Collect(_ context.Context, ch chan<- prometheus.Metric) {
+	<-l.release
+	// Three metrics: the collected slice then has room to spare, which is
+	// what an append by each scrape would write into.
+	d := prometheus.NewDesc("fake_value", "A value.", []string{"n"}, nil)
+	for _, n := range []string{"1", "2", "3"} {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, 1, n)
+	}
+	panic("after three metrics")
+}
+
+func (lateTarget) Close()                   {}
+func (lateTarget) UpDesc() *prometheus.Desc { return fakeUpDesc }
+
+// Scrapes that share a collection must not share the slice they add up 0
+// to (run with -race: appending to the shared result raced).
+func TestJoinedScrapesAddUpZeroApart(t *testing.T) {
+	target := lateTarget{release: make(chan struct{})}
+	set := NewTargets(quiet())
+	set.Swap(map[string]collector.Target{"late": target})
+	var joined atomic.Int32
+	set.joined = func() { joined.Add(1) }
+	const n = 8
+	var wg sync.WaitGroup
+	ups := make([]float64, n)
+	for i := range n {
+		wg.Go(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			ms, _ := set.Collect(ctx, "late")
+			ups[i] = upValue(t, ms)
+		})
+	}
+	waitFor(t, "all scrapes to join the collection", func() bool { return joined.Load() == n })
+	close(target.release)
+	wg.Wait()
+	for i, up := range ups {
+		if up != 0 {
+			t.Errorf("scrape %d: fake_up = %g, want 0 (-1: missing)", i, up)
 		}
 	}
 }
