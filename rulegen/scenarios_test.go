@@ -96,6 +96,12 @@ func TestScenariosCatchFalsePositives(t *testing.T) {
 			scenario: "a canary replacing one pod (its 300 WebSocket clients reconnect within two minutes) does not fire ReconnectStorm",
 		},
 		{
+			name:     "RedlineExporterDown paging after 2m instead of 5m",
+			from:     []string{"expr: instance:exporter_scraped:min < 1\n        for: 5m"},
+			to:       []string{"expr: instance:exporter_scraped:min < 1\n        for: 2m"},
+			scenario: "redline_exporter restarting (3 minutes unscraped, its counters reset) rolls nothing back and pages no one",
+		},
+		{
 			name:     "Http5xxRateHigh without its low-traffic guard",
 			from:     []string{"service:http_errors:ratio_rate5m > 0.01 and service:http_errors_total:rate5m >= 0.5"},
 			to:       []string{"service:http_errors:ratio_rate5m > 0.01"},
