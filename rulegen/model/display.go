@@ -43,11 +43,11 @@ func (s *Signal) ValueTemplate() string {
 // ThresholdText prints a threshold the way ValueTemplate prints values,
 // exactly: 50MiB/h, 20%/h, 200ms.
 func (s *Signal) ThresholdText(thr spec.Quantity) string {
-	return QuantityText(s.Unit, thr) + s.Suffix()
+	return quantityText(s.Unit, thr) + s.Suffix()
 }
 
-// QuantityText prints an exact quantity in a unit without a per suffix.
-func QuantityText(unit string, q spec.Quantity) string {
+// quantityText prints an exact quantity in a unit without a per suffix.
+func quantityText(unit string, q spec.Quantity) string {
 	switch unit {
 	case "seconds":
 		if q.Kind == spec.Seconds {
@@ -84,11 +84,11 @@ func bytesText(r *big.Rat) string {
 	return strconv.FormatFloat(f, 'g', 4, 64) + prefixes[i] + "B"
 }
 
-// Identity names the series an alert is about in annotation templates:
+// identity names the series an alert is about in annotation templates:
 // "instance {{ $labels.instance }}", or for several labels
 // "target/database {{ $labels.target }}/{{ $labels.database }}". It is
 // empty for a signal aggregated over the whole service.
-func (s *Signal) Identity() string {
+func (s *Signal) identity() string {
 	if len(s.By) == 0 {
 		return ""
 	}
@@ -102,7 +102,7 @@ func (s *Signal) Identity() string {
 // Subject is the signal's name with the identity of its series: "memory_growth
 // of instance {{ $labels.instance }}".
 func (s *Signal) Subject() string {
-	if id := s.Identity(); id != "" {
+	if id := s.identity(); id != "" {
 		return s.Name + " of " + id
 	}
 	return s.Name

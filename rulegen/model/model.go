@@ -81,7 +81,6 @@ type Alert struct {
 
 // AbsentCheck describes an alert on missing series for test synthesis.
 type AbsentCheck struct {
-	Signal *Signal
 	// Source is what the signal reads, as the rule prints it; the alert
 	// fires while it matches no series. Selector is it parsed.
 	Source   string
@@ -140,12 +139,21 @@ func Build(s *spec.Spec) (*Model, error) {
 	return m, nil
 }
 
-// RecordingGroup and AlertGroup name the rule file's two groups. The rule
-// file and its tests (which fix the groups' evaluation order) share them.
+// RecordingGroup and AlertGroup name the rule file's two groups.
 func (m *Model) RecordingGroup() string { return m.Service + ".recording" }
 
 // AlertGroup names the rule file's group of alerts.
 func (m *Model) AlertGroup() string { return m.Service + ".alerts" }
+
+// Groups lists the rule file's groups in evaluation order: the recordings,
+// then the alerts when there are any. The rule file and its tests (which
+// fix promtool's evaluation order) both follow it.
+func (m *Model) Groups() []string {
+	if len(m.Alerts) == 0 {
+		return []string{m.RecordingGroup()}
+	}
+	return []string{m.RecordingGroup(), m.AlertGroup()}
+}
 
 // SignalByName returns the named signal, or nil.
 func (m *Model) SignalByName(name string) *Signal {
@@ -497,7 +505,7 @@ func (m *Model) addAbsent(t *spec.Trigger) error {
 	}
 	a := &Alert{
 		Name: t.Name, Expr: "absent(" + src + ")", For: t.For,
-		Absent: &AbsentCheck{Signal: sig, Source: src, Selector: vs, Labels: absentLabels(vs)},
+		Absent: &AbsentCheck{Source: src, Selector: vs, Labels: absentLabels(vs)},
 	}
 	a.Labels = m.baseLabels(t.Severity, t.Action, sig.Name)
 	for k, v := range t.Labels {

@@ -79,10 +79,7 @@ func Generate(m *model.Model, rulesFile string) (*File, error) {
 // series together (unmerged, each scenario is a group of its own: the tests
 // compare both to show that merging loses no assertion).
 func generate(m *model.Model, rulesFile string, merge bool) (*File, error) {
-	f := &File{RuleFiles: []string{rulesFile}, EvaluationInterval: "1m", GroupEvalOrder: []string{m.RecordingGroup()}}
-	if len(m.Alerts) > 0 {
-		f.GroupEvalOrder = append(f.GroupEvalOrder, m.AlertGroup())
-	}
+	f := &File{RuleFiles: []string{rulesFile}, EvaluationInterval: "1m", GroupEvalOrder: m.Groups()}
 	done := map[*spec.SLO]bool{}
 	var burns []slotted
 	for _, a := range m.Alerts {
