@@ -108,6 +108,16 @@ func (s *Signal) Subject() string {
 	return s.Name
 }
 
+// BaselineName is how the baseline is named in rule text and legends: "1h
+// baseline", or "30m baseline 1d earlier" when it is offset further than
+// the window.
+func (s *Signal) BaselineName() string {
+	if s.BaselineOffset.Duration == s.Window.Duration {
+		return s.BaselineWindow.String() + " baseline"
+	}
+	return s.BaselineWindow.String() + " baseline " + s.BaselineOffset.String() + " earlier"
+}
+
 // BaselinePeriod says in words which past window a baseline signal is
 // compared with: "the previous 1h", or "the 1h ending 1d earlier".
 func (s *Signal) BaselinePeriod() string {

@@ -528,10 +528,7 @@ func (m *Model) addAbsent(t *spec.Trigger) error {
 // describeCondition says in words when a condition is met.
 func describeCondition(s *Signal, thr spec.Quantity) string {
 	if s.Kind == spec.KindBaseline {
-		if s.BaselineOffset.Duration == s.Window.Duration {
-			return fmt.Sprintf("%s is more than %s above its %s baseline", s.Name, s.Tolerance.Text, s.BaselineWindow.String())
-		}
-		return fmt.Sprintf("%s is more than %s above its %s baseline %s earlier", s.Name, s.Tolerance.Text, s.BaselineWindow.String(), s.BaselineOffset.String())
+		return fmt.Sprintf("%s is more than %s above its %s", s.Name, s.Tolerance.Text, s.BaselineName())
 	}
 	return fmt.Sprintf("%s %s %s", s.Name, s.Violation(), s.ThresholdText(thr))
 }

@@ -299,7 +299,7 @@ func signalTargets(m *model.Model, sig *model.Signal, split bool) ([]grafana.Tar
 			{
 				Expr: fmt.Sprintf("sum(rate(%s[%s] offset %s)) * %s", sel(sig.Counter, ""), sig.BaselineWindow.String(),
 					sig.BaselineOffset.String(), spec.FormatRat(factor)),
-				Legend: fmt.Sprintf("limit: %s + %s", baselineLegend(sig), sig.Tolerance.Text),
+				Legend: fmt.Sprintf("limit: %s + %s", sig.BaselineName(), sig.Tolerance.Text),
 			},
 		}, nil
 	default:
@@ -372,13 +372,4 @@ func words(name string) string {
 	r := []rune(s)
 	r[0] = unicode.ToUpper(r[0])
 	return string(r)
-}
-
-// baselineLegend names a baseline in a legend: "1h baseline", or "30m
-// baseline 1d earlier" when it does not end where the current window starts.
-func baselineLegend(sig *model.Signal) string {
-	if sig.BaselineOffset.Duration == sig.Window.Duration {
-		return sig.BaselineWindow.String() + " baseline"
-	}
-	return sig.BaselineWindow.String() + " baseline " + sig.BaselineOffset.String() + " earlier"
 }
