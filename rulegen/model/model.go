@@ -6,6 +6,7 @@ package model
 import (
 	"fmt"
 	"math/big"
+	"slices"
 	"sort"
 	"strings"
 
@@ -26,6 +27,20 @@ type Model struct {
 	Signals    []*Signal
 	Recordings []Recording
 	Alerts     []*Alert
+	// Inhibitions are the spec's inhibited_by pairs, in spec order.
+	Inhibitions []Inhibition
+}
+
+// Inhibition is one "cause explains effect" pair: Alertmanager holds the
+// effect back while the cause fires with the same Equal labels.
+type Inhibition struct {
+	Cause, Effect string
+	// Equal is service plus the labels both alerts keep from their series
+	// (a pool's target, a pod's instance), sorted: a cause about one thing
+	// must not hide an effect about another. Labels one side lacks are left
+	// out, since Alertmanager would compare a value with nothing and never
+	// match: an absent() alert has no instance.
+	Equal []string
 }
 
 // Recording is one recording rule.
@@ -77,6 +92,9 @@ type Alert struct {
 	Canary *CanaryCheck
 	// Absent is set on alerts that fire when a signal's series are missing.
 	Absent *AbsentCheck
+	// SeriesLabels are the labels the alert's samples keep from the series
+	// (a signal's by labels, absent()'s equality matchers), sorted.
+	SeriesLabels []string
 }
 
 // AbsentCheck describes an alert on missing series for test synthesis.
@@ -125,6 +143,9 @@ func Build(s *spec.Spec) (*Model, error) {
 		if err := m.addTrigger(&s.Triggers[i]); err != nil {
 			return nil, err
 		}
+	}
+	for i := range s.Triggers {
+		m.addInhibitions(&s.Triggers[i])
 	}
 	for i := range s.SLOs {
 		m.addSLO(&s.SLOs[i])
@@ -429,6 +450,7 @@ func (m *Model) addTrigger(t *spec.Trigger) error {
 		}
 		a.Expr = strings.Join(exprs, "\nand on("+strings.Join(on, ", ")+")\n")
 	}
+	a.SeriesLabels = sortedCopy(on)
 	a.Labels = m.baseLabels(t.Severity, t.Action, strings.Join(names, ","))
 	for k, v := range t.Labels {
 		a.Labels[k] = v
@@ -507,6 +529,10 @@ func (m *Model) addAbsent(t *spec.Trigger) error {
 		Name: t.Name, Expr: "absent(" + src + ")", For: t.For,
 		Absent: &AbsentCheck{Source: src, Selector: vs, Labels: absentLabels(vs)},
 	}
+	for l := range a.Absent.Labels {
+		a.SeriesLabels = append(a.SeriesLabels, l)
+	}
+	sort.Strings(a.SeriesLabels)
 	a.Labels = m.baseLabels(t.Severity, t.Action, sig.Name)
 	for k, v := range t.Labels {
 		a.Labels[k] = v
@@ -523,6 +549,39 @@ func (m *Model) addAbsent(t *spec.Trigger) error {
 	}
 	m.Alerts = append(m.Alerts, a)
 	return nil
+}
+
+// AlertByName returns the named alert, or nil.
+func (m *Model) AlertByName(name string) *Alert {
+	for _, a := range m.Alerts {
+		if a.Name == name {
+			return a
+		}
+	}
+	return nil
+}
+
+// addInhibitions records a trigger's inhibited_by pairs. The spec has
+// checked the names, so both alerts exist.
+func (m *Model) addInhibitions(t *spec.Trigger) {
+	effect := m.AlertByName(t.Name)
+	for _, name := range t.InhibitedBy {
+		cause := m.AlertByName(name)
+		equal := []string{"service"}
+		for _, l := range cause.SeriesLabels {
+			if l != "service" && slices.Contains(effect.SeriesLabels, l) {
+				equal = append(equal, l)
+			}
+		}
+		sort.Strings(equal)
+		m.Inhibitions = append(m.Inhibitions, Inhibition{Cause: name, Effect: t.Name, Equal: equal})
+	}
+}
+
+func sortedCopy(s []string) []string {
+	out := slices.Clone(s)
+	sort.Strings(out)
+	return out
 }
 
 // describeCondition says in words when a condition is met.

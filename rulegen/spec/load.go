@@ -137,6 +137,7 @@ func (v *validator) run() {
 		}
 		alerts[t.Name] = path
 	}
+	v.inhibitions()
 	sloNames := map[string]bool{}
 	for i := range s.SLOs {
 		path := "slos[" + strconv.Itoa(i) + "]"
@@ -608,6 +609,101 @@ func (v *validator) trigger(path string, t *Trigger) {
 		}
 	}
 	v.labels(path+".labels", t.Labels, used)
+}
+
+// inhibitions checks every trigger's inhibited_by: it names other triggers
+// of this spec, once each, without a cycle, and never on a rollback
+// trigger. A rollback held back by another alert is a release left running
+// that the spec says must be rolled back; SLO burn alerts have no
+// inhibited_by, so the budget is never hidden either.
+func (v *validator) inhibitions() {
+	index := map[string]int{}
+	for i, t := range v.s.Triggers {
+		if _, dup := index[t.Name]; !dup {
+			index[t.Name] = i
+		}
+	}
+	slos := map[string]bool{}
+	for _, o := range v.s.SLOs {
+		slos[o.Alert] = true
+		if o.Alert == "" {
+			slos[camel(o.Name)+"ErrorBudgetBurn"] = true
+		}
+	}
+	valid := make([][]inhibitEdge, len(v.s.Triggers))
+	for i, t := range v.s.Triggers {
+		path := "triggers[" + strconv.Itoa(i) + "].inhibited_by"
+		if len(t.InhibitedBy) > 0 && t.Action == ActionRollback {
+			v.errorf(path, "a rollback trigger cannot be inhibited: holding back %s would leave running a release the spec says to roll back", t.Name)
+			continue
+		}
+		seen := map[string]bool{}
+		for j, name := range t.InhibitedBy {
+			p := path + "[" + strconv.Itoa(j) + "]"
+			cause, ok := index[name]
+			switch {
+			case name == t.Name:
+				v.errorf(p, "trigger %s cannot inhibit itself", name)
+			case seen[name]:
+				v.errorf(p, "trigger %q is listed twice", name)
+			case slos[name]:
+				v.errorf(p, "%q is an SLO burn alert; inhibited_by names triggers of this spec", name)
+			case !ok:
+				v.errorf(p, "unknown trigger %q", name)
+			default:
+				valid[i] = append(valid[i], inhibitEdge{cause: cause, entry: j})
+			}
+			seen[name] = true
+		}
+	}
+	v.inhibitionCycles(valid)
+}
+
+// inhibitEdge is one valid inhibited_by entry: the index of the cause
+// trigger and of the entry in the list.
+type inhibitEdge struct{ cause, entry int }
+
+// inhibitionCycles reports each cycle of inhibited_by once, at the entry
+// that closes it: alerts that inhibit each other in a ring can all be held
+// back while all fire, and nothing pages.
+func (v *validator) inhibitionCycles(causes [][]inhibitEdge) {
+	const (
+		unvisited = iota
+		onPath
+		done
+	)
+	state := make([]int, len(causes))
+	var stack []int
+	var visit func(i int)
+	visit = func(i int) {
+		state[i] = onPath
+		stack = append(stack, i)
+		for _, e := range causes[i] {
+			c := e.cause
+			switch state[c] {
+			case unvisited:
+				visit(c)
+			case onPath:
+				var ring []string
+				for k := len(stack) - 1; k >= 0; k-- {
+					ring = append([]string{v.s.Triggers[stack[k]].Name}, ring...)
+					if stack[k] == c {
+						break
+					}
+				}
+				ring = append(ring, v.s.Triggers[c].Name)
+				v.errorf("triggers["+strconv.Itoa(i)+"].inhibited_by["+strconv.Itoa(e.entry)+"]",
+					"inhibited_by forms a cycle (%s): while all of them fire, each would hide the other and none would page", strings.Join(ring, " ← "))
+			}
+		}
+		stack = stack[:len(stack)-1]
+		state[i] = done
+	}
+	for i := range causes {
+		if state[i] == unvisited {
+			visit(i)
+		}
+	}
 }
 
 func (v *validator) part(path string, p TriggerPart) {

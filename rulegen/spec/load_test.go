@@ -80,6 +80,16 @@ func TestLoadErrors(t *testing.T) {
 			`testdata/invalid-absent.yml:17:16: triggers[0].threshold: an absent trigger fires on missing series; it has no threshold`,
 			`testdata/invalid-absent.yml:23:13: triggers[1].absent: absent applies to one signal, not to all:`,
 		}, "\n"),
+		// inhibited_by names other triggers, once, without a ring, and
+		// never holds back a rollback or an SLO burn alert.
+		"invalid-inhibit.yml": strings.Join([]string{
+			`testdata/invalid-inhibit.yml:17:19: triggers[0].inhibited_by: a rollback trigger cannot be inhibited: holding back ErrorsHigh would leave running a release the spec says to roll back`,
+			`testdata/invalid-inhibit.yml:21:20: triggers[1].inhibited_by[0]: trigger QueueStuck cannot inhibit itself`,
+			`testdata/invalid-inhibit.yml:21:46: triggers[1].inhibited_by[2]: trigger "QueueMissing" is listed twice`,
+			`testdata/invalid-inhibit.yml:21:60: triggers[1].inhibited_by[3]: unknown trigger "Typo"`,
+			`testdata/invalid-inhibit.yml:21:66: triggers[1].inhibited_by[4]: "ApiAvailabilityErrorBudgetBurn" is an SLO burn alert; inhibited_by names triggers of this spec`,
+			`testdata/invalid-inhibit.yml:26:20: triggers[2].inhibited_by[0]: inhibited_by forms a cycle (QueueStuck ← QueueMissing ← QueueStuck): while all of them fire, each would hide the other and none would page`,
+		}, "\n"),
 		"invalid-template.yml": strings.Join([]string{
 			`testdata/invalid-template.yml:4:9: labels.team: must be plain text: {{ and }} are template delimiters in Prometheus alerts`,
 			`testdata/invalid-template.yml:8:18: signals[0].description: must be plain text: {{ and }} are template delimiters in Prometheus alerts`,

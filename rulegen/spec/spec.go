@@ -123,6 +123,10 @@ type Trigger struct {
 	Action   string            `yaml:"action"`
 	Severity string            `yaml:"severity"`
 	Labels   map[string]string `yaml:"labels"`
+	// InhibitedBy names the triggers whose alert explains this one: while
+	// one of them fires (about the same thing), Alertmanager holds this
+	// alert's notifications back, so one outage pages once.
+	InhibitedBy []string `yaml:"inhibited_by"`
 }
 
 // TriggerPart is one condition of an all: trigger.

@@ -98,6 +98,15 @@ func Render(m *model.Model) (render.File, error) {
 			Equal:          identityLabels,
 		}},
 	}
+	for _, in := range m.Inhibitions {
+		// The spec's inhibited_by: one cause, one page. The spec rejects
+		// it on rollback triggers, and SLO burn alerts have none.
+		c.InhibitRules = append(c.InhibitRules, inhibitRule{
+			SourceMatchers: []string{eq("alertname", in.Cause), service},
+			TargetMatchers: []string{eq("alertname", in.Effect), service},
+			Equal:          in.Equal,
+		})
+	}
 	data, err := render.YAML(m, c)
 	return render.File{Path: Path(m), Data: data}, err
 }
