@@ -4,6 +4,7 @@
 package amconfig
 
 import (
+	"slices"
 	"strconv"
 
 	"github.com/redline-sre/redline/rulegen/model"
@@ -49,13 +50,26 @@ func Path(m *model.Model) string { return "alertmanager/" + m.Service + ".yml" }
 
 func eq(name, value string) string { return name + "=" + strconv.Quote(value) }
 
-// identityLabels are what the inhibit rule compares: the service and
-// signal, and every label the exporter's signals use to name one thing.
-var identityLabels = append([]string{"service", "signal"}, spec.IdentityLabels...)
+// identityLabels are what the inhibit rules compare: the service and
+// signal, the labels that name one thing (pod, pool, table…), and every
+// label a signal of this spec keeps in by:, so that an alert about one
+// collector or shard never silences one about another.
+func identityLabels(m *model.Model) []string {
+	out := append([]string{"service", "signal"}, spec.IdentityLabels...)
+	for _, s := range m.Spec.Signals {
+		for _, l := range s.By {
+			if !slices.Contains(out, l) {
+				out = append(out, l)
+			}
+		}
+	}
+	return out
+}
 
 // Render writes alertmanager/<service>.yml.
 func Render(m *model.Model) (render.File, error) {
 	am := m.Spec.Alertmanager
+	identity := identityLabels(m)
 	service := eq("service", m.Service)
 	groupBy := []string{"alertname", "service"}
 	c := config{
@@ -88,14 +102,14 @@ func Render(m *model.Model) (render.File, error) {
 			// inhibited: a stuck rollback alert must not hide the budget.
 			SourceMatchers: []string{eq("rollback", "true"), service},
 			TargetMatchers: []string{eq("action", "page"), service, `slo=""`},
-			Equal:          identityLabels,
+			Equal:          identity,
 		}, {
 			// A critical alert makes the warning about the same signal on
 			// the same thing redundant (sequence 95% over 85%, clock skew
 			// 1s over 100ms, the fast burn window over the slow one).
 			SourceMatchers: []string{eq("severity", "critical"), service},
 			TargetMatchers: []string{eq("severity", "warning"), service},
-			Equal:          identityLabels,
+			Equal:          identity,
 		}},
 	}
 	for _, in := range m.Inhibitions {
