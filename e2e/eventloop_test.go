@@ -3,7 +3,6 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -25,7 +24,7 @@ import (
 // EventLoopProbeFailing.
 func TestProbeOfResettingRoute(t *testing.T) {
 	testenv.Binary(t, "prometheus")
-	route := resettingRoute(t)
+	route := testenv.ResettingListener(t, false)
 
 	dir := t.TempDir()
 	spec, err := demo.PlatformSpec(demo.SpecOverrides{For: 2 * time.Second})
@@ -83,27 +82,6 @@ func TestProbeOfResettingRoute(t *testing.T) {
 	if v, _ := query(t, prom.URL, `ALERTS{alertname=~"EventLoopBackpressure|AutoGuardLatencyCpuBackpressure"}`); len(v) != 0 {
 		t.Errorf("a lag trigger is active without a single measured duration: %v", v)
 	}
-}
-
-// resettingRoute listens on loopback and resets every accepted connection.
-func resettingRoute(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			_ = c.(*net.TCPConn).SetLinger(0) // Close sends RST
-			_ = c.Close()
-		}
-	}()
-	return l.Addr().String()
 }
 
 // query returns the sample values of an instant query, ok false when

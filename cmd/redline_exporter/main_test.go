@@ -26,27 +26,9 @@ import (
 // exporter is redline_exporter running in-process on a free port.
 type exporter struct {
 	URL    string
-	stderr *syncBuffer
+	stderr *testenv.SyncBuffer
 	done   chan int
 	stop   context.CancelFunc
-}
-
-// syncBuffer collects the exporter's log while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // startExporter runs the exporter with args plus a listen address, waits
@@ -59,7 +41,7 @@ func startExporter(t *testing.T, scheme string, args ...string) *exporter {
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	ctx, cancel := context.WithCancel(context.Background())
-	e := &exporter{URL: scheme + "://" + addr, stderr: &syncBuffer{}, done: make(chan int, 1), stop: cancel}
+	e := &exporter{URL: scheme + "://" + addr, stderr: &testenv.SyncBuffer{}, done: make(chan int, 1), stop: cancel}
 	go func() { e.done <- run(ctx, append(args, "--web.listen-address="+addr), io.Discard, e.stderr) }()
 	t.Cleanup(func() {
 		cancel()

@@ -198,31 +198,3 @@ func requests(t testing.TB, reg prometheus.Gatherer, probe string) float64 {
 	t.Fatalf("no requests counter for probe %q", probe)
 	return 0
 }
-
-// resettingListener accepts connections on loopback and resets each one:
-// after reading the request when readFirst is set, at once otherwise. It
-// is a real TCP peer that aborts, which no mock transport reproduces.
-func resettingListener(t testing.TB, readFirst bool) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return // closed at cleanup
-			}
-			if readFirst {
-				_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
-				_, _ = c.Read(make([]byte, 4096))
-			}
-			// Linger 0 turns Close into a TCP RST instead of a FIN.
-			_ = c.(*net.TCPConn).SetLinger(0)
-			_ = c.Close()
-		}
-	}()
-	return l.Addr().String()
-}

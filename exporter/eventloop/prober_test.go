@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	dto "github.com/prometheus/client_model/go"
+	"github.com/redline-sre/redline/internal/testenv"
 )
 
 // blockedLoop is a stand-in for a Node.js process whose event loop is
@@ -387,8 +388,8 @@ func TestEveryRequestIsCounted(t *testing.T) {
 		failing    bool
 	}{
 		{"refused", closedPort(t), true},
-		{"reset-on-accept", resettingListener(t, false), true},
-		{"reset-after-request", resettingListener(t, true), true},
+		{"reset-on-accept", testenv.ResettingListener(t, false), true},
+		{"reset-after-request", testenv.ResettingListener(t, true), true},
 		{"answers", strings.TrimPrefix(answers.URL, "http://"), false},
 	} {
 		t.Run(c.name, func(t *testing.T) {

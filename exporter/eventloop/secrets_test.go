@@ -1,33 +1,14 @@
 package eventloop
 
 import (
-	"bytes"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redline-sre/redline/internal/testenv"
 )
-
-// syncBuffer is a log sink the probe goroutines can share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // A probe URL's password and query token never reach the log, at any
 // level, while the probe starts, fails against a real closed port and
@@ -35,7 +16,7 @@ func (s *syncBuffer) String() string {
 func TestProbeLogsNoSecrets(t *testing.T) {
 	addr := closedPort(t)
 
-	var logs syncBuffer
+	var logs testenv.SyncBuffer
 	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	m := NewManager(prometheus.NewRegistry(), logger)
 	if err := m.Apply([]ProbeConfig{{
