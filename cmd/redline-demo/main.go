@@ -123,7 +123,8 @@ redline demo is running. Stop it with Ctrl-C.
   platform stand-in   %[4]s/metrics  (no-op route probed for event-loop lag: %[4]s/noop)
   rollback webhook    %[5]s          (its deliveries are printed below)
 
-Generated from the platform spec (triggers' "for" shortened to 15s for the demo):
+Generated from the platform spec (triggers' "for" shortened to 15s for the demo, but not the leak and
+reconnect triggers': their "for" outlasts their window so that a one-time step never fires them):
   %[6]s/rules/platform.rules.yml  %[6]s/alertmanager/platform.yml  %[6]s/dashboards/platform.json%[7]s
 
 What to look at:

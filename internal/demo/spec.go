@@ -15,7 +15,7 @@ import (
 // webhook change: the signals, thresholds and triggers stay the platform's.
 type SpecOverrides struct {
 	WebhookURL    string
-	For           time.Duration // every trigger's `for`, when not zero
+	For           time.Duration // every trigger's `for`, when not zero (see stepProof)
 	GroupWait     time.Duration // Alertmanager group_wait, when not zero
 	GroupInterval time.Duration // Alertmanager group_interval, when not zero
 }
@@ -28,11 +28,18 @@ func PlatformSpec(o SpecOverrides) ([]byte, error) {
 	}
 	root := doc.Content[0]
 	if o.For > 0 {
+		keep, err := stepProof()
+		if err != nil {
+			return nil, err
+		}
 		triggers := mapValue(root, "triggers")
 		if triggers == nil {
 			return nil, fmt.Errorf("platform spec has no triggers")
 		}
 		for _, t := range triggers.Content {
+			if name := mapValue(t, "name"); name != nil && keep[name.Value] {
+				continue
+			}
 			setScalar(t, "for", o.For.String())
 		}
 	}
@@ -50,6 +57,38 @@ func PlatformSpec(o SpecOverrides) ([]byte, error) {
 		setScalar(am, "group_interval", o.GroupInterval.String())
 	}
 	return yaml.Marshal(&doc)
+}
+
+// stepProof lists the triggers whose `for` is longer than the rate or
+// deriv window of their signal. That margin is what keeps a one-time step
+// (a pool opened, a cache loaded, a pod's clients reconnecting) from
+// firing them; shortened to a demo's few seconds, every step would.
+func stepProof() (map[string]bool, error) {
+	s, err := spec.Default()
+	if err != nil {
+		return nil, err
+	}
+	windowed := map[string]time.Duration{}
+	for _, sig := range s.Signals {
+		switch {
+		case sig.Kind == spec.KindGauge && (sig.Function == "rate" || sig.Function == "deriv"),
+			sig.Kind == spec.KindRate:
+			windowed[sig.Name] = time.Duration(sig.Window.Duration)
+		}
+	}
+	keep := map[string]bool{}
+	for _, t := range s.Triggers {
+		names := []string{t.Signal}
+		for _, p := range t.All {
+			names = append(names, p.Signal)
+		}
+		for _, n := range names {
+			if w, ok := windowed[n]; ok && time.Duration(t.For.Duration) > w {
+				keep[t.Name] = true
+			}
+		}
+	}
+	return keep, nil
 }
 
 // GenerateInto runs rulegen on a spec and writes its outputs under dir
