@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/redline-sre/redline/internal/testenv"
-	"github.com/redline-sre/redline/rulegen"
 )
 
 // qualitySpec has one signal for each rule-quality guard: an SLO with a
@@ -66,14 +65,7 @@ alertmanager:
 // pass first, so the failure is the mutation's doing.
 func TestGeneratedTestsCatchRuleQualityDefects(t *testing.T) {
 	promtool := testenv.Binary(t, "promtool")
-	dir := t.TempDir()
-	specFile := filepath.Join(dir, "shop.yml")
-	if err := os.WriteFile(specFile, []byte(qualitySpec), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := rulegen.Write(dir, generateFile(t, specFile)); err != nil {
-		t.Fatal(err)
-	}
+	dir := generatedShop(t, qualitySpec)
 	rules := filepath.Join(dir, "rules", "shop.rules.yml")
 	tests := filepath.Join(dir, "rules", "shop.test.yml")
 	original, err := os.ReadFile(rules)

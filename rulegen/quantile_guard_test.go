@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/redline-sre/redline/internal/testenv"
-	"github.com/redline-sre/redline/rulegen"
 )
 
 // starvedSpec is the event-loop pattern of the platform spec in small: a
@@ -57,15 +56,7 @@ alertmanager:
 // with a starved prober.
 func TestGeneratedTestsCatchStarvedProber(t *testing.T) {
 	promtool := testenv.Binary(t, "promtool")
-	dir := t.TempDir()
-	specFile := filepath.Join(dir, "shop.yml")
-	if err := os.WriteFile(specFile, []byte(starvedSpec), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	files := generateFile(t, specFile)
-	if err := rulegen.Write(dir, files); err != nil {
-		t.Fatal(err)
-	}
+	dir := generatedShop(t, starvedSpec)
 	rules := filepath.Join(dir, "rules", "shop.rules.yml")
 	tests := filepath.Join(dir, "rules", "shop.test.yml")
 	if out, err := exec.Command(promtool, "test", "rules", tests).CombinedOutput(); err != nil {

@@ -32,6 +32,22 @@ func goldenSpecs(t *testing.T) []string {
 	return specs
 }
 
+// generatedShop writes specText as shop.yml in a new directory, generates
+// its files there and returns the directory (rules/shop.rules.yml,
+// rules/shop.test.yml, …), for tests that run promtool on them.
+func generatedShop(t *testing.T, specText string) string {
+	t.Helper()
+	dir := t.TempDir()
+	specFile := filepath.Join(dir, "shop.yml")
+	if err := os.WriteFile(specFile, []byte(specText), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := rulegen.Write(dir, generateFile(t, specFile)); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
 func generateFile(t *testing.T, path string) []render.File {
 	t.Helper()
 	s, err := spec.LoadFile(path)
@@ -170,15 +186,7 @@ func TestPromtoolDefaultRules(t *testing.T) {
 // rule file whose threshold is nudged makes promtool report the alert.
 func TestGeneratedTestsCatchBrokenRules(t *testing.T) {
 	promtool := testenv.Binary(t, "promtool")
-	dir := t.TempDir()
-	specFile := filepath.Join(dir, "shop.yml")
-	if err := os.WriteFile(specFile, []byte(smallSpec), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	files := generateFile(t, specFile)
-	if err := rulegen.Write(dir, files); err != nil {
-		t.Fatal(err)
-	}
+	dir := generatedShop(t, smallSpec)
 	rules := filepath.Join(dir, "rules", "shop.rules.yml")
 	data, err := os.ReadFile(rules)
 	if err != nil {
@@ -205,15 +213,7 @@ func TestGeneratedTestsCatchBrokenRules(t *testing.T) {
 // alert fires for a process too young to be judged.
 func TestGeneratedTestsCatchMissingGuard(t *testing.T) {
 	promtool := testenv.Binary(t, "promtool")
-	dir := t.TempDir()
-	specFile := filepath.Join(dir, "shop.yml")
-	if err := os.WriteFile(specFile, []byte(guardedSpec), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	files := generateFile(t, specFile)
-	if err := rulegen.Write(dir, files); err != nil {
-		t.Fatal(err)
-	}
+	dir := generatedShop(t, guardedSpec)
 	tests := filepath.Join(dir, "rules", "shop.test.yml")
 	if out, err := exec.Command(promtool, "test", "rules", tests).CombinedOutput(); err != nil {
 		t.Fatalf("generated tests fail on the generated rules:\n%s", out)

@@ -11,15 +11,9 @@ import (
 	"github.com/redline-sre/redline/rulegen/spec"
 )
 
-// TestMatchedLabelsAreReserved: a spec label fixed on every alert must not
-// be one the generated route or inhibit rules match on or compare, or the
-// routing silently changes (labels: {slo: x} turned the page inhibit rule,
-// which targets slo="", off). Every such label is rejected by the loader.
-func TestMatchedLabelsAreReserved(t *testing.T) {
-	s, err := spec.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
+// rendered builds s and decodes the Alertmanager configuration it renders.
+func rendered(t *testing.T, s *spec.Spec) config {
+	t.Helper()
 	m, err := model.Build(s)
 	if err != nil {
 		t.Fatal(err)
@@ -32,6 +26,19 @@ func TestMatchedLabelsAreReserved(t *testing.T) {
 	if err := yaml.Unmarshal(f.Data, &c); err != nil {
 		t.Fatal(err)
 	}
+	return c
+}
+
+// TestMatchedLabelsAreReserved: a spec label fixed on every alert must not
+// be one the generated route or inhibit rules match on or compare, or the
+// routing silently changes (labels: {slo: x} turned the page inhibit rule,
+// which targets slo="", off). Every such label is rejected by the loader.
+func TestMatchedLabelsAreReserved(t *testing.T) {
+	s, err := spec.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := rendered(t, s)
 	names := map[string]bool{}
 	matchers := func(ms []string) {
 		for _, mt := range ms {
@@ -110,18 +117,7 @@ alertmanager:
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := model.Build(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := Render(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var c config
-	if err := yaml.Unmarshal(f.Data, &c); err != nil {
-		t.Fatal(err)
-	}
+	c := rendered(t, s)
 	if len(c.InhibitRules) < 2 {
 		t.Fatalf("%d inhibit rules", len(c.InhibitRules))
 	}
