@@ -82,14 +82,7 @@ alertmanager:
 // TestAlertsNameTheirSeries: an alert over by-labelled series says which
 // one it is about; a service-wide alert has nothing to name.
 func TestAlertsNameTheirSeries(t *testing.T) {
-	s, err := spec.Load("identity.yml", []byte(identitySpec))
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := Build(s)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := mustBuild(t, "identity.yml", identitySpec)
 	want := "saturation of target/database {{ $labels.target }}/{{ $labels.database }} is {{ $value | humanizePercentage }}"
 	for _, a := range m.Alerts {
 		for _, key := range []string{"summary", "description"} {
@@ -112,14 +105,7 @@ func TestAlertsNameTheirSeries(t *testing.T) {
 // 0 also fires when it appears above 0; one with a real rate threshold
 // does not, since a single event is below it anyway.
 func TestFirstIncrementOnlyWhenAnyEventIsAViolation(t *testing.T) {
-	s, err := spec.Load("identity.yml", []byte(identitySpec))
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := Build(s)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := mustBuild(t, "identity.yml", identitySpec)
 	exprs := map[string]string{}
 	for _, a := range m.Alerts {
 		exprs[a.Name] = a.Expr

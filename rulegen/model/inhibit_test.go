@@ -3,8 +3,6 @@ package model
 import (
 	"slices"
 	"testing"
-
-	"github.com/redline-sre/redline/rulegen/spec"
 )
 
 // TestInhibitionEqual: an inhibition compares service and the labels both
@@ -27,14 +25,7 @@ triggers:
   - {name: LatencyMissing, signal: latency, absent: true, action: page, inhibited_by: [RequestsMissing]}
 alertmanager: {webhook_url: http://localhost/hook}
 `
-	s, err := spec.Load("spec.yml", []byte(doc))
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := Build(s)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := mustBuild(t, "spec.yml", doc)
 	want := []Inhibition{
 		{Cause: "DbDown", Effect: "CollectorFailing", Equal: []string{"service", "target"}},
 		{Cause: "Down", Effect: "CollectorFailing", Equal: []string{"service"}},

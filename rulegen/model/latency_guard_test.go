@@ -2,8 +2,6 @@ package model
 
 import (
 	"testing"
-
-	"github.com/redline-sre/redline/rulegen/spec"
 )
 
 // TestLatencyGuardJoinsBeforeAggregation: a latency signal's guard filters
@@ -23,14 +21,7 @@ signals:
 alertmanager:
   webhook_url: http://localhost/hook
 `
-	s, err := spec.Load("guard.yml", []byte(guarded))
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := Build(s)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := mustBuild(t, "guard.yml", guarded)
 	guard := ` and on(instance, job) (histogram_quantile(0.95, sum by (instance, job, le) (rate(timer_seconds_bucket{job="exp"}[5m]))) <= 0.01)`
 	want := map[string]string{
 		"service:lag_bucket:rate5m": `sum by (le) (rate(probe_seconds_bucket{job="exp"}[5m])` + guard + `)`,

@@ -29,8 +29,10 @@ alertmanager:
 
 // TestBudgetsPrintExactly: 1 - 0.999 is 0.0010000000000000009 in floats;
 // rulegen computes with rationals and prints what the spec means.
-func TestBudgetsPrintExactly(t *testing.T) {
-	s, err := spec.Load("slo.yml", []byte(sloSpec))
+// mustBuild loads a spec from text and builds its model.
+func mustBuild(t *testing.T, name, text string) *Model {
+	t.Helper()
+	s, err := spec.Load(name, []byte(text))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,6 +40,11 @@ func TestBudgetsPrintExactly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return m
+}
+
+func TestBudgetsPrintExactly(t *testing.T) {
+	m := mustBuild(t, "slo.yml", sloSpec)
 	var exprs []string
 	for _, a := range m.Alerts {
 		exprs = append(exprs, a.Expr+" "+a.Annotations["description"])
@@ -95,14 +102,7 @@ signals:
 alertmanager:
   webhook_url: http://localhost/hook
 `
-	s, err := spec.Load("guard.yml", []byte(guarded))
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := Build(s)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := mustBuild(t, "guard.yml", guarded)
 	want := map[string]string{
 		"service:growth:deriv30m": `max(deriv(mem{job="api"}[30m]) and on(instance, job) (time() - start{job="api"} > 1800))`,
 		"pod:cpu:rate5m":          `sum by (pod) (rate(cpu_total[5m]) and on(pod) (up == 1))`,
