@@ -661,19 +661,6 @@ func (m *Model) addSLO(o *spec.SLO) {
 	}
 }
 
-// CanaryAlertName names the canary alert of a signal.
-func CanaryAlertName(sig *Signal) string { return camel(sig.Name) + "CanaryWorse" }
-
-func camel(s string) string {
-	var b strings.Builder
-	for _, part := range strings.Split(s, "_") {
-		if part != "" {
-			b.WriteString(strings.ToUpper(part[:1]) + part[1:])
-		}
-	}
-	return b.String()
-}
-
 // addCanary records the signal per track and alerts when the canary is
 // worse than both the threshold and factor × the baseline track, with
 // traffic on both tracks (no traffic proves nothing either way).
@@ -708,7 +695,7 @@ func (m *Model) addCanary(sig *Signal, c *spec.Canary) {
 		fmt.Sprintf("and on() %s%s %s %s", traffic, base, cmp, guard),
 	}, "\n")
 	a := &Alert{
-		Name: CanaryAlertName(sig), Expr: expr, For: c.For,
+		Name: spec.CanaryAlertName(sig.Name), Expr: expr, For: c.For,
 		Canary: &CanaryCheck{Signal: sig, Spec: c, Value: value, Traffic: traffic},
 	}
 	a.Labels = m.baseLabels("critical", spec.ActionRollback, sig.Name)

@@ -1,0 +1,30 @@
+package spec
+
+import (
+	"math/big"
+)
+
+func (v *validator) canary(c *Canary) {
+	if !labelNameRE.MatchString(c.Label) {
+		v.errorf("canary.label", "invalid label name %q", c.Label)
+	} else if oneOf(c.Label, ReservedLabels) {
+		v.errorf("canary.label", "label %q is set by rulegen", c.Label)
+	}
+	v.plain("canary.canary", c.Canary)
+	v.plain("canary.baseline", c.Baseline)
+	if c.Canary == "" || c.Baseline == "" {
+		v.errorf("canary", "canary needs both canary and baseline label values")
+	} else if c.Canary == c.Baseline {
+		v.errorf("canary.baseline", "baseline and canary are both %q", c.Canary)
+	}
+	if c.Factor == nil {
+		c.Factor = &Quantity{Kind: Number, Text: "2", rat: big.NewRat(2, 1)}
+	} else if c.Factor.Kind != Number || c.Factor.Rat().Cmp(big.NewRat(1, 1)) < 0 {
+		v.errorf("canary.factor", "factor must be a number of at least 1, got %s", c.Factor.Text)
+	}
+	if c.For.IsZero() {
+		c.For = MustDuration("5m")
+	} else {
+		v.atMost("canary.for", c.For, "1d")
+	}
+}

@@ -1,0 +1,117 @@
+package spec
+
+import (
+	"math/big"
+	"strconv"
+)
+
+func (v *validator) slo(path string, o *SLO) {
+	v.plain(path+".description", o.Description)
+	if !signalRE.MatchString(o.Name) {
+		if o.Name == "" {
+			v.errorf(path, "missing key %q", "name")
+		} else {
+			v.errorf(path+".name", "invalid SLO name %q (lower case letters, digits and _)", o.Name)
+		}
+	}
+	if o.Alert == "" && o.Name != "" {
+		o.Alert = SLOAlertName(o.Name)
+	} else if o.Alert != "" && !alertNameRE.MatchString(o.Alert) {
+		v.errorf(path+".alert", "invalid alert name %q", o.Alert)
+	}
+	if o.Signal == "" {
+		v.errorf(path, "missing key %q", "signal")
+	} else if sig := v.s.SignalByName(o.Signal); sig == nil {
+		v.errorf(path+".signal", "unknown signal %q", o.Signal)
+	} else if sig.Kind != KindRatio && !(sig.Kind == KindLatency && sig.Bucket) {
+		v.errorf(path+".signal", "signal %q is a %s signal; an SLO needs a ratio signal or a latency signal with bucket: true", o.Signal, sig.Kind)
+	}
+	if o.Objective == nil {
+		v.errorf(path, "missing key %q", "objective")
+	} else if msg := ratioProblem(*o.Objective); msg != "" {
+		v.errorf(path+".objective", "%s", msg)
+	} else if r := o.Objective.Rat(); r.Sign() == 0 || r.Cmp(big.NewRat(1, 1)) == 0 {
+		v.errorf(path+".objective", "objective must be above 0%% and below 100%%")
+	}
+	if o.Period.IsZero() {
+		o.Period = MustDuration("28d")
+	} else if o.Period.Duration <= 0 {
+		v.errorf(path+".period", "period must be positive")
+	} else {
+		v.atMost(path+".period", o.Period, "365d")
+	}
+	if o.MinRate != nil && o.MinRate.Rat().Sign() < 0 {
+		v.errorf(path+".min_rate", "min_rate must not be negative")
+	} else if sig := v.s.SignalByName(o.Signal); o.MinRate == nil && sig != nil {
+		o.MinRate = sig.MinRate
+	}
+	if o.Windows == nil {
+		o.Windows = DefaultBurnWindows()
+	}
+	if len(o.Windows) == 0 {
+		v.errorf(path+".windows", "at least one burn-rate window is required")
+	}
+	for i := range o.Windows {
+		w := &o.Windows[i]
+		wp := path + ".windows[" + strconv.Itoa(i) + "]"
+		if w.Long.IsZero() || w.Short.IsZero() {
+			v.errorf(wp, "a burn-rate window needs long and short")
+		} else if w.Short.Duration <= 0 || w.Short.Duration >= w.Long.Duration {
+			v.errorf(wp+".short", "short window (%s) must be positive and shorter than the long window (%s)", w.Short.Text, w.Long.Text)
+		} else if !v.atMost(wp+".long", w.Long, "7d") {
+		} else if w.Long.Duration > o.Period.Duration {
+			v.errorf(wp+".long", "long window (%s) is longer than the period (%s)", w.Long.Text, o.Period.String())
+		}
+		if w.Factor == nil {
+			v.errorf(wp, "missing key %q", "factor")
+		} else if w.Factor.Kind != Number || w.Factor.Rat().Sign() <= 0 {
+			v.errorf(wp+".factor", "factor must be a positive number, got %s", w.Factor.Text)
+		}
+		if w.Severity == "" {
+			w.Severity = "critical"
+		} else if !oneOf(w.Severity, severities) {
+			v.errorf(wp+".severity", "unknown severity %q (want critical, warning or info)", w.Severity)
+		}
+		if w.Action == "" {
+			w.Action = ActionPage
+			if w.Severity != "critical" {
+				w.Action = ActionTicket
+			}
+		} else if !oneOf(w.Action, actions) {
+			v.errorf(wp+".action", "unknown action %q (want rollback, page or ticket)", w.Action)
+		}
+		if !w.For.IsZero() {
+			v.atMost(wp+".for", w.For, "1d")
+		}
+		if w.For.IsZero() && !w.Short.IsZero() {
+			// A third of the short window (at least 1m): long enough to
+			// ride out one bad scrape, short against the window itself.
+			f := w.Short.Duration / 3
+			if f < MustDuration("1m").Duration {
+				f = MustDuration("1m").Duration
+			}
+			w.For = Duration{Duration: f, Text: f.String()}
+		}
+	}
+	for i := range o.Windows {
+		for j := range i {
+			if o.Windows[i].Long.Duration == o.Windows[j].Long.Duration && o.Windows[i].Short.Duration == o.Windows[j].Short.Duration {
+				v.errorf(path+".windows["+strconv.Itoa(i)+"]", "duplicate burn-rate window %s/%s", o.Windows[i].Long.Text, o.Windows[i].Short.Text)
+			}
+		}
+	}
+}
+
+// DefaultBurnWindows is the multi-window multi-burn-rate table used when an
+// SLO lists none: 2% of a 28-day budget in 1h, 5% in 6h, 10% in 24h.
+func DefaultBurnWindows() []BurnWindow {
+	w := func(long, short, factor, severity, action, forDur string) BurnWindow {
+		f, _ := ParseQuantity(factor)
+		return BurnWindow{Long: MustDuration(long), Short: MustDuration(short), Factor: &f, Severity: severity, Action: action, For: MustDuration(forDur)}
+	}
+	return []BurnWindow{
+		w("1h", "5m", "14.4", "critical", ActionPage, "2m"),
+		w("6h", "30m", "6", "critical", ActionPage, "15m"),
+		w("24h", "2h", "3", "warning", ActionTicket, "1h"),
+	}
+}
