@@ -17,14 +17,8 @@ func (v *validator) canary(c *Canary) {
 	} else if c.Canary == c.Baseline {
 		v.errorf("canary.baseline", "baseline and canary are both %q", c.Canary)
 	}
-	if c.Factor == nil {
-		c.Factor = &Quantity{Kind: Number, Text: "2", rat: big.NewRat(2, 1)}
-	} else if c.Factor.Kind != Number || c.Factor.Rat().Cmp(big.NewRat(1, 1)) < 0 {
+	if c.Factor.Kind != Number || c.Factor.Rat().Cmp(big.NewRat(1, 1)) < 0 {
 		v.errorf("canary.factor", "factor must be a number of at least 1, got %s", c.Factor.Text)
 	}
-	if c.For.IsZero() {
-		c.For = MustDuration("5m")
-	} else {
-		v.atMost("canary.for", c.For, "1d")
-	}
+	v.atMost("canary.for", c.For, "1d")
 }

@@ -9,13 +9,10 @@ import (
 
 func (v *validator) dashboard(d *Dashboard) {
 	if d.Title == "" {
-		v.errorf("dashboard", "missing key %q", "title")
-	}
-	if d.UID == "" {
-		d.UID = v.s.Service
+		v.missing("dashboard", "title")
 	}
 	if len(d.Panels) == 0 {
-		v.errorf("dashboard", "missing key %q", "panels")
+		v.missing("dashboard", "panels")
 	}
 	for i := range d.Panels {
 		p := &d.Panels[i]
@@ -24,14 +21,12 @@ func (v *validator) dashboard(d *Dashboard) {
 		case p.Signal != "" && p.Expr != "":
 			v.errorf(path+".expr", "a panel shows either a signal or an expr, not both")
 		case p.Signal != "":
-			if sig := v.s.SignalByName(p.Signal); sig == nil {
+			if v.s.SignalByName(p.Signal) == nil {
 				v.errorf(path+".signal", "unknown signal %q", p.Signal)
-			} else if p.Unit == "" {
-				p.Unit = sig.Unit
 			}
 		case p.Expr != "":
 			if p.Title == "" {
-				v.errorf(path, "missing key %q (a panel with expr needs a title)", "title")
+				v.missing(path, "title", " (a panel with expr needs a title)")
 			}
 			v.panelExpr(path+".expr", &p.Expr)
 		default:
@@ -44,15 +39,10 @@ func (v *validator) dashboard(d *Dashboard) {
 	}
 }
 
-// panelView checks how a panel is drawn and defaults its type.
+// panelView checks how a panel is drawn.
 func (v *validator) panelView(path string, p *Panel) {
-	if p.Type == "" {
-		p.Type = PanelTimeseries
-	} else if !oneOf(p.Type, []string{PanelTimeseries, PanelStat, PanelGauge}) {
+	if !oneOf(p.Type, []string{PanelTimeseries, PanelStat, PanelGauge}) {
 		v.errorf(path+".type", "unknown panel type %q (want timeseries, stat or gauge)", p.Type)
-	}
-	if p.Expr != "" && p.Unit == "" {
-		p.Unit = "none"
 	}
 }
 

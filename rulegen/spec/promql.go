@@ -33,7 +33,7 @@ func (v *validator) selector(path string, field *string, required bool) {
 	if *field == "" {
 		if required {
 			i := strings.LastIndex(path, ".")
-			v.errorf(path[:i], "missing key %q", path[i+1:])
+			v.missing(path[:i], path[i+1:])
 		}
 		return
 	}

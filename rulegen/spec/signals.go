@@ -1,23 +1,14 @@
 package spec
 
 import (
-	"math/big"
 	"strconv"
 	"strings"
 
 	"github.com/prometheus/prometheus/promql/parser"
 )
 
-// kindKeys lists the keys each signal kind accepts besides the common ones.
-var kindKeys = map[string][]string{
-	KindRatio:    {"errors", "total", "threshold", "op", "min_rate"},
-	KindLatency:  {"histogram", "quantile", "bucket", "guard", "threshold", "op", "min_rate"},
-	KindGauge:    {"metric", "function", "by", "guard", "per", "threshold", "op"},
-	KindRate:     {"counter", "per", "by", "threshold", "op"},
-	KindBaseline: {"counter", "baseline_window", "baseline_offset", "tolerance", "min_rate"},
-}
-
-// setKeys returns the kind-specific keys that are set on a signal.
+// setKeys returns the kind-specific keys that are set on a signal, read
+// before defaults are applied: a key applies to some kinds only.
 func setKeys(sig *Signal) map[string]bool {
 	return map[string]bool{
 		"errors": sig.Errors != "", "total": sig.Total != "",
@@ -30,132 +21,57 @@ func setKeys(sig *Signal) map[string]bool {
 	}
 }
 
-func (v *validator) signal(path string, sig *Signal) {
+// signalDefaults fills what a signal leaves out: the common keys, then its
+// kind's.
+func signalDefaults(sig *Signal) {
+	if sig.Window.IsZero() {
+		sig.Window = MustDuration("5m")
+	}
+	if sig.Op == "" {
+		sig.Op = "<="
+	}
+	if k, ok := signalKinds[sig.Kind]; ok {
+		k.setDefaults(sig)
+	}
+}
+
+// signal checks one signal; set are the kind-specific keys the spec wrote.
+func (v *validator) signal(path string, sig *Signal, set map[string]bool) {
 	v.plain(path+".description", sig.Description)
 	if !signalRE.MatchString(sig.Name) {
 		if sig.Name == "" {
-			v.errorf(path, "missing key %q", "name")
+			v.missing(path, "name")
 		} else {
 			v.errorf(path+".name", "invalid signal name %q (lower case letters, digits and _, starting with a letter)", sig.Name)
 		}
 	}
-	allowed, ok := kindKeys[sig.Kind]
+	kind, ok := signalKinds[sig.Kind]
 	if !ok {
 		if sig.Kind == "" {
-			v.errorf(path, "missing key %q", "kind")
+			v.missing(path, "kind")
 		} else {
-			v.errorf(path+".kind", "unknown kind %q (want ratio, latency, gauge, rate or baseline)", sig.Kind)
+			v.errorf(path+".kind", "unknown kind %q (want %s)", sig.Kind, kindList())
 		}
 		return
 	}
-	set := setKeys(sig)
 	for _, k := range sortedKeys(set) {
-		if set[k] && !oneOf(k, allowed) {
+		if set[k] && !oneOf(k, kind.keys()) {
 			v.errorf(path+"."+k, "key %q does not apply to a %s signal", k, sig.Kind)
 		}
 	}
-	if sig.Window.IsZero() {
-		sig.Window = MustDuration("5m")
-	} else if sig.Window.Duration <= 0 {
+	if sig.Window.Duration <= 0 {
 		v.errorf(path+".window", "window must be positive")
 	} else {
 		v.atMost(path+".window", sig.Window, "1d")
 	}
-	if sig.Op == "" {
-		sig.Op = "<="
-	} else if !oneOf(sig.Op, ops) {
+	if !oneOf(sig.Op, ops) {
 		v.errorf(path+".op", "unknown op %q (want <=, <, >= or >)", sig.Op)
 	}
 	if sig.MinRate != nil && sig.MinRate.Rat().Sign() < 0 {
 		v.errorf(path+".min_rate", "min_rate must not be negative")
 	}
-	switch sig.Kind {
-	case KindRatio:
-		v.upperOp(path, sig)
-		v.selector(path+".errors", &sig.Errors, true)
-		v.selector(path+".total", &sig.Total, true)
-		v.threshold(path, sig, func(q Quantity) string { return ratioProblem(q) })
-		v.defaultUnit(path, sig, "ratio")
-	case KindLatency:
-		v.upperOp(path, sig)
-		v.selector(path+".histogram", &sig.Histogram, true)
-		if sig.Quantile == nil {
-			v.errorf(path, "missing key %q", "quantile")
-		} else if r := sig.Quantile.Rat(); r.Sign() <= 0 || r.Cmp(big.NewRat(1, 1)) >= 0 {
-			v.errorf(path+".quantile", "quantile must be between 0 and 1 (exclusive), got %s", sig.Quantile.Text)
-		}
-		v.threshold(path, sig, func(q Quantity) string {
-			if q.Kind == Percent {
-				return "a latency threshold is a duration such as 200ms"
-			}
-			if q.Rat().Sign() <= 0 {
-				return "a latency threshold must be positive"
-			}
-			return ""
-		})
-		v.guard(path, sig)
-		v.defaultUnit(path, sig, "seconds")
-	case KindGauge:
-		v.selector(path+".metric", &sig.Metric, true)
-		if sig.Function == "" {
-			sig.Function = "max"
-		} else if !oneOf(sig.Function, functions) {
-			v.errorf(path+".function", "unknown function %q (want %s)", sig.Function, strings.Join(functions, ", "))
-		}
-		v.per(path, sig, sig.Function == "rate" || sig.Function == "deriv", "second")
-		v.by(path, sig)
-		v.guard(path, sig)
-		v.threshold(path, sig, nil)
-		def := "none"
-		if sig.Threshold != nil {
-			switch sig.Threshold.Kind {
-			case Seconds:
-				def = "seconds"
-			case Percent:
-				def = "ratio"
-			}
-		}
-		if (sig.Function == "rate" || sig.Function == "deriv") && def == "none" {
-			// A slope of a ratio or of seconds keeps its unit and reads
-			// "20%/h"; a plain number reads "0.8/s".
-			def = "per_" + sig.Per
-		}
-		v.defaultUnit(path, sig, def)
-	case KindRate:
-		v.selector(path+".counter", &sig.Counter, true)
-		v.per(path, sig, true, "minute")
-		v.by(path, sig)
-		v.threshold(path, sig, func(q Quantity) string {
-			if q.Kind != Number || q.Rat().Sign() < 0 {
-				return "a rate threshold is a non-negative number of events per " + sig.Per
-			}
-			return ""
-		})
-		v.defaultUnit(path, sig, "per_"+sig.Per)
-	case KindBaseline:
-		v.selector(path+".counter", &sig.Counter, true)
-		if sig.BaselineWindow.IsZero() {
-			v.errorf(path, "missing key %q", "baseline_window")
-		} else if v.atMost(path+".baseline_window", sig.BaselineWindow, "7d") && sig.BaselineWindow.Duration <= sig.Window.Duration {
-			v.errorf(path+".baseline_window", "baseline_window (%s) must be longer than window (%s)", sig.BaselineWindow.Text, sig.Window.String())
-		}
-		if sig.BaselineOffset.IsZero() {
-			// The baseline ends where the current window starts, so the
-			// change does not raise its own baseline.
-			sig.BaselineOffset = Duration{Duration: sig.Window.Duration, Text: sig.Window.String()}
-		} else if sig.BaselineOffset.Duration < sig.Window.Duration {
-			v.errorf(path+".baseline_offset", "baseline_offset (%s) must be at least window (%s): a shorter offset overlaps the current window", sig.BaselineOffset.Text, sig.Window.String())
-		} else {
-			v.atMost(path+".baseline_offset", sig.BaselineOffset, "7d")
-		}
-		if sig.Tolerance == nil {
-			v.errorf(path, "missing key %q", "tolerance")
-		} else if sig.Tolerance.Kind != Percent || sig.Tolerance.Rat().Sign() < 0 {
-			v.errorf(path+".tolerance", "tolerance is a non-negative percentage such as 10%%, got %s", sig.Tolerance.Text)
-		}
-		sig.Op = "<="
-		v.defaultUnit(path, sig, "per_second")
-	}
+	kind.validate(v, path, sig)
+	v.unit(path, sig)
 }
 
 // upperOp restricts ratios and latencies to upper bounds: an error ratio or
@@ -166,20 +82,20 @@ func (v *validator) upperOp(path string, sig *Signal) {
 	}
 }
 
-func (v *validator) defaultUnit(path string, sig *Signal, def string) {
-	if sig.Unit == "" {
-		sig.Unit = def
-	} else if !oneOf(sig.Unit, units) {
+// unit checks a unit the spec sets; a signal without one has its kind's
+// default.
+func (v *validator) unit(path string, sig *Signal) {
+	if sig.Unit != "" && !oneOf(sig.Unit, units) {
 		v.errorf(path+".unit", "unknown unit %q (want %s)", sig.Unit, strings.Join(units, ", "))
 	}
 }
 
-func (v *validator) per(path string, sig *Signal, applies bool, def string) {
+// per checks the time unit of a rate threshold; applies says whether the
+// signal's function takes one.
+func (v *validator) per(path string, sig *Signal, applies bool) {
 	switch {
 	case sig.Per != "" && !applies:
 		v.errorf(path+".per", "per applies only to rate and deriv functions")
-	case sig.Per == "" && applies:
-		sig.Per = def
 	case sig.Per != "" && !oneOf(sig.Per, pers):
 		v.errorf(path+".per", "unknown per %q (want second, minute or hour)", sig.Per)
 	}
@@ -214,7 +130,7 @@ func (v *validator) guard(path string, sig *Signal) {
 		return
 	}
 	if len(g.On) == 0 {
-		v.errorf(path, "missing key %q (the labels that join the guard to the signal's series)", "on")
+		v.missing(path, "on", " (the labels that join the guard to the signal's series)")
 	}
 	seen := map[string]bool{}
 	for i, l := range g.On {
@@ -227,7 +143,7 @@ func (v *validator) guard(path string, sig *Signal) {
 		seen[l] = true
 	}
 	if g.Expr == "" {
-		v.errorf(path, "missing key %q", "expr")
+		v.missing(path, "expr")
 		return
 	}
 	s, ok := v.expand(path+".expr", g.Expr)
@@ -253,7 +169,7 @@ func (v *validator) guard(path string, sig *Signal) {
 
 func (v *validator) threshold(path string, sig *Signal, check func(Quantity) string) {
 	if sig.Threshold == nil {
-		v.errorf(path, "missing key %q", "threshold")
+		v.missing(path, "threshold")
 		return
 	}
 	if check != nil {

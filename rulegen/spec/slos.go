@@ -9,44 +9,35 @@ func (v *validator) slo(path string, o *SLO) {
 	v.plain(path+".description", o.Description)
 	if !signalRE.MatchString(o.Name) {
 		if o.Name == "" {
-			v.errorf(path, "missing key %q", "name")
+			v.missing(path, "name")
 		} else {
 			v.errorf(path+".name", "invalid SLO name %q (lower case letters, digits and _)", o.Name)
 		}
 	}
-	if o.Alert == "" && o.Name != "" {
-		o.Alert = SLOAlertName(o.Name)
-	} else if o.Alert != "" && !alertNameRE.MatchString(o.Alert) {
+	if v.written(path+".alert") && !alertNameRE.MatchString(o.Alert) {
 		v.errorf(path+".alert", "invalid alert name %q", o.Alert)
 	}
 	if o.Signal == "" {
-		v.errorf(path, "missing key %q", "signal")
+		v.missing(path, "signal")
 	} else if sig := v.s.SignalByName(o.Signal); sig == nil {
 		v.errorf(path+".signal", "unknown signal %q", o.Signal)
-	} else if sig.Kind != KindRatio && !(sig.Kind == KindLatency && sig.Bucket) {
+	} else if !sig.Budgeted() {
 		v.errorf(path+".signal", "signal %q is a %s signal; an SLO needs a ratio signal or a latency signal with bucket: true", o.Signal, sig.Kind)
 	}
 	if o.Objective == nil {
-		v.errorf(path, "missing key %q", "objective")
+		v.missing(path, "objective")
 	} else if msg := ratioProblem(*o.Objective); msg != "" {
 		v.errorf(path+".objective", "%s", msg)
 	} else if r := o.Objective.Rat(); r.Sign() == 0 || r.Cmp(big.NewRat(1, 1)) == 0 {
 		v.errorf(path+".objective", "objective must be above 0%% and below 100%%")
 	}
-	if o.Period.IsZero() {
-		o.Period = MustDuration("28d")
-	} else if o.Period.Duration <= 0 {
+	if o.Period.Duration <= 0 {
 		v.errorf(path+".period", "period must be positive")
 	} else {
 		v.atMost(path+".period", o.Period, "365d")
 	}
-	if o.MinRate != nil && o.MinRate.Rat().Sign() < 0 {
+	if v.written(path+".min_rate") && o.MinRate != nil && o.MinRate.Rat().Sign() < 0 {
 		v.errorf(path+".min_rate", "min_rate must not be negative")
-	} else if sig := v.s.SignalByName(o.Signal); o.MinRate == nil && sig != nil {
-		o.MinRate = sig.MinRate
-	}
-	if o.Windows == nil {
-		o.Windows = DefaultBurnWindows()
 	}
 	if len(o.Windows) == 0 {
 		v.errorf(path+".windows", "at least one burn-rate window is required")
@@ -63,34 +54,18 @@ func (v *validator) slo(path string, o *SLO) {
 			v.errorf(wp+".long", "long window (%s) is longer than the period (%s)", w.Long.Text, o.Period.String())
 		}
 		if w.Factor == nil {
-			v.errorf(wp, "missing key %q", "factor")
+			v.missing(wp, "factor")
 		} else if w.Factor.Kind != Number || w.Factor.Rat().Sign() <= 0 {
 			v.errorf(wp+".factor", "factor must be a positive number, got %s", w.Factor.Text)
 		}
-		if w.Severity == "" {
-			w.Severity = "critical"
-		} else if !oneOf(w.Severity, severities) {
+		if !oneOf(w.Severity, severities) {
 			v.errorf(wp+".severity", "unknown severity %q (want critical, warning or info)", w.Severity)
 		}
-		if w.Action == "" {
-			w.Action = ActionPage
-			if w.Severity != "critical" {
-				w.Action = ActionTicket
-			}
-		} else if !oneOf(w.Action, actions) {
+		if !oneOf(w.Action, actions) {
 			v.errorf(wp+".action", "unknown action %q (want rollback, page or ticket)", w.Action)
 		}
-		if !w.For.IsZero() {
+		if v.written(wp + ".for") {
 			v.atMost(wp+".for", w.For, "1d")
-		}
-		if w.For.IsZero() && !w.Short.IsZero() {
-			// A third of the short window (at least 1m): long enough to
-			// ride out one bad scrape, short against the window itself.
-			f := w.Short.Duration / 3
-			if f < MustDuration("1m").Duration {
-				f = MustDuration("1m").Duration
-			}
-			w.For = Duration{Duration: f, Text: f.String()}
 		}
 	}
 	for i := range o.Windows {

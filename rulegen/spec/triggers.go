@@ -9,7 +9,7 @@ func (v *validator) trigger(path string, t *Trigger) {
 	v.plain(path+".description", t.Description)
 	if !alertNameRE.MatchString(t.Name) {
 		if t.Name == "" {
-			v.errorf(path, "missing key %q", "name")
+			v.missing(path, "name")
 		} else {
 			v.errorf(path+".name", "invalid alert name %q", t.Name)
 		}
@@ -43,24 +43,15 @@ func (v *validator) trigger(path string, t *Trigger) {
 	} else if t.Absent && t.Threshold != nil {
 		v.errorf(path+".threshold", "an absent trigger fires on missing series; it has no threshold")
 	}
-	if t.For.IsZero() {
-		t.For = MustDuration("5m")
-	} else {
-		v.atMost(path+".for", t.For, "1d")
-	}
+	v.atMost(path+".for", t.For, "1d")
 	if !oneOf(t.Action, actions) {
 		if t.Action == "" {
-			v.errorf(path, "missing key %q", "action")
+			v.missing(path, "action")
 		} else {
 			v.errorf(path+".action", "unknown action %q (want rollback, page or ticket)", t.Action)
 		}
 	}
-	if t.Severity == "" {
-		t.Severity = "critical"
-		if t.Action == ActionTicket {
-			t.Severity = "warning"
-		}
-	} else if !oneOf(t.Severity, severities) {
+	if !oneOf(t.Severity, severities) {
 		v.errorf(path+".severity", "unknown severity %q (want critical, warning or info)", t.Severity)
 	}
 	var used []*Signal
@@ -74,7 +65,7 @@ func (v *validator) trigger(path string, t *Trigger) {
 
 func (v *validator) part(path string, p TriggerPart) {
 	if p.Signal == "" {
-		v.errorf(path, "missing key %q", "signal")
+		v.missing(path, "signal")
 		return
 	}
 	sig := v.s.SignalByName(p.Signal)
@@ -85,18 +76,9 @@ func (v *validator) part(path string, p TriggerPart) {
 	if p.Threshold == nil {
 		return
 	}
-	switch sig.Kind {
-	case KindBaseline:
-		v.errorf(path+".threshold", "a baseline signal has a tolerance, not a threshold")
-	case KindRatio:
-		if msg := ratioProblem(*p.Threshold); msg != "" {
+	if k, ok := signalKinds[sig.Kind]; ok {
+		if msg := k.thresholdProblem(sig, *p.Threshold); msg != "" {
 			v.errorf(path+".threshold", "%s", msg)
-		}
-	case KindLatency:
-		if p.Threshold.Kind == Percent || p.Threshold.Rat().Sign() <= 0 {
-			v.errorf(path+".threshold", "a latency threshold is a positive duration such as 200ms")
-		} else if sig.Bucket && p.Threshold.Rat().Cmp(sig.Threshold.Rat()) != 0 {
-			v.errorf(path+".threshold", "signal %q reads its threshold bucket (bucket: true); a different threshold needs another signal", sig.Name)
 		}
 	}
 }

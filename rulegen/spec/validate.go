@@ -9,12 +9,54 @@ import (
 	"strings"
 )
 
+// validator checks a decoded spec whose defaults are applied.
 type validator struct {
 	s    *Spec
 	errs ErrorList
+	// set are the kind-specific keys each signal wrote, read before
+	// defaults: a key applies to some kinds only.
+	set []map[string]bool
+	// failed are the paths whose value did not decode: a check of what
+	// is there instead would only repeat the decoding error.
+	failed map[string]bool
+}
+
+// failedAt reports whether the value at path, or one around it, did not
+// decode.
+func (v *validator) failedAt(path string) bool {
+	for {
+		if v.failed[path] {
+			return true
+		}
+		i := strings.LastIndexAny(path, ".[")
+		if i < 0 {
+			return v.failed[""]
+		}
+		path = path[:i]
+	}
+}
+
+// missing reports a required key that is not there, unless it is there
+// but did not decode; note adds to the message.
+func (v *validator) missing(path, key string, note ...string) {
+	if v.failedAt(join(path, key)) {
+		return
+	}
+	v.errorf(path, "missing key %q%s", key, strings.Join(note, ""))
+}
+
+// written reports whether the spec wrote the key at path, rather than
+// leaving it to its default: a default is valid, and a key derived from a
+// wrong one must not be reported twice.
+func (v *validator) written(path string) bool {
+	_, ok := v.s.pos[path]
+	return ok
 }
 
 func (v *validator) errorf(path, format string, args ...any) {
+	if v.failedAt(path) {
+		return
+	}
 	v.errs = append(v.errs, &Error{File: v.s.File, Pos: v.s.At(path), Path: path, Msg: fmt.Sprintf(format, args...)})
 }
 
@@ -43,7 +85,6 @@ var (
 	ops        = []string{"<=", "<", ">=", ">"}
 	units      = []string{"none", "seconds", "ratio", "bytes", "per_second", "per_minute", "per_hour"}
 	pers       = []string{"second", "minute", "hour"}
-	functions  = []string{"max", "min", "avg", "sum", "max_abs", "rate", "deriv", "mean"}
 )
 
 func oneOf(s string, allowed []string) bool {
@@ -59,14 +100,14 @@ func (v *validator) run() {
 	s := v.s
 	if s.Version != Version {
 		if s.Version == "" {
-			v.errorf("version", "missing key %q (want %q)", "version", Version)
+			v.missing("version", "version", fmt.Sprintf(" (want %q)", Version))
 		} else {
 			v.errorf("version", "unsupported version %q (want %q)", s.Version, Version)
 		}
 	}
 	if !serviceRE.MatchString(s.Service) {
 		if s.Service == "" {
-			v.errorf("service", "missing key %q", "service")
+			v.missing("service", "service")
 		} else {
 			v.errorf("service", "invalid service name %q (lower case letters, digits, - and _)", s.Service)
 		}
@@ -92,7 +133,7 @@ func (v *validator) run() {
 			v.errorf(path+".name", "duplicate signal name %q", sig.Name)
 		}
 		names[sig.Name] = true
-		v.signal(path, sig)
+		v.signal(path, sig, v.set[i])
 	}
 	alerts := map[string]string{}
 	for i := range s.Triggers {
@@ -122,7 +163,7 @@ func (v *validator) run() {
 	if s.Canary != nil {
 		v.canary(s.Canary)
 		for _, sig := range s.Signals {
-			if sig.Kind != KindRatio && sig.Kind != KindLatency {
+			if !sig.ComparesTracks() {
 				continue
 			}
 			if prev, dup := alerts[CanaryAlertName(sig.Name)]; dup {
