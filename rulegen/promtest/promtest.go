@@ -693,7 +693,7 @@ func recordingTests(m *model.Model, sig *model.Signal) (Group, error) {
 		}
 	}
 	// SLO error ratios over every window follow the same steady input.
-	for _, o := range m.Spec.SLOs {
+	for _, o := range m.SLOs {
 		if o.Signal != sig.Name {
 			continue
 		}
@@ -705,7 +705,7 @@ func recordingTests(m *model.Model, sig *model.Signal) (Group, error) {
 		}
 		for _, win := range o.Windows {
 			for _, d := range []spec.Duration{win.Short, win.Long} {
-				values[model.SLOWindowRecord(&o, d.String())] = []sample{{nil, ratio}}
+				values[model.SLOWindowRecord(o, d.String())] = []sample{{nil, ratio}}
 			}
 		}
 	}
@@ -732,12 +732,12 @@ func canaryTests(a *model.Alert) ([]Group, error) {
 	c := a.Canary
 	sig := c.Signal
 	t, _ := sig.Threshold.Rat().Float64()
-	factor, _ := c.Spec.Factor.Rat().Float64()
+	factor, _ := c.Tracks.Factor.Rat().Float64()
 	forMin := minutesOf(a.For)
 	evalAt := minutesOf(sig.Window) + 2 + forMin + 2
 	traffic := trafficPerMin(sig)
-	canary := map[string]string{c.Spec.Label: c.Spec.Canary}
-	base := map[string]string{c.Spec.Label: c.Spec.Baseline}
+	canary := map[string]string{c.Tracks.Label: c.Tracks.Canary}
+	base := map[string]string{c.Tracks.Label: c.Tracks.Baseline}
 	limit := func(b float64) float64 { return math.Max(t, factor*b) }
 	capRatio := func(v float64) float64 {
 		if sig.Kind == spec.KindRatio && v >= 1 {
@@ -759,9 +759,9 @@ func canaryTests(a *model.Alert) ([]Group, error) {
 		fires                bool
 	}
 	scenarios := []scenario{
-		{"fires when the canary is worse than the threshold and " + c.Spec.Factor.String() + "× the baseline", capRatio(1.1 * limit(t/2)), t / 2, traffic, traffic, true},
+		{"fires when the canary is worse than the threshold and " + c.Tracks.Factor.String() + "× the baseline", capRatio(1.1 * limit(t/2)), t / 2, traffic, traffic, true},
 		{"silent when the canary is below the threshold", 0.9 * t, t / (4 * factor), traffic, traffic, false},
-		{"silent when the canary is within " + c.Spec.Factor.String() + "× the baseline", capRatio(0.9 * limit(t)), t, traffic, traffic, false},
+		{"silent when the canary is within " + c.Tracks.Factor.String() + "× the baseline", capRatio(0.9 * limit(t)), t, traffic, traffic, false},
 		{"silent when the baseline track has no traffic", capRatio(1.1 * limit(t/2)), t / 2, traffic, 0, false},
 		{"silent with no traffic", capRatio(1.1 * limit(t/2)), t / 2, 0, 0, false},
 	}
@@ -793,11 +793,11 @@ func canaryTests(a *model.Alert) ([]Group, error) {
 // canaryRecordings checks the per-track recording rules of a canary alert.
 func canaryRecordings(c *model.CanaryCheck, canaryValue, baseValue, traffic float64, evalAt int) []ExprTest {
 	sig := c.Signal
-	label := c.Spec.Label
+	label := c.Tracks.Label
 	tracks := []struct {
 		name  string
 		value float64
-	}{{c.Spec.Canary, canaryValue}, {c.Spec.Baseline, baseValue}}
+	}{{c.Tracks.Canary, canaryValue}, {c.Tracks.Baseline, baseValue}}
 	values := map[string][]sample{}
 	w := sig.Window.String()
 	for _, tr := range tracks {

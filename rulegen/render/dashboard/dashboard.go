@@ -36,7 +36,7 @@ func Path(service string) string { return "dashboards/" + service + ".json" }
 // Render writes the dashboard. A spec without a dashboard section gets
 // none: the returned File has an empty Path.
 func Render(m *model.Model) (render.File, error) {
-	if m.Spec.Dashboard == nil {
+	if m.Dashboard == nil {
 		return render.File{}, nil
 	}
 	d, err := Build(m)
@@ -52,7 +52,7 @@ func Render(m *model.Model) (render.File, error) {
 
 // Build turns the model's dashboard section into a Grafana dashboard.
 func Build(m *model.Model) (*grafana.Dashboard, error) {
-	sd := m.Spec.Dashboard
+	sd := m.Dashboard
 	source := m.Source
 	if source == "" {
 		source = "given"
@@ -70,7 +70,7 @@ func Build(m *model.Model) (*grafana.Dashboard, error) {
 			Name: grafana.DatasourceVariable, Label: "Prometheus", Type: "datasource", Query: "prometheus",
 		}},
 	}
-	if c := m.Spec.Canary; c != nil {
+	if c := m.Canary; c != nil {
 		d.Variables = append(d.Variables, grafana.Variable{
 			Name: trackVariable, Label: c.Label, Type: "custom", Query: c.Canary + "," + c.Baseline,
 			Multi: true, IncludeAll: true,
@@ -228,7 +228,7 @@ func float(f float64) *float64 { return &f }
 // splitByTrack says whether a signal is drawn per canary track: the
 // kinds the canary alerts compare, when the spec has a canary section.
 func splitByTrack(m *model.Model, sig *model.Signal) bool {
-	return m.Spec.Canary != nil && (sig.Kind == spec.KindRatio || sig.Kind == spec.KindLatency)
+	return m.Canary != nil && (sig.Kind == spec.KindRatio || sig.Kind == spec.KindLatency)
 }
 
 // signalTargets computes a signal's value from the raw series with
@@ -240,7 +240,7 @@ func signalTargets(m *model.Model, sig *model.Signal, split bool) ([]grafana.Tar
 	var extra []*labels.Matcher
 	legend := sig.Name
 	if split {
-		label := m.Spec.Canary.Label
+		label := m.Canary.Label
 		by = []string{label}
 		extra = []*labels.Matcher{labels.MustNewMatcher(labels.MatchRegexp, label, "$"+trackVariable)}
 		legend = "{{" + label + "}}"
@@ -340,7 +340,7 @@ func describe(m *model.Model, sig *model.Signal, thr *spec.Quantity, split bool)
 		fmt.Fprintf(&b, " Rollback triggers on this signal: %s.", strings.Join(names, ", "))
 	}
 	if split {
-		c := m.Spec.Canary
+		c := m.Canary
 		fmt.Fprintf(&b, " One line per %s: during a canary, %s=%q should stay close to %s=%q; the canary is rolled back when it is worse than the threshold and %s× the baseline.",
 			c.Label, c.Label, c.Canary, c.Label, c.Baseline, c.Factor.String())
 	}
