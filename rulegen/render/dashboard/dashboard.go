@@ -5,7 +5,6 @@ package dashboard
 
 import (
 	"fmt"
-	"math/big"
 	"strings"
 	"unicode"
 
@@ -228,7 +227,7 @@ func float(f float64) *float64 { return &f }
 // splitByTrack says whether a signal is drawn per canary track: the
 // kinds the canary alerts compare, when the spec has a canary section.
 func splitByTrack(m *model.Model, sig *model.Signal) bool {
-	return m.Canary != nil && (sig.Kind == spec.KindRatio || sig.Kind == spec.KindLatency)
+	return m.Canary != nil && sig.ComparesTracks()
 }
 
 // signalTargets computes a signal's value from the raw series with
@@ -248,64 +247,7 @@ func signalTargets(m *model.Model, sig *model.Signal, split bool) ([]grafana.Tar
 		by = sig.By
 		legend = legendOf(sig.By)
 	}
-	sel := func(vs *parser.VectorSelector, suffix string) string {
-		if vs == nil {
-			return ""
-		}
-		if suffix == "" && len(extra) == 0 {
-			return vs.String()
-		}
-		return model.Selector(vs, vs.Name+suffix, extra...)
-	}
-	rate := func(s string) string { return fmt.Sprintf("rate(%s[%s])", s, rateInterval) }
-	scale := func(e string) string {
-		if sig.Scale != 1 {
-			return fmt.Sprintf("%s * %d", e, sig.Scale)
-		}
-		return e
-	}
-	var expr string
-	switch sig.Kind {
-	case spec.KindRatio:
-		expr = agg("sum", by, rate(sel(sig.Errors, ""))) + " / " + agg("sum", by, rate(sel(sig.Total, "")))
-	case spec.KindLatency:
-		expr = fmt.Sprintf("histogram_quantile(%s, %s)", sig.Quantile.String(),
-			agg("sum", append(append([]string{}, by...), "le"), rate(sel(sig.Histogram, "_bucket"))))
-	case spec.KindGauge:
-		s := sel(sig.Metric, "")
-		switch sig.Function {
-		case "max", "min", "avg", "sum":
-			expr = agg(sig.Function, by, s)
-		case "max_abs":
-			expr = agg("max", by, "abs("+s+")")
-		case "rate":
-			expr = agg("sum", by, rate(s))
-		case "deriv":
-			// A derivative over a short window is noise; keep the
-			// signal's own window.
-			expr = agg("max", by, fmt.Sprintf("deriv(%s[%s])", s, sig.Window.String()))
-		case "mean":
-			expr = agg("sum", by, rate(sel(sig.Metric, "_sum"))) + " / " + agg("sum", by, rate(sel(sig.Metric, "_count")))
-		default:
-			return nil, fmt.Errorf("signal %s: unknown function %q", sig.Name, sig.Function)
-		}
-		expr = scale(expr)
-	case spec.KindRate:
-		expr = scale(agg("sum", by, rate(sel(sig.Counter, ""))))
-	case spec.KindBaseline:
-		factor := new(big.Rat).Add(big.NewRat(1, 1), sig.Tolerance.Rat())
-		return []grafana.Target{
-			{Expr: agg("sum", nil, rate(sel(sig.Counter, ""))), Legend: sig.Name},
-			{
-				Expr: fmt.Sprintf("sum(rate(%s[%s] offset %s)) * %s", sel(sig.Counter, ""), sig.BaselineWindow.String(),
-					sig.BaselineOffset.String(), spec.FormatRat(factor)),
-				Legend: fmt.Sprintf("limit: %s + %s", sig.BaselineName(), sig.Tolerance.Text),
-			},
-		}, nil
-	default:
-		return nil, fmt.Errorf("signal %s: unknown kind %q", sig.Name, sig.Kind)
-	}
-	return []grafana.Target{{Expr: expr, Legend: legend}}, nil
+	return panelKinds[sig.Kind].targets(panelQuery{sig: sig, by: by, extra: extra, legend: legend})
 }
 
 func agg(fn string, by []string, inner string) string {
@@ -330,12 +272,7 @@ func describe(m *model.Model, sig *model.Signal, thr *spec.Quantity, split bool)
 	if d := strings.TrimSuffix(strings.TrimSpace(sig.Description), "."); d != "" {
 		b.WriteString(d + ". ")
 	}
-	switch {
-	case sig.Kind == spec.KindBaseline:
-		fmt.Fprintf(&b, "Good: the rate stays under the limit line, %s above the rate of %s.", sig.Tolerance.Text, sig.BaselinePeriod())
-	case thr != nil:
-		fmt.Fprintf(&b, "Good: %s %s (red beyond it).", opWords[sig.Op], sig.ThresholdText(*thr))
-	}
+	b.WriteString(panelKinds[sig.Kind].good(sig, thr))
 	if names := rollbackTriggers(m, sig); len(names) > 0 {
 		fmt.Fprintf(&b, " Rollback triggers on this signal: %s.", strings.Join(names, ", "))
 	}
