@@ -399,11 +399,7 @@ func burnInput(in *input, sig *model.Signal, ratio, traffic float64, length int)
 	if ratio < 0 {
 		traffic, ratio = 0, 0
 	}
-	if sig.Kind == spec.KindLatency {
-		t, _ := sig.Threshold.Rat().Float64()
-		return histogramInput(in, sig, t, 1-ratio, traffic, length, true)
-	}
-	return ratioInput(in, sig, ratio, traffic, length, nil)
+	return synthKinds[sig.Kind].budgetInput(in, sig, ratio, traffic, length)
 }
 
 // burnTests checks every window of an SLO's burn-rate alert: for each
@@ -746,10 +742,7 @@ func canaryTests(a *model.Alert) ([]Group, error) {
 		return v
 	}
 	put := func(in *input, value, traffic float64, extra map[string]string) error {
-		if sig.Kind == spec.KindLatency {
-			return uniformHistogram(in, sig, value, traffic, evalAt+1, extra)
-		}
-		return ratioInput(in, sig, value, traffic, evalAt+1, extra)
+		return synthKinds[sig.Kind].trackInput(in, sig, value, traffic, evalAt+1, extra)
 	}
 	type scenario struct {
 		name                 string
@@ -799,23 +792,12 @@ func canaryRecordings(c *model.CanaryCheck, canaryValue, baseValue, traffic floa
 		value float64
 	}{{c.Tracks.Canary, canaryValue}, {c.Tracks.Baseline, baseValue}}
 	values := map[string][]sample{}
-	w := sig.Window.String()
 	for _, tr := range tracks {
 		l := labelSet{label: tr.name}
 		values[c.Traffic] = append(values[c.Traffic], sample{l, traffic / 60})
 		values[c.Value] = append(values[c.Value], sample{l, tr.value})
-		switch sig.Kind {
-		case spec.KindRatio:
-			errs := label + ":" + sig.Name + "_errors:rate" + w
-			values[errs] = append(values[errs], sample{l, tr.value * traffic / 60})
-		case spec.KindLatency:
-			q, _ := sig.Quantile.Rat().Float64()
-			u := tr.value / (1 + q)
-			buckets := label + ":" + sig.Name + "_bucket:rate" + w
-			values[buckets] = append(values[buckets],
-				sample{labelSet{label: tr.name, "le": leValue(u)}, 0},
-				sample{labelSet{label: tr.name, "le": leValue(2 * u)}, traffic / 60},
-				sample{labelSet{label: tr.name, "le": "+Inf"}, traffic / 60})
+		for name, samples := range synthKinds[sig.Kind].trackRecorded(sig, label, tr.name, tr.value, traffic) {
+			values[name] = append(values[name], samples...)
 		}
 	}
 	names := make([]string, 0, len(values))
