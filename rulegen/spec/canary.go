@@ -10,8 +10,8 @@ func (v *validator) canary(c *Canary) {
 	} else if oneOf(c.Label, ReservedLabels) {
 		v.errorf("canary.label", "label %q is set by rulegen", c.Label)
 	}
-	v.plain("canary.canary", c.Canary)
-	v.plain("canary.baseline", c.Baseline)
+	v.noTemplate("canary.canary", c.Canary)
+	v.noTemplate("canary.baseline", c.Baseline)
 	if c.Canary == "" || c.Baseline == "" {
 		v.errorf("canary", "canary needs both canary and baseline label values")
 	} else if c.Canary == c.Baseline {

@@ -12,7 +12,7 @@ import (
 func (v *validator) labels(path string, m map[string]string, signals []*Signal) {
 	for _, k := range sortedKeys(m) {
 		p := path + "." + k
-		v.plain(p, m[k])
+		v.noTemplate(p, m[k])
 		switch {
 		case !labelNameRE.MatchString(k):
 			v.errorf(p, "invalid label name %q", k)

@@ -37,7 +37,7 @@ func signalDefaults(sig *Signal) {
 
 // signal checks one signal; set are the kind-specific keys the spec wrote.
 func (v *validator) signal(path string, sig *Signal, set map[string]bool) {
-	v.plain(path+".description", sig.Description)
+	v.noTemplate(path+".description", sig.Description)
 	if !signalRE.MatchString(sig.Name) {
 		if sig.Name == "" {
 			v.missing(path, "name")

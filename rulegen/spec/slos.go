@@ -6,7 +6,7 @@ import (
 )
 
 func (v *validator) slo(path string, o *SLO) {
-	v.plain(path+".description", o.Description)
+	v.noTemplate(path+".description", o.Description)
 	if !signalRE.MatchString(o.Name) {
 		if o.Name == "" {
 			v.missing(path, "name")

@@ -6,7 +6,7 @@ import (
 )
 
 func (v *validator) trigger(path string, t *Trigger) {
-	v.plain(path+".description", t.Description)
+	v.noTemplate(path+".description", t.Description)
 	if !alertNameRE.MatchString(t.Name) {
 		if t.Name == "" {
 			v.missing(path, "name")
@@ -20,7 +20,7 @@ func (v *validator) trigger(path string, t *Trigger) {
 	case t.Signal != "" && len(t.All) > 0:
 		v.errorf(path+".all", "a trigger has either signal or all, not both")
 	case t.Signal != "":
-		v.part(path, TriggerPart{Signal: t.Signal, Threshold: t.Threshold})
+		v.triggerCondition(path, TriggerPart{Signal: t.Signal, Threshold: t.Threshold})
 	default:
 		if t.Threshold != nil {
 			v.errorf(path+".threshold", "set thresholds on the parts of all")
@@ -35,7 +35,7 @@ func (v *validator) trigger(path string, t *Trigger) {
 				v.errorf(pp+".signal", "signal %q appears twice", p.Signal)
 			}
 			seen[p.Signal] = true
-			v.part(pp, p)
+			v.triggerCondition(pp, p)
 		}
 	}
 	if t.Absent && len(t.All) > 0 {
@@ -63,7 +63,7 @@ func (v *validator) trigger(path string, t *Trigger) {
 	v.labels(path+".labels", t.Labels, used)
 }
 
-func (v *validator) part(path string, p TriggerPart) {
+func (v *validator) triggerCondition(path string, p TriggerPart) {
 	if p.Signal == "" {
 		v.missing(path, "signal")
 		return

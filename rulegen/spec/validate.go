@@ -177,10 +177,10 @@ func (v *validator) run() {
 	}
 }
 
-// plain rejects template delimiters in text that Prometheus expands as a
+// noTemplate rejects template delimiters in text that Prometheus expands as a
 // template (alert labels and annotations): a stray {{ would break the
 // rule file rather than print.
-func (v *validator) plain(path, text string) {
+func (v *validator) noTemplate(path, text string) {
 	if strings.Contains(text, "{{") || strings.Contains(text, "}}") {
 		v.errorf(path, "must be plain text: {{ and }} are template delimiters in Prometheus alerts")
 	}
