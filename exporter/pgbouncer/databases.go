@@ -24,7 +24,7 @@ var databaseColumns = []struct {
 	{[]string{"pool_size"}, databaseDesc("pool_size", "Server connections allowed per (database, user) pool, default_pool_size applied (SHOW DATABASES pool_size).")},
 	{[]string{"min_pool_size"}, databaseDesc("min_pool_size", "Server connections kept open per pool at least (SHOW DATABASES min_pool_size).")},
 	{[]string{"reserve_pool_size", "reserve_pool"}, databaseDesc("reserve_pool", "Additional server connections a pool may open when clients wait too long (SHOW DATABASES reserve_pool_size, reserve_pool in older releases); pgbouncer_exporter's name.")},
-	{[]string{"reserve_pool_size", "reserve_pool"}, databaseDesc("reserve_pool_size", "Deprecated: the same value as pgbouncer_databases_reserve_pool, kept under redline 0.2's name until 0.4.")},
+	{[]string{"reserve_pool_size", "reserve_pool"}, databaseDesc("reserve_pool_size", "Deprecated: the same value as pgbouncer_databases_reserve_pool, kept under redline 0.1's name until 0.3.")},
 	{[]string{"max_connections"}, databaseDesc("max_connections", "Server connections allowed for the database over all its pools, 0 for unlimited (SHOW DATABASES max_connections).")},
 	{[]string{"current_connections"}, databaseDesc("current_connections", "Server connections open for the database (SHOW DATABASES current_connections).")},
 	{[]string{"max_client_connections"}, databaseDesc("max_client_connections", "Client connections allowed for the database, 0 for unlimited (SHOW DATABASES max_client_connections, recent releases).")},
