@@ -262,6 +262,24 @@ func TestMigrationTableFaults(t *testing.T) {
 		scrapeTarget(t, target, 10*time.Second).requireSuccess(t, "migrations")
 
 		holdLock(t, pg, "locked", "LOCK TABLE _prisma_migrations IN ACCESS EXCLUSIVE MODE")
+		// pg_locks shows the lock, so the read is skipped rather than
+		// waited for.
+		db, err := target.database("locked")
+		if err != nil {
+			t.Fatal(err)
+		}
+		tables, err := db.migrations.current(ctx, db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var oids []uint32
+		for _, tb := range tables {
+			oids = append(oids, tb.oid)
+		}
+		locks, err := readMigrationLocks(ctx, db, nil, oids)
+		if err != nil || len(locks.blocked) != 1 || !locks.blocked[tables[0].oid] || tables[0].name != "_prisma_migrations" {
+			t.Errorf("blocked tables %v of %+v, %v; want the Prisma table", locks.blocked, tables, err)
+		}
 		const deadline = 5 * time.Second
 		s := scrapeTarget(t, target, deadline)
 		if s.took > deadline {
