@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/redline-sre/redline/internal/testenv"
 )
@@ -64,7 +65,7 @@ func inSchema(schema string, ddl ...string) []string {
 // plantMigrations creates, in db, one schema per tool with a history that
 // has every state the collector tells apart, and look-alike tables that it
 // must not read.
-func plantMigrations(t *testing.T, pg *testenv.Postgres, db string) {
+func plantMigrations(t testing.TB, pg *testenv.Postgres, db string) {
 	t.Helper()
 	var sql []string
 	add := func(s ...string) { sql = append(sql, s...) }
@@ -363,4 +364,50 @@ func TestMigrationLockKeys(t *testing.T) {
 	if got := strconv.Itoa(len(migrationTableNames())); got != "6" {
 		t.Errorf("table names: %s, want 6", got)
 	}
+}
+
+// BenchmarkMigrations measures the collector on one database that holds
+// every tool's table (2,000 Prisma and 2,000 Flyway rows) among 2,000 other
+// tables: warm, with the table list cached, and cold, when the list is
+// reloaded from the catalog.
+//
+//	go test -run '^$' -bench BenchmarkMigrations -benchtime 200x ./exporter/postgres/
+func BenchmarkMigrations(b *testing.B) {
+	ctx := context.Background()
+	pg := testenv.NewPostgres(b, testenv.PostgresOptions{})
+	if err := pg.CreateDatabase(ctx, "app"); err != nil {
+		b.Fatal(err)
+	}
+	plantMigrations(b, pg, "app")
+	mustExec(b, pg, "app",
+		`INSERT INTO prisma._prisma_migrations (id, checksum, finished_at, migration_name, started_at)
+		 SELECT 'g' || g, 'x', now(), '2025' || lpad(g::text, 10, '0') || '_m', now() FROM generate_series(1, 2000) g`,
+		`INSERT INTO fw.flyway_schema_history SELECT 100 + g, (100 + g)::text, 'm', 'SQL', 'V.sql', 1, 'app', now(), 1, true
+		 FROM generate_series(1, 2000) g`,
+		`DO $$ BEGIN FOR i IN 1..2000 LOOP EXECUTE format('CREATE TABLE other_%s (id int)', i); END LOOP; END $$`)
+	target, err := NewTarget(Options{DSN: pg.DSN("app")}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer target.Close()
+	db, err := target.database("app")
+	if err != nil {
+		b.Fatal(err)
+	}
+	run := func(b *testing.B, cold bool) {
+		ch := make(chan prometheus.Metric, 1000)
+		for b.Loop() {
+			if cold {
+				db.migrations.invalidate()
+			}
+			if err := collectDatabaseMigrations(ctx, db, ch); err != nil {
+				b.Fatal(err)
+			}
+			for len(ch) > 0 {
+				<-ch
+			}
+		}
+	}
+	b.Run("warm", func(b *testing.B) { run(b, false) })
+	b.Run("cold", func(b *testing.B) { run(b, true) })
 }
