@@ -203,43 +203,50 @@ func collectDatabaseMigrations(ctx context.Context, db *database, ch chan<- prom
 		}
 		ch <- prometheus.MustNewConstMetric(migrationRecognizedDesc, prometheus.GaugeValue, 1, labels...)
 		lt, hasLock := lockTab[t.schema]
-		if t.tool.name != toolLiquibase {
-			hasLock = false
+		hasLock = hasLock && t.tool.name == toolLiquibase
+		r, lockedRows, readable, err := readRecognised(ctx, db, t, lt, hasLock, locks)
+		if err != nil {
+			return err
 		}
-		readable := !locks.blocked[t.oid] && (!hasLock || !locks.blocked[lt.oid])
-		var (
-			r          migrationRead
-			lockedRows int64
-		)
+		ch <- prometheus.MustNewConstMetric(migrationReadableDesc, prometheus.GaugeValue, flagValue(readable), labels...)
 		if readable {
-			r, err = readMigrationTable(ctx, db, t)
-			if err == nil && hasLock {
-				err = db.pool.QueryRow(ctx, fmt.Sprintf(liquibaseLock.readSQL, lt.quoted())).Scan(&lockedRows)
-			}
-			if err != nil {
-				if !statementFailed(err) {
-					return fmt.Errorf("%s.%s: %w", t.schema, t.name, err)
-				}
-				var pgErr *pgconn.PgError
-				if errors.As(err, &pgErr) && pgErr.Code == "42P01" { // undefined_table: dropped since discovery
-					db.migrations.invalidate()
-				}
-				readable = false
-			}
+			emitMigrationState(ch, db.name, t, r, locks, hasLock, lockedRows)
 		}
-		boolGauge := func(ok bool) float64 {
-			if ok {
-				return 1
-			}
-			return 0
-		}
-		ch <- prometheus.MustNewConstMetric(migrationReadableDesc, prometheus.GaugeValue, boolGauge(readable), labels...)
-		if !readable {
-			continue
-		}
-		emitMigrationState(ch, db.name, t, r, locks, hasLock, lockedRows)
 	}
 	return nil
+}
+
+// readRecognised reads a recognised table (and Liquibase's lock table with
+// its changelog). It skips a table another session holds ACCESS EXCLUSIVE
+// and reports a statement that failed (lock timeout, no privilege, dropped
+// since discovery) as unreadable; only a broken connection is an error.
+func readRecognised(ctx context.Context, db *database, t recognisedTable, lockTable migrationTable, hasLock bool,
+	locks migrationLocks) (r migrationRead, lockedRows int64, readable bool, err error) {
+	if locks.blocked[t.oid] || (hasLock && locks.blocked[lockTable.oid]) {
+		return r, 0, false, nil
+	}
+	r, err = readMigrationTable(ctx, db, t)
+	if err == nil && hasLock {
+		err = db.pool.QueryRow(ctx, fmt.Sprintf(liquibaseLock.readSQL, lockTable.quoted())).Scan(&lockedRows)
+	}
+	if err == nil {
+		return r, lockedRows, true, nil
+	}
+	if !statementFailed(err) {
+		return r, 0, false, fmt.Errorf("%s.%s: %w", t.schema, t.name, err)
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "42P01" { // undefined_table: dropped since discovery
+		db.migrations.invalidate()
+	}
+	return r, 0, false, nil
+}
+
+func flagValue(ok bool) float64 {
+	if ok {
+		return 1
+	}
+	return 0
 }
 
 func hasChangelog(found []recognisedTable, schema string) bool {
@@ -290,11 +297,7 @@ func emitMigrationState(ch chan<- prometheus.Metric, datname string, t recognise
 		ch <- prometheus.MustNewConstMetric(migrationsFailedDesc, prometheus.GaugeValue, float64(failed), labels...)
 	}
 	if tool.lockKeys != nil || (tool.name == toolLiquibase && hasLock) {
-		v := 0.0
-		if running {
-			v = 1
-		}
-		ch <- prometheus.MustNewConstMetric(migrationsInProgressDesc, prometheus.GaugeValue, v, labels...)
+		ch <- prometheus.MustNewConstMetric(migrationsInProgressDesc, prometheus.GaugeValue, flagValue(running), labels...)
 	}
 	if tool.hasTimestamp && r.lastApplied != nil {
 		ch <- prometheus.MustNewConstMetric(migrationLastAppliedDesc, prometheus.GaugeValue, *r.lastApplied, labels...)
