@@ -166,7 +166,7 @@ func scrapeSQL(ctx context.Context, conns map[string]*pgx.Conn, catalogs map[str
 		if err := drain(c, deadTuplesSQL, 50); err != nil {
 			return err
 		}
-		if _, err := catalogs[db].read(ctx, c); err != nil {
+		if _, err := catalogs[db].read(ctx, c, func([]*sequence) {}); err != nil {
 			return err
 		}
 	}

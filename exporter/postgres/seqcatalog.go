@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -52,25 +53,31 @@ type sequenceCatalog struct {
 	loaded time.Time
 }
 
-// read returns the database's sequences with this scrape's values,
-// reloading the catalog part when its fingerprint changed or it is older
-// than sequenceCatalogTTL.
-func (c *sequenceCatalog) read(ctx context.Context, q querier) ([]*sequence, error) {
+// read reads the database's sequences with their current values, a batch
+// of valuesChunk at a time, and hands each batch to use (which must not
+// keep it: the batch's memory is reused). The catalog part is reloaded when
+// its fingerprint changed or it is older than sequenceCatalogTTL. It
+// returns how many sequences there are.
+func (c *sequenceCatalog) read(ctx context.Context, q querier, use func([]*sequence)) (int, error) {
 	defs, err := c.current(ctx, q)
 	if err != nil {
-		return nil, err
+		return 0, err
 	}
-	// One allocation for the scrape's copies; the cached ones stay clean.
-	copies := make([]sequence, len(defs))
-	copy(copies, defs)
+	// One batch of copies at a time; the cached definitions stay clean.
+	copies := make([]sequence, min(len(defs), valuesChunk))
 	seqs := make([]*sequence, len(copies))
-	for i := range copies {
-		seqs[i] = &copies[i]
+	for chunk := range slices.Chunk(defs, valuesChunk) {
+		batch := seqs[:len(chunk)]
+		for i := range chunk {
+			copies[i] = chunk[i]
+			batch[i] = &copies[i]
+		}
+		if err := readValues(ctx, q, batch); err != nil {
+			return 0, err
+		}
+		use(batch)
 	}
-	if err := readValues(ctx, q, seqs); err != nil {
-		return nil, err
-	}
-	return seqs, nil
+	return len(defs), nil
 }
 
 // current returns the cached catalog part, reloaded when stale. A

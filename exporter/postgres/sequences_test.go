@@ -226,7 +226,8 @@ func TestSequences(t *testing.T) {
 			o := &ownedSequence{}
 			var integer, colReadable, indexed, locked bool
 			if err := rows.Scan(&o.oid, &o.schema, &o.name, &o.increment, &o.tableSchema, &o.table, &o.column,
-				&integer, &colReadable, &indexed, &locked, &o.partitioned); err != nil {
+				&integer, &colReadable, &indexed, &locked, &o.partitioned,
+				&o.state.file, &o.state.changes, &o.state.counted); err != nil {
 				t.Fatal(err)
 			}
 			if indexed {
@@ -413,7 +414,7 @@ func TestRankSequencesMatchesAFullSort(t *testing.T) {
 			t.Fatalf("n=%d: %d kept, want %d", n, len(r.top), len(want))
 		}
 		for i := range want {
-			if r.top[i].s != want[i].s {
+			if *r.top[i].s != *want[i].s { // the ranking keeps copies
 				t.Fatalf("n=%d: #%d is %s.%s, want %s.%s", n, i, r.top[i].s.schema, r.top[i].s.name, want[i].s.schema, want[i].s.name)
 			}
 		}

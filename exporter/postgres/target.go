@@ -49,6 +49,10 @@ type Target struct {
 	// server with many databases does not get all of them together when
 	// their TTLs run out.
 	refreshSlots chan struct{}
+	// cacheSlots bounds the background refreshes of cached collectors
+	// (freshCache) running at once; apart from refreshSlots, so a long
+	// behind-column check cannot hold them past their max age.
+	cacheSlots chan struct{}
 
 	mu      sync.Mutex
 	closed  bool
@@ -62,6 +66,10 @@ type database struct {
 	pool      *pgxpool.Pool
 	sequences sequenceCatalog
 	behind    behindCache
+	// sequenceRanks and deadTuples are what the sequences and dead_tuples
+	// collectors serve, cached on large databases.
+	sequenceRanks freshCache[ranking]
+	deadTuples    freshCache[deadTuples]
 	// life ends when the database disappears or the target closes.
 	life   context.Context
 	cancel context.CancelFunc
@@ -123,6 +131,7 @@ func NewTarget(opts Options, logger *slog.Logger) (*Target, error) {
 		dbs:          map[string]*database{},
 		missing:      map[string]bool{},
 		refreshSlots: make(chan struct{}, 2),
+		cacheSlots:   make(chan struct{}, perDatabaseParallelism),
 	}
 	return t, nil
 }
