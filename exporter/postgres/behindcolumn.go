@@ -315,15 +315,25 @@ func (t *Target) checkBehind(ctx context.Context, db *database) (*behindResult, 
 		return nil, fmt.Errorf("owned sequences: %w", err)
 	}
 	var owned []*ownedSequence
+	// Schema and column names repeat: one copy each (50,000 owned
+	// sequences are held at once).
+	names := map[string]string{}
+	var schema, tableSchema, column []byte
+	var block []ownedSequence // allocated 1,024 at a time
 	for rows.Next() {
-		o := &ownedSequence{}
+		if len(block) == cap(block) {
+			block = make([]ownedSequence, 0, 1024)
+		}
+		block = block[:len(block)+1]
+		o := &block[len(block)-1]
 		var integer, colReadable, indexed, locked bool
-		if err := rows.Scan(&o.oid, &o.schema, &o.name, &o.increment, &o.tableSchema, &o.table, &o.column,
+		if err := rows.Scan(&o.oid, &schema, &o.name, &o.increment, &tableSchema, &o.table, &column,
 			&integer, &colReadable, &indexed, &locked, &o.partitioned,
 			&o.state.file, &o.state.changes, &o.state.counted); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("owned sequences: %w", err)
 		}
+		o.schema, o.tableSchema, o.column = internBytes(names, schema), internBytes(names, tableSchema), internBytes(names, column)
 		o.checkable = integer && colReadable && indexed && !locked
 		o.state.counted = o.state.counted && !o.partitioned
 		owned = append(owned, o)
@@ -563,4 +573,15 @@ func lookupSQL(first int, batch []*ownedSequence) string {
 			pgx.Identifier{o.column}.Sanitize(), only, pgx.Identifier{o.tableSchema, o.table}.Sanitize())
 	}
 	return sb.String()
+}
+
+// internBytes is intern for a scanned name: no allocation when the name
+// is already kept.
+func internBytes(names map[string]string, b []byte) string {
+	if v, ok := names[string(b)]; ok {
+		return v
+	}
+	s := string(b)
+	names[s] = s
+	return s
 }

@@ -112,6 +112,7 @@ func (c *sequenceCatalog) current(ctx context.Context, q querier) ([]sequence, e
 func loadCatalog(ctx context.Context, q querier) (catalogSignal, []sequence, error) {
 	var sig catalogSignal
 	defs := []sequence{}
+	var names map[string]string
 	rows, err := q.Query(ctx, catalogLoadSQL)
 	if err != nil {
 		return sig, nil, fmt.Errorf("sequences: %w", err)
@@ -128,7 +129,12 @@ func loadCatalog(ctx context.Context, q querier) (catalogSignal, []sequence, err
 		if oid == nil {
 			return nil // no sequence at all
 		}
-		defs = append(defs, sequence{oid: *oid, schema: *schema, name: *name, increment: *increment,
+		if cap(defs) == 0 {
+			// Every row carries the count: no regrowth for 50,000.
+			defs = make([]sequence, 0, sig.sequences)
+			names = map[string]string{}
+		}
+		defs = append(defs, sequence{oid: *oid, schema: intern(names, *schema), name: *name, increment: *increment,
 			min: *min, max: *max, cycle: *cycle, columnBytes: *columnBytes})
 		return nil
 	})
@@ -136,4 +142,14 @@ func loadCatalog(ctx context.Context, q querier) (catalogSignal, []sequence, err
 		return sig, nil, fmt.Errorf("sequences: %w", err)
 	}
 	return sig, defs, nil
+}
+
+// intern returns the copy of s kept in names: schema names repeat across
+// thousands of sequences and need one copy each.
+func intern(names map[string]string, s string) string {
+	if v, ok := names[s]; ok {
+		return v
+	}
+	names[s] = s
+	return s
 }
