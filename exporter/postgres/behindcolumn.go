@@ -66,7 +66,7 @@ SELECT c.oid, n.nspname, c.relname, s.seqincrement,
        ) AS indexed,
        t.oid IN (SELECT relation FROM locked WHERE mode = 'AccessExclusiveLock') AS table_locked,
        t.relkind = 'p' AS partitioned,
-       t.relfilenode::int8,
+       t.relfilenode,
        pg_stat_get_tuples_inserted(t.oid) + pg_stat_get_tuples_updated(t.oid) + pg_stat_get_tuples_deleted(t.oid),
        current_setting('track_counts')::bool AND NOT pg_is_in_recovery() AS counted
 FROM pg_sequence s
@@ -99,7 +99,8 @@ type ownedSequence struct {
 // stay put, no transaction that changed a row has ended (and had its
 // statistics flushed) since, so a column extreme read earlier still holds.
 type tableState struct {
-	file, changes int64
+	changes int64
+	file    uint32
 	// counted is false when the counts cannot be trusted: track_counts is
 	// off, or the server is a standby (replay does not count). Partitioned
 	// tables count nothing themselves; their rows are in the partitions.
@@ -110,8 +111,8 @@ type tableState struct {
 // refreshes (by sequence oid, in oid order).
 type comparison struct {
 	oid     uint32
+	empty   bool // the table had no row
 	extreme int64
-	empty   bool       // the table had no row
 	state   tableState // at the lookup (read before it)
 	at      time.Time  // the refresh that last looked the column up or confirmed it unchanged
 	behind  float64    // at that refresh
@@ -419,7 +420,8 @@ func (t *Target) checkBehind(ctx context.Context, db *database) (*behindResult, 
 
 	// Failed lookups are dropped (unchecked); never-compared ones pending.
 	r.unchecked = len(owned) - len(todo)
-	comparisons := make([]comparison, 0, len(kept))
+	// Filtered in place: at most one copy of 50,000 comparisons is made.
+	comparisons := kept[:0]
 	for i, k := range kept {
 		switch {
 		case failed[i]:

@@ -80,17 +80,18 @@ FROM (
   FROM unnest($1::oid[]) WITH ORDINALITY AS u(o, i)
 ) r`
 
-// sequence is one sequence's state.
+// sequence is one sequence's state. The small fields come first: tens of
+// thousands of these are cached.
 type sequence struct {
 	oid            uint32
+	cycle          bool
+	readable       bool
+	calledResolved bool // is_called, once last is known
 	schema, name   string
 	increment      int64
 	min, max       int64
-	cycle          bool
-	readable       bool
 	last           *int64 // pg_sequence_last_value: nil when not called (or unreadable)
 	columnBytes    int    // owning column's integer width, 0 when none
-	calledResolved bool   // is_called, once last is known
 }
 
 // position is the last value the sequence handed out, or one step before
