@@ -78,10 +78,12 @@ DEMO_SECONDS ?= 0
 demo: deps build
 	DEMO_SECONDS=$(DEMO_SECONDS) $(BIN)/redline-demo --exporter $(BIN)/redline_exporter
 
-# bench builds a 10,000-table database on throwaway servers and measures
-# redline_exporter beside Debian's exporters (several minutes; not part of
-# `make test`). It rewrites the measured section of docs/benchmarks.md.
-# BENCH_FLAGS passes options, e.g. BENCH_FLAGS="-tables-per-schema 50".
+# bench builds a database of BENCH_TABLES tables and sequences (10,000 by
+# default; 1000 and 100000 give the rest of the curve) on throwaway servers
+# and measures redline_exporter beside Debian's exporters (minutes; 100000
+# takes half an hour to build; not part of `make test`). It rewrites the
+# measured section of docs/benchmarks.md. BENCH_FLAGS passes options, e.g.
+# BENCH_FLAGS="-others=false -interval 5s".
 bench: deps bench-deps build
 	$(GO) run ./cmd/redline-bench -redline $(BIN)/redline_exporter -tables $(BENCH_TABLES) -out docs/benchmarks.md $(BENCH_FLAGS)
 
