@@ -79,7 +79,19 @@ JOIN pg_class t ON t.oid = d.refobjid
 JOIN pg_namespace tn ON tn.oid = t.relnamespace
 JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = d.refobjsubid
 WHERE c.relpersistence <> 't' AND t.relkind IN ('r', 'p')
+  AND s.seqrelid = ANY($1::oid[])
 ORDER BY c.oid`
+
+// sequenceOidsSQL lists every sequence, for ownedSequencesSQL's pages.
+const sequenceOidsSQL = `SELECT seqrelid FROM pg_sequence ORDER BY seqrelid`
+
+// ownedPage is how many sequences one ownedSequencesSQL statement lists.
+// One statement over a whole catalog of 50,000 sequences takes seconds,
+// more than statement_timeout on a loaded server, and would then fail on
+// every refresh; a page of 1,000 is planned as index lookups per sequence
+// (the oid list gives the planner the row count) and takes a fraction of
+// a second.
+const ownedPage = 1000
 
 // ownedSequence is a sequence with its owning column.
 type ownedSequence struct {
@@ -311,7 +323,11 @@ const lookupChunk = 20
 func (t *Target) checkBehind(ctx context.Context, db *database) (*behindResult, error) {
 	start := time.Now()
 	c := &db.behind
-	rows, err := db.pool.Query(ctx, ownedSequencesSQL)
+	rows, err := db.pool.Query(ctx, sequenceOidsSQL)
+	if err != nil {
+		return nil, fmt.Errorf("owned sequences: %w", err)
+	}
+	oids, err := pgx.CollectRows(rows, pgx.RowTo[uint32])
 	if err != nil {
 		return nil, fmt.Errorf("owned sequences: %w", err)
 	}
@@ -321,26 +337,32 @@ func (t *Target) checkBehind(ctx context.Context, db *database) (*behindResult, 
 	names := map[string]string{}
 	var schema, tableSchema, column []byte
 	var block []ownedSequence // allocated 1,024 at a time
-	for rows.Next() {
-		if len(block) == cap(block) {
-			block = make([]ownedSequence, 0, 1024)
-		}
-		block = block[:len(block)+1]
-		o := &block[len(block)-1]
-		var integer, colReadable, indexed, locked bool
-		if err := rows.Scan(&o.oid, &schema, &o.name, &o.increment, &tableSchema, &o.table, &column,
-			&integer, &colReadable, &indexed, &locked, &o.partitioned,
-			&o.state.file, &o.state.changes, &o.state.counted); err != nil {
-			rows.Close()
+	for page := range slices.Chunk(oids, ownedPage) {
+		rows, err := db.pool.Query(ctx, ownedSequencesSQL, page)
+		if err != nil {
 			return nil, fmt.Errorf("owned sequences: %w", err)
 		}
-		o.schema, o.tableSchema, o.column = internBytes(names, schema), internBytes(names, tableSchema), internBytes(names, column)
-		o.checkable = integer && colReadable && indexed && !locked
-		o.state.counted = o.state.counted && !o.partitioned
-		owned = append(owned, o)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("owned sequences: %w", err)
+		for rows.Next() {
+			if len(block) == cap(block) {
+				block = make([]ownedSequence, 0, 1024)
+			}
+			block = block[:len(block)+1]
+			o := &block[len(block)-1]
+			var integer, colReadable, indexed, locked bool
+			if err := rows.Scan(&o.oid, &schema, &o.name, &o.increment, &tableSchema, &o.table, &column,
+				&integer, &colReadable, &indexed, &locked, &o.partitioned,
+				&o.state.file, &o.state.changes, &o.state.counted); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("owned sequences: %w", err)
+			}
+			o.schema, o.tableSchema, o.column = internBytes(names, schema), internBytes(names, tableSchema), internBytes(names, column)
+			o.checkable = integer && colReadable && indexed && !locked
+			o.state.counted = o.state.counted && !o.partitioned
+			owned = append(owned, o)
+		}
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("owned sequences: %w", err)
+		}
 	}
 
 	var todo []*ownedSequence

@@ -218,7 +218,9 @@ func TestSequences(t *testing.T) {
 			t.Fatal(err)
 		}
 		var owned []*ownedSequence
-		rows, err := db.pool.Query(ctx, ownedSequencesSQL)
+		var oids []uint32
+		queryRow(t, pg, "app", "SELECT array_agg(seqrelid) FROM pg_sequence", &oids)
+		rows, err := db.pool.Query(ctx, ownedSequencesSQL, oids)
 		if err != nil {
 			t.Fatal(err)
 		}
