@@ -167,6 +167,7 @@ func (v *validator) run() {
 	if s.Dashboard != nil {
 		v.dashboard(s.Dashboard)
 	}
+	v.preflight()
 }
 
 // plain rejects template delimiters in text that Prometheus expands as a

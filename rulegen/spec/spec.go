@@ -23,6 +23,9 @@ type Spec struct {
 	Canary       *Canary           `yaml:"canary"`
 	Alertmanager Alertmanager      `yaml:"alertmanager"`
 	Dashboard    *Dashboard        `yaml:"dashboard"`
+	// Preflight lists the checks `rulegen preflight` runs besides those
+	// it derives (preflight.go).
+	Preflight []PreflightCheck `yaml:"preflight"`
 
 	// File is the name the spec was loaded from, used in errors.
 	File string `yaml:"-"`

@@ -1,0 +1,82 @@
+package preflight
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	pmodel "github.com/prometheus/common/model"
+
+	"github.com/redline-sre/redline/rulegen/model"
+	"github.com/redline-sre/redline/rulegen/spec"
+)
+
+// triggerCheck evaluates a trigger's alert expression now — without its
+// for, so a condition that has just begun counts — and reads its ALERTS
+// series (pending or firing). Ticket triggers are warnings; rollback and
+// page triggers block.
+func triggerCheck(m *model.Model, a *model.Alert) *Check {
+	c := &Check{Name: "trigger:" + a.Name, Required: a.Labels["action"] != spec.ActionTicket, after: true}
+	var parts []string
+	for _, cond := range a.Conditions {
+		parts = append(parts, fmt.Sprintf("%s %s %s", cond.Signal.Name, cond.Signal.Signal.Op, cond.Signal.ThresholdText(cond.Threshold)))
+	}
+	if a.Absent != nil {
+		parts = append(parts, "series present")
+	}
+	c.Threshold = strings.Join(parts, " or ")
+	alerts := fmt.Sprintf("ALERTS{alertname=%q, service=%q}", a.Name, m.Service)
+	c.run = func(ctx context.Context, e *env) Outcome {
+		now, err := e.vector(ctx, a.Expr)
+		if err != nil {
+			return Outcome{Status: Unknown, Detail: err.Error()}
+		}
+		state, err := e.vector(ctx, alerts)
+		if err != nil {
+			return Outcome{Status: Unknown, Detail: err.Error()}
+		}
+		var why []string
+		if len(now) > 0 {
+			var series []string
+			for _, s := range now {
+				series = append(series, seriesText(s.Metric)+" = "+formatValue(float64(s.Value)))
+			}
+			if a.Absent != nil {
+				why = append(why, fmt.Sprintf("no series matches %s", a.Absent.Source))
+			} else {
+				why = append(why, "condition holds now for "+listed(series))
+			}
+		}
+		for _, s := range state {
+			st := string(s.Metric["alertstate"])
+			delete(s.Metric, "alertstate")
+			delete(s.Metric, "alertname")
+			why = append(why, fmt.Sprintf("%s %s", st, seriesText(identity(s.Metric))))
+		}
+		if len(why) > 0 {
+			return Outcome{Status: NoGo, Value: valuesText(now), Detail: strings.Join(why, "; ")}
+		}
+		if a.Absent == nil {
+			for _, cond := range a.Conditions {
+				if o, ok := e.signals[cond.Signal.Name]; ok && o.Status != GO {
+					return Outcome{Status: Unknown, Value: "not firing", Detail: fmt.Sprintf("silent, but signal %s cannot be judged (signal:%s: %s)", cond.Signal.Name, cond.Signal.Name, o.Value)}
+				}
+			}
+		}
+		return Outcome{Status: GO, Value: "not firing"}
+	}
+	return c
+}
+
+// identity keeps the labels that say which thing an ALERTS series is
+// about (a pool, a table, a pod), dropping those every alert carries.
+func identity(m pmodel.Metric) pmodel.Metric {
+	out := pmodel.Metric{}
+	for k, v := range m {
+		if slices.Contains(spec.IdentityLabels, string(k)) {
+			out[k] = v
+		}
+	}
+	return out
+}
