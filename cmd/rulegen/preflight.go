@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/alecthomas/kingpin/v2"
@@ -113,52 +112,39 @@ func runPreflight(ctx context.Context, f *preflightFlags, stdout, stderr io.Writ
 		Timeout: *f.timeout, QueryTimeout: *f.queryTimeout, Concurrency: *f.concurrency,
 		SpecSHA256: sum,
 	}
-	end := time.Now().Add(*f.watch)
-	for round := 1; ; round++ {
-		if *f.evidence != "" {
-			opts.EvidenceDir = *f.evidence
-			if *f.watch > 0 {
-				opts.EvidenceDir = filepath.Join(*f.evidence, fmt.Sprintf("round-%03d", round))
-			}
-		}
-		rep, err := preflight.Run(ctx, m, opts)
-		if rep != nil {
-			write := preflight.WriteText
-			if *f.output == "json" {
-				write = preflight.WriteJSON
-			}
-			if werr := write(stdout, rep); werr != nil {
-				fmt.Fprintf(stderr, "rulegen preflight: %v\n", werr)
-				return exitError
-			}
-		}
-		var unreachable *preflight.UnreachableError
-		switch {
-		case errors.As(err, &unreachable):
-			fmt.Fprintf(stderr, "rulegen preflight: %v\n", err)
-			return exitUnreachable
-		case err != nil && rep == nil:
-			fmt.Fprintf(stderr, "rulegen preflight: %v\n", err)
-			return exitInvalid
-		case err != nil:
-			fmt.Fprintf(stderr, "rulegen preflight: %v\n", err)
-			return exitError
-		case rep.Decision != preflight.GO:
-			if *f.watch > 0 {
-				fmt.Fprintf(stderr, "rulegen preflight: NO-GO in round %d; stopping the watch\n", round)
-			}
-			return exitNoGo
-		}
-		if *f.watch == 0 || !time.Now().Add(*f.interval).Before(end) {
-			return exitGo
-		}
-		select {
-		case <-ctx.Done():
-			fmt.Fprintln(stderr, "rulegen preflight: interrupted")
-			return exitError
-		case <-time.After(*f.interval):
+	opts.EvidenceDir = *f.evidence
+	write := preflight.WriteText
+	if *f.output == "json" {
+		write = preflight.WriteJSON
+	}
+	each := func(rep *preflight.Report) error { return write(stdout, rep) }
+	var rep *preflight.Report
+	if *f.watch > 0 {
+		rep, err = preflight.Watch(ctx, m, opts, *f.watch, *f.interval, each)
+	} else if rep, err = preflight.Run(ctx, m, opts); rep != nil {
+		if werr := each(rep); werr != nil && err == nil {
+			err = werr
 		}
 	}
+	var unreachable *preflight.UnreachableError
+	switch {
+	case errors.As(err, &unreachable):
+		fmt.Fprintf(stderr, "rulegen preflight: %v\n", err)
+		return exitUnreachable
+	case err != nil && rep == nil:
+		// The URL or the HTTP configuration is wrong: nothing ran.
+		fmt.Fprintf(stderr, "rulegen preflight: %v\n", err)
+		return exitInvalid
+	case err != nil:
+		fmt.Fprintf(stderr, "rulegen preflight: %v\n", err)
+		return exitError
+	case rep.Decision != preflight.GO:
+		if *f.watch > 0 {
+			fmt.Fprintln(stderr, "rulegen preflight: NO-GO; the watch stops here")
+		}
+		return exitNoGo
+	}
+	return exitGo
 }
 
 // loadModel reads the spec (or the built-in one) and builds its model; it

@@ -9,13 +9,13 @@ import (
 // rules, the scrape targets, the signals, the triggers, the SLOs, then
 // the spec's own preflight: checks.
 func Checks(m *model.Model) []*Check {
-	noData := map[string]string{}
+	changed := map[string]*spec.PreflightCheck{}
 	var explicit []*Check
 	for i := range m.Spec.Preflight {
 		p := &m.Spec.Preflight[i]
 		switch {
 		case p.Signal != "":
-			noData[p.Signal] = p.Description
+			changed[p.Signal] = p
 		case p.HTTP != nil:
 			explicit = append(explicit, httpCheck(p))
 		default:
@@ -27,7 +27,7 @@ func Checks(m *model.Model) []*Check {
 		checks = append(checks, targetCheck(job))
 	}
 	for _, sig := range m.Signals {
-		checks = append(checks, signalCheck(sig, noData[sig.Name]))
+		checks = append(checks, signalCheck(sig, changed[sig.Name]))
 	}
 	var slos []*spec.SLO
 	seen := map[string]bool{}

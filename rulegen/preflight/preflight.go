@@ -59,6 +59,9 @@ type Outcome struct {
 	Value string
 	// Detail says why: the series that fail, the missing data, the fix.
 	Detail string
+	// Warning makes this outcome of a required check a warning: an
+	// UNKNOWN that stems only from checks the spec made warnings.
+	Warning bool
 }
 
 // Result is a check with its outcome and the queries it made.

@@ -73,7 +73,7 @@ func Run(ctx context.Context, m *model.Model, o Options) (*Report, error) {
 				t := time.Now()
 				out := chk.run(ctx, e)
 				results[i] = &Result{
-					Check: chk.Name, Required: chk.Required, Threshold: chk.Threshold,
+					Check: chk.Name, Required: chk.Required && !out.Warning, Threshold: chk.Threshold,
 					Status: out.Status, Value: out.Value, Detail: out.Detail,
 					Queries: e.queries, Duration: time.Since(t),
 				}
@@ -84,7 +84,7 @@ func Run(ctx context.Context, m *model.Model, o Options) (*Report, error) {
 		if !after {
 			for i, chk := range checks {
 				if chk.signal != "" {
-					signals[chk.signal] = Outcome{Status: results[i].Status, Value: results[i].Value}
+					signals[chk.signal] = Outcome{Status: results[i].Status, Value: results[i].Value, Warning: !results[i].Required}
 				}
 			}
 		}

@@ -14,8 +14,15 @@ import (
 // above min_rate, a bucket-read latency threshold is a bucket bound, and a
 // baseline signal has its baseline. Triggers on a signal that fails this
 // are UNKNOWN, not GO: a silent condition on no data is not healthy.
-func signalCheck(sig *model.Signal, noDataGo string) *Check {
-	c := &Check{Name: "signal:" + sig.Name, Required: true, signal: sig.Name}
+//
+// An entry of the spec's preflight: section may change the check (p, nil
+// when there is none): no_data: go, or required: false.
+func signalCheck(sig *model.Signal, p *spec.PreflightCheck) *Check {
+	c := &Check{Name: "signal:" + sig.Name, Required: p == nil || p.IsRequired(), signal: sig.Name}
+	noDataGo := ""
+	if p != nil && p.NoData == spec.NoDataGo {
+		noDataGo = p.Description
+	}
 	if sig.MinRate != nil && hasTrafficGuard(sig) {
 		c.Threshold = fmt.Sprintf("series present, traffic >= %s/s", sig.MinRate.String())
 	} else {
@@ -45,6 +52,9 @@ func signalCheck(sig *model.Signal, noDataGo string) *Check {
 				return Outcome{Status: Unknown, Value: series, Detail: err.Error()}
 			}
 			if len(tr) == 0 {
+				if sig.Guard != nil {
+					return Outcome{Status: Unknown, Value: series, Detail: fmt.Sprintf("the guard (%s) leaves none of the series of %s: %s reads nothing it trusts", sig.Guard.Expr, src, sig.Name)}
+				}
 				return Outcome{Status: Unknown, Value: series, Detail: fmt.Sprintf("%s has series but the recording %s has none: are the generated rules loaded?", src, sig.Traffic)}
 			}
 			rate := float64(tr[0].Value)
@@ -64,6 +74,16 @@ func signalCheck(sig *model.Signal, noDataGo string) *Check {
 			}
 		}
 		return Outcome{Status: GO, Value: series}
+	}
+	if !c.Required {
+		inner := c.run
+		c.run = func(ctx context.Context, e *env) Outcome {
+			out := inner(ctx, e)
+			if out.Status != GO {
+				out.Detail += " (a warning: " + p.Description + ")"
+			}
+			return out
+		}
 	}
 	return c
 }

@@ -29,7 +29,7 @@ func sloBurnCheck(m *model.Model, o *spec.SLO) *Check {
 			return Outcome{Status: NoGo, Value: fmt.Sprintf("%d windows", len(state)), Detail: strings.Join(why, "; ")}
 		}
 		if out, ok := e.signals[o.Signal]; ok && out.Status != GO {
-			return Outcome{Status: Unknown, Value: "not firing", Detail: fmt.Sprintf("silent, but signal %s cannot be judged (signal:%s: %s)", o.Signal, o.Signal, out.Value)}
+			return Outcome{Status: Unknown, Value: "not firing", Detail: fmt.Sprintf("silent, but signal %s cannot be judged (signal:%s: %s)", o.Signal, o.Signal, out.Value), Warning: out.Warning}
 		}
 		return Outcome{Status: GO, Value: "not firing"}
 	}

@@ -58,10 +58,16 @@ func triggerCheck(m *model.Model, a *model.Alert) *Check {
 			return Outcome{Status: NoGo, Value: valuesText(now), Detail: strings.Join(why, "; ")}
 		}
 		if a.Absent == nil {
+			var blind []string
+			warning := true
 			for _, cond := range a.Conditions {
 				if o, ok := e.signals[cond.Signal.Name]; ok && o.Status != GO {
-					return Outcome{Status: Unknown, Value: "not firing", Detail: fmt.Sprintf("silent, but signal %s cannot be judged (signal:%s: %s)", cond.Signal.Name, cond.Signal.Name, o.Value)}
+					blind = append(blind, fmt.Sprintf("signal %s cannot be judged (signal:%s: %s)", cond.Signal.Name, cond.Signal.Name, o.Value))
+					warning = warning && o.Warning
 				}
+			}
+			if len(blind) > 0 {
+				return Outcome{Status: Unknown, Value: "not firing", Detail: "silent, but " + strings.Join(blind, "; "), Warning: warning}
 			}
 		}
 		return Outcome{Status: GO, Value: "not firing"}

@@ -34,9 +34,12 @@ type PreflightCheck struct {
 
 	HTTP *HTTPCheck `yaml:"http"`
 
-	// Signal names a signal whose source has no series when healthy (one
-	// series per anomaly, such as pg_sequence_behind_column): with no_data:
-	// go and a description saying why, its derived check passes on no data.
+	// Signal names a signal whose derived check this entry changes, with
+	// a description saying why: no_data: go for a source that has no
+	// series when healthy (one series per anomaly, such as
+	// pg_sequence_behind_column), required: false for a signal that may be
+	// unjudgeable (a baseline without history) — then it and the triggers
+	// it leaves unjudged are warnings.
 	Signal string `yaml:"signal"`
 }
 
@@ -168,8 +171,9 @@ func (v *validator) preflightHTTP(path string, c *PreflightCheck) {
 	}
 }
 
-// preflightSignal checks an entry that says a signal's source may have no
-// series: only no_data: go, with the reason.
+// preflightSignal checks an entry about a derived signal check: no_data:
+// go (its source has no series when healthy) or required: false (it may
+// be unjudgeable, a warning), with the reason.
 func (v *validator) preflightSignal(path string, c *PreflightCheck) {
 	if v.s.SignalByName(c.Signal) == nil {
 		v.errorf(path+".signal", "unknown signal %q", c.Signal)
@@ -177,11 +181,16 @@ func (v *validator) preflightSignal(path string, c *PreflightCheck) {
 	if c.Op != "" || c.Threshold != nil {
 		v.errorf(path, "op and threshold apply to expr checks; the signal's own threshold is checked by its triggers")
 	}
-	if c.NoData != NoDataGo {
-		v.errorf(path, "a signal entry says what no data means: set no_data: go (no data is UNKNOWN otherwise, the default)")
+	switch c.NoData {
+	case "", NoDataGo:
+	default:
+		v.errorf(path+".no_data", "a signal entry takes no_data: go or leaves it out (no data is UNKNOWN by default)")
+	}
+	if c.NoData == "" && c.IsRequired() {
+		v.errorf(path, "a signal entry changes its check: set no_data: go or required: false")
 	}
 	if strings.TrimSpace(c.Description) == "" {
-		v.errorf(path, "missing key %q: say why no series is healthy for signal %q", "description", c.Signal)
+		v.errorf(path, "missing key %q: say why signal %q may have no data or be unjudged", "description", c.Signal)
 	}
 }
 
