@@ -356,4 +356,3 @@ func checkManifest(t *testing.T, dir string) {
 		}
 	}
 }
-
