@@ -2,6 +2,7 @@ package demo
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"io"
 	"os"
@@ -31,7 +32,10 @@ func (s *Stack) Preflight(ctx context.Context, dir, name string, wait time.Durat
 	if err != nil {
 		return nil, err
 	}
-	o := preflight.Options{Server: preflight.Server{URL: s.Prometheus.URL}, Timeout: 30 * time.Second, EvidenceDir: filepath.Join(dir, name)}
+	o := preflight.Options{
+		Server: preflight.Server{URL: s.Prometheus.URL}, Timeout: 30 * time.Second,
+		EvidenceDir: filepath.Join(dir, name), SpecSHA256: fmt.Sprintf("%x", sha256.Sum256(data)),
+	}
 	deadline := time.Now().Add(wait)
 	for {
 		rep, err := preflight.Run(ctx, m, o)

@@ -20,7 +20,12 @@ func triggerCheck(m *model.Model, a *model.Alert) *Check {
 	c := &Check{Name: "trigger:" + a.Name, Required: a.Labels["action"] != spec.ActionTicket, after: true}
 	var parts []string
 	for _, cond := range a.Conditions {
-		parts = append(parts, fmt.Sprintf("%s %s %s", cond.Signal.Name, cond.Signal.Signal.Op, cond.Signal.ThresholdText(cond.Threshold)))
+		sig := cond.Signal
+		if sig.Kind == spec.KindBaseline {
+			parts = append(parts, fmt.Sprintf("%s at most %s above its %s", sig.Name, sig.Tolerance.Text, sig.BaselineName()))
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("%s %s %s", sig.Name, sig.Signal.Op, sig.ThresholdText(cond.Threshold)))
 	}
 	if a.Absent != nil {
 		parts = append(parts, "series present")
@@ -36,11 +41,22 @@ func triggerCheck(m *model.Model, a *model.Alert) *Check {
 		if err != nil {
 			return Outcome{Status: Unknown, Detail: err.Error()}
 		}
+		// The alert's state per thing it is about (a pool, a table).
+		states := map[string]string{}
+		for _, a := range state {
+			states[seriesText(identity(a.Metric))] = string(a.Metric["alertstate"])
+		}
 		var why []string
 		if len(now) > 0 {
 			var series []string
 			for _, s := range now {
-				series = append(series, seriesText(s.Metric)+" = "+formatValue(float64(s.Value)))
+				id := seriesText(identity(s.Metric))
+				text := id + " = " + formatValue(float64(s.Value))
+				if st, ok := states[id]; ok {
+					text += " (" + st + ")"
+					delete(states, id)
+				}
+				series = append(series, text)
 			}
 			if a.Absent != nil {
 				why = append(why, fmt.Sprintf("no series matches %s", a.Absent.Source))
@@ -48,11 +64,12 @@ func triggerCheck(m *model.Model, a *model.Alert) *Check {
 				why = append(why, "condition holds now for "+listed(series))
 			}
 		}
-		for _, s := range state {
-			st := string(s.Metric["alertstate"])
-			delete(s.Metric, "alertstate")
-			delete(s.Metric, "alertname")
-			why = append(why, fmt.Sprintf("%s %s", st, seriesText(identity(s.Metric))))
+		for _, id := range sortedKeys(states) {
+			if id == "{}" {
+				why = append(why, "ALERTS "+states[id])
+			} else {
+				why = append(why, fmt.Sprintf("ALERTS %s for %s", states[id], id))
+			}
 		}
 		if len(why) > 0 {
 			return Outcome{Status: NoGo, Value: valuesText(now), Detail: strings.Join(why, "; ")}
