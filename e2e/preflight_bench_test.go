@@ -1,9 +1,11 @@
 package e2e
 
 import (
+	"cmp"
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -58,6 +60,7 @@ func BenchmarkPreflightPlatform(b *testing.B) {
 		}
 	}
 	queries := 0
+	var last *preflight.Report
 	b.ResetTimer()
 	for b.Loop() {
 		rep, err := preflight.Run(ctx, m, o)
@@ -68,6 +71,13 @@ func BenchmarkPreflightPlatform(b *testing.B) {
 		for _, r := range rep.Results {
 			queries += len(r.Queries)
 		}
+		last = rep
+	}
+	b.StopTimer()
+	slowest := slices.Clone(last.Results)
+	slices.SortFunc(slowest, func(x, y *preflight.Result) int { return cmp.Compare(y.Duration, x.Duration) })
+	for _, r := range slowest[:5] {
+		b.Logf("slowest: %s %s", r.Check, r.Duration)
 	}
 	b.ReportMetric(float64(queries), "queries/run")
 	b.ReportMetric(float64(len(m.Alerts)), "alerts")

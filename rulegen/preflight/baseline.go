@@ -9,6 +9,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	pmodel "github.com/prometheus/common/model"
+	"golang.org/x/sync/errgroup"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/redline-sre/redline/rulegen/model"
@@ -18,7 +19,7 @@ import (
 // threshold in the text exposition format, stamped with the evaluation
 // time: the state the release started from, which promtool and any
 // Prometheus client can read back.
-func baseline(ctx context.Context, e *env, m *model.Model) ([]byte, error) {
+func baseline(ctx context.Context, e *env, m *model.Model, concurrency int) ([]byte, error) {
 	ms := e.at.UnixMilli()
 	value := &dto.MetricFamily{
 		Name: proto.String("redline_preflight_signal_value"),
@@ -30,12 +31,22 @@ func baseline(ctx context.Context, e *env, m *model.Model) ([]byte, error) {
 		Help: proto.String("A signal's healthy threshold, in its unit (baseline signals: the tolerance above the baseline)."),
 		Type: dto.MetricType_GAUGE.Enum(),
 	}
-	for _, sig := range m.Signals {
-		v, err := e.vector(ctx, sig.Value)
-		if err != nil {
-			return nil, err
-		}
-		for _, s := range v {
+	// One query per signal, at most concurrency at once.
+	values := make([]pmodel.Vector, len(m.Signals))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(concurrency)
+	for i, sig := range m.Signals {
+		g.Go(func() error {
+			v, err := e.vector(gctx, sig.Value)
+			values[i] = v
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	for i, sig := range m.Signals {
+		for _, s := range values[i] {
 			value.Metric = append(value.Metric, gauge(sig.Name, s.Metric, float64(s.Value), ms))
 		}
 		thr := sig.Threshold

@@ -11,7 +11,10 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/redline-sre/redline/rulegen/model"
 )
@@ -31,7 +34,7 @@ const (
 // text exposition format, and a manifest with the sha256 of every file
 // (`sha256sum -c SHA256SUMS`). Nothing in it holds a credential: the URL
 // is the one without, HTTP checks keep only the headers they test.
-func writeEvidence(ctx context.Context, dir string, m *model.Model, c *client, rep *Report) error {
+func writeEvidence(ctx context.Context, dir string, m *model.Model, c *client, rep *Report, queryTimeout time.Duration, concurrency int) error {
 	if err := os.MkdirAll(filepath.Join(dir, EvidenceChecks), 0o755); err != nil {
 		return err
 	}
@@ -49,19 +52,29 @@ func writeEvidence(ctx context.Context, dir string, m *model.Model, c *client, r
 	for _, res := range rep.Results {
 		files[EvidenceChecks+"/"+checkFile(res.Check)] = checkEvidence(res)
 	}
-	e := &env{c: c, at: rep.Time, timeout: 10 * time.Second}
+	// The tables and the baseline, side by side: each is a few queries.
+	e := &env{c: c, at: rep.Time, timeout: queryTimeout}
+	var mu sync.Mutex
+	g, gctx := errgroup.WithContext(ctx)
+	add := func(name string, build func() ([]byte, error)) {
+		g.Go(func() error {
+			data, err := build()
+			if err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			mu.Lock()
+			files[name] = data
+			mu.Unlock()
+			return nil
+		})
+	}
 	for name, build := range tables {
-		data, err := build(ctx, e, m)
-		if err != nil {
-			return fmt.Errorf("%s: %w", name, err)
-		}
-		files[name] = data
+		add(name, func() ([]byte, error) { return build(gctx, e, m) })
 	}
-	base, err := baseline(ctx, e, m)
-	if err != nil {
-		return fmt.Errorf("%s: %w", EvidenceBaseline, err)
+	add(EvidenceBaseline, func() ([]byte, error) { return baseline(gctx, e, m, concurrency) })
+	if err := g.Wait(); err != nil {
+		return err
 	}
-	files[EvidenceBaseline] = base
 
 	names := make([]string, 0, len(files))
 	for name := range files {

@@ -2,6 +2,7 @@ package preflight
 
 import (
 	"bytes"
+	"encoding/pem"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -147,4 +148,23 @@ func bearerConfig(t *testing.T, token string) config.HTTPClientConfig {
 	cfg := config.DefaultHTTPClientConfig
 	cfg.Authorization = &config.Authorization{Type: "Bearer", CredentialsFile: file}
 	return cfg
+}
+
+// tlsProxy stands in for a TLS-terminating proxy in front of Prometheus
+// (a test cannot get a certificate Prometheus's own TLS would need a CA
+// for any more easily) and returns its URL and the CA file that verifies it.
+func tlsProxy(t *testing.T, prometheusURL string) (string, string) {
+	t.Helper()
+	target, err := url.Parse(prometheusURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewTLSServer(httputil.NewSingleHostReverseProxy(target))
+	t.Cleanup(srv.Close)
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	block := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
+	if err := os.WriteFile(ca, block, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return srv.URL, ca
 }

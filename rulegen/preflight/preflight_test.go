@@ -16,6 +16,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/common/config"
 
 	"github.com/redline-sre/redline/internal/testenv"
 	"github.com/redline-sre/redline/rulegen"
@@ -291,6 +292,18 @@ func TestPreflightAgainstPrometheus(t *testing.T) {
 		var ue *UnreachableError
 		if !errors.As(err, &ue) || !strings.Contains(err.Error(), "credentials refused") {
 			t.Errorf("wrong token: %v, want credentials refused", err)
+		}
+	})
+
+	t.Run("TLS with a CA file", func(t *testing.T) {
+		proxied, ca := tlsProxy(t, st.prom.URL)
+		cfg := config.DefaultHTTPClientConfig
+		cfg.TLSConfig.CAFile = ca
+		runUntil(t, m, Options{Server: Server{URL: proxied, Config: cfg}}, settled)
+		_, err := Run(context.Background(), m, Options{Server: Server{URL: proxied}})
+		var ue *UnreachableError
+		if !errors.As(err, &ue) || !strings.Contains(err.Error(), "certificate") {
+			t.Errorf("without the CA: %v, want unreachable (certificate)", err)
 		}
 	})
 

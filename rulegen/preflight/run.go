@@ -99,7 +99,7 @@ func Run(ctx context.Context, m *model.Model, o Options) (*Report, error) {
 		}
 	}
 	if o.EvidenceDir != "" {
-		if err := writeEvidence(ctx, o.EvidenceDir, m, c, rep); err != nil {
+		if err := writeEvidence(ctx, o.EvidenceDir, m, c, rep, o.QueryTimeout, o.Concurrency); err != nil {
 			return rep, fmt.Errorf("evidence %s: %w", o.EvidenceDir, err)
 		}
 	}
