@@ -176,10 +176,12 @@ reconnect triggers': their "for" outlasts their window so that a one-time step n
 What to look at:
   - pgbouncer_pool_saturation_ratio{database="trading"} reaches 1 while the pool is saturated, and
     PgBouncerPoolSaturated reaches the webhook about 30s later; it resolves after the release.
-  - pg_sequence_behind_column{table="fills"} is 990: SequenceBehindColumn rolls back.
+  - pg_sequence_behind_column{table="fills"} is 990 once planted: SequenceBehindColumn rolls back.
   - pg_table_dead_tuple_ratio{relname="orders"} is about 0.4: DeadTupleBloat.
   - histogram_quantile(0.95, rate(redline_eventloop_probe_duration_seconds_bucket[1m])): the
     platform's event loop stalls 120ms every 3s.
+  - two preflight tables below: one before the workload (GO once the stack has data), one during the
+    saturation (NO-GO naming the pool and the sequence); their evidence is in %[6]s/preflight-*.
 
 `, s.Prometheus.URL, s.Alertmanager.URL, s.ExporterURL, s.PlatformURL, s.WebhookURL, dir, keepNote(keep))
 }
