@@ -43,7 +43,7 @@ func BenchmarkPreflightPlatform(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	m, err := model.Build(sp)
+	m, err := model.Build(sp, "spec.yml")
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -28,7 +28,7 @@ func (s *Stack) Preflight(ctx context.Context, dir, name string, wait time.Durat
 	if err != nil {
 		return nil, err
 	}
-	m, err := model.Build(sp)
+	m, err := model.Build(sp, "spec.yml")
 	if err != nil {
 		return nil, err
 	}

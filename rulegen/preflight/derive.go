@@ -11,8 +11,8 @@ import (
 func Checks(m *model.Model) []*Check {
 	changed := map[string]*spec.PreflightCheck{}
 	var explicit []*Check
-	for i := range m.Spec.Preflight {
-		p := &m.Spec.Preflight[i]
+	for i := range m.Preflight {
+		p := &m.Preflight[i]
 		switch {
 		case p.Signal != "":
 			changed[p.Signal] = p

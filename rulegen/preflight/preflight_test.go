@@ -156,7 +156,7 @@ func loadModel(t *testing.T, text string) *model.Model {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := model.Build(s)
+	m, err := model.Build(s, "test.yml")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,50 +10,6 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// PreflightCheck is one check of the spec's preflight: section, run by
-// `rulegen preflight` beside the checks it derives from the signals,
-// triggers and SLOs. It is a PromQL expression with its healthy
-// condition, an HTTP request with the answer it must get, or — with
-// signal — what no data means for one derived signal check.
-type PreflightCheck struct {
-	Name        string `yaml:"name"`
-	Description string `yaml:"description"`
-	// Required false makes a failing check a warning, not a NO-GO
-	// (default true).
-	Required *bool `yaml:"required"`
-
-	// Expr is an instant-vector (or scalar) PromQL expression; every
-	// sample it returns must satisfy Op Threshold.
-	Expr      string    `yaml:"expr"`
-	Op        string    `yaml:"op"`
-	Threshold *Quantity `yaml:"threshold"`
-	// NoData says what an empty result means: unknown (the default, which
-	// is not GO) or go, for an expression whose empty result means healthy
-	// by construction (ALERTS{…}, a "> 0" filter).
-	NoData string `yaml:"no_data"`
-
-	HTTP *HTTPCheck `yaml:"http"`
-
-	// Signal names a signal whose derived check this entry changes, with
-	// a description saying why: no_data: go for a source that has no
-	// series when healthy (one series per anomaly, such as
-	// pg_sequence_behind_column), required: false for a signal that may be
-	// unjudgeable (a baseline without history) — then it and the triggers
-	// it leaves unjudged are warnings.
-	Signal string `yaml:"signal"`
-}
-
-// HTTPCheck is a request whose answer must have a status and headers.
-type HTTPCheck struct {
-	URL string `yaml:"url"`
-	// Status is the status code expected (default 200). Redirects are
-	// not followed: a 302 to a login page is not the page.
-	Status HTTPStatus `yaml:"status"`
-	// Headers maps a header name to a regular expression its value must
-	// match (anchored); "" means present with any value.
-	Headers map[string]string `yaml:"headers"`
-}
-
 // IsRequired reports whether a failing check is a NO-GO.
 func (c *PreflightCheck) IsRequired() bool { return c.Required == nil || *c.Required }
 
@@ -62,9 +18,6 @@ const (
 	NoDataUnknown = "unknown"
 	NoDataGo      = "go"
 )
-
-// HTTPStatus is an HTTP status code.
-type HTTPStatus int
 
 func (s *HTTPStatus) decodeYAML(n *yaml.Node) error {
 	code, err := strconv.Atoi(n.Value)
@@ -77,16 +30,16 @@ func (s *HTTPStatus) decodeYAML(n *yaml.Node) error {
 
 var headerNameRE = regexp.MustCompile("^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
 
-// preflight validates the preflight: section and applies its defaults.
+// preflight validates the preflight: section.
 func (v *validator) preflight() {
 	names := map[string]bool{}
 	for i := range v.s.Preflight {
 		path := "preflight[" + strconv.Itoa(i) + "]"
 		c := &v.s.Preflight[i]
-		v.plain(path+".description", c.Description)
+		v.noTemplate(path+".description", c.Description)
 		switch {
 		case c.Name == "":
-			v.errorf(path, "missing key %q", "name")
+			v.missing(path, "name")
 		case !signalRE.MatchString(c.Name):
 			v.errorf(path+".name", "invalid check name %q (lower case letters, digits and _, starting with a letter)", c.Name)
 		case names[c.Name]:
@@ -122,19 +75,13 @@ func (v *validator) preflightExpr(path string, c *PreflightCheck) {
 			c.Expr = s
 		}
 	}
-	if c.Op == "" {
-		c.Op = "<="
-	} else if !oneOf(c.Op, ops) {
+	if !oneOf(c.Op, ops) {
 		v.errorf(path+".op", "invalid op %q (one of %s)", c.Op, strings.Join(ops, " "))
 	}
 	if c.Threshold == nil {
-		v.errorf(path, "missing key %q (the healthy bound of every sample, with op)", "threshold")
+		v.missing(path, "threshold", " (the healthy bound of every sample, with op)")
 	}
-	switch c.NoData {
-	case "":
-		c.NoData = NoDataUnknown
-	case NoDataUnknown, NoDataGo:
-	default:
+	if !oneOf(c.NoData, []string{NoDataUnknown, NoDataGo}) {
 		v.errorf(path+".no_data", "invalid no_data %q (unknown or go)", c.NoData)
 	}
 }
@@ -152,13 +99,10 @@ func (v *validator) preflightHTTP(path string, c *PreflightCheck) {
 	u, err := url.Parse(h.URL)
 	switch {
 	case h.URL == "":
-		v.errorf(path+".http", "missing key %q", "url")
+		v.missing(path+".http", "url")
 	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
 		// The URL may hold credentials: name the problem, not the URL.
 		v.errorf(path+".http.url", "expected an http:// or https:// URL with a host")
-	}
-	if h.Status == 0 {
-		h.Status = 200
 	}
 	for _, name := range sortedKeys(h.Headers) {
 		p := path + ".http.headers." + name
@@ -190,7 +134,7 @@ func (v *validator) preflightSignal(path string, c *PreflightCheck) {
 		v.errorf(path, "a signal entry changes its check: set no_data: go or required: false")
 	}
 	if strings.TrimSpace(c.Description) == "" {
-		v.errorf(path, "missing key %q: say why signal %q may have no data or be unjudged", "description", c.Signal)
+		v.missing(path, "description", fmt.Sprintf(": say why signal %q may have no data or be unjudged", c.Signal))
 	}
 }
 
