@@ -55,6 +55,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	testOut := test.Flag("out", "Directory holding the generated files.").Default(".").String()
 	testPromtool := test.Flag("promtool", "promtool binary.").Default("promtool").String()
 
+	pf := preflightCommand(app)
+
 	app.Command("init", "Print the "+spec.DefaultName+" spec (the platform's) to start from.")
 	app.Command("version", "Print the version.")
 
@@ -108,6 +110,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	case test.FullCommand():
 		return runTests(ctx, *testPromtool, *testOut, stdout, stderr)
+	case pf.cmd.FullCommand():
+		return runPreflight(ctx, pf, stdout, stderr)
 	case "init":
 		_, _ = stdout.Write(spec.DefaultSpec)
 		return exitOK

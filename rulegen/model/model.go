@@ -38,6 +38,9 @@ type Model struct {
 	Alertmanager spec.Alertmanager
 	// Dashboard is the spec's dashboard: section, nil without one.
 	Dashboard *spec.Dashboard
+	// Preflight is the spec's preflight: section, the checks `rulegen
+	// preflight` runs besides those it derives.
+	Preflight []spec.PreflightCheck
 }
 
 // Inhibition is one "cause explains effect" pair: Alertmanager holds the
@@ -146,6 +149,7 @@ func Build(s *spec.Spec, source string) (*Model, error) {
 	m := &Model{
 		Source: source, Service: s.Service, Labels: s.Labels,
 		Canary: s.Canary, Alertmanager: s.Alertmanager, Dashboard: s.Dashboard,
+		Preflight: s.Preflight,
 	}
 	for i := range s.SLOs {
 		m.SLOs = append(m.SLOs, &s.SLOs[i])

@@ -21,6 +21,9 @@ func setDefaults(s *Spec) {
 	if s.Dashboard != nil {
 		dashboardDefaults(s, s.Dashboard)
 	}
+	for i := range s.Preflight {
+		preflightDefaults(&s.Preflight[i])
+	}
 }
 
 func triggerDefaults(t *Trigger) {
@@ -111,6 +114,24 @@ func dashboardDefaults(s *Spec, d *Dashboard) {
 		}
 		if p.Expr != "" && p.Unit == "" {
 			p.Unit = "none"
+		}
+	}
+}
+
+// preflightDefaults fills the keys of the check's own kind only: an http
+// check given op or no_data is an error, not a default.
+func preflightDefaults(c *PreflightCheck) {
+	switch {
+	case c.Expr != "" && c.HTTP == nil && c.Signal == "":
+		if c.Op == "" {
+			c.Op = "<="
+		}
+		if c.NoData == "" {
+			c.NoData = NoDataUnknown
+		}
+	case c.HTTP != nil && c.Expr == "" && c.Signal == "":
+		if c.HTTP.Status == 0 {
+			c.HTTP.Status = 200
 		}
 	}
 }

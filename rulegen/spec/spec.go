@@ -23,6 +23,9 @@ type Spec struct {
 	Canary       *Canary           `yaml:"canary"`
 	Alertmanager Alertmanager      `yaml:"alertmanager"`
 	Dashboard    *Dashboard        `yaml:"dashboard"`
+	// Preflight lists the checks `rulegen preflight` runs besides those
+	// it derives (preflight.go).
+	Preflight []PreflightCheck `yaml:"preflight"`
 
 	// File is the name the spec was loaded from, used in errors.
 	File string `yaml:"-"`
@@ -236,3 +239,50 @@ func (s *Spec) At(path string) Pos {
 		path = path[:i]
 	}
 }
+
+// PreflightCheck is one check of the spec's preflight: section, run by
+// `rulegen preflight` beside the checks it derives from the signals,
+// triggers and SLOs. It is a PromQL expression with its healthy
+// condition, an HTTP request with the answer it must get, or — with
+// signal — what no data means for one derived signal check.
+type PreflightCheck struct {
+	Name        string `yaml:"name"`
+	Description string `yaml:"description"`
+	// Required false makes a failing check a warning, not a NO-GO
+	// (default true).
+	Required *bool `yaml:"required"`
+
+	// Expr is an instant-vector (or scalar) PromQL expression; every
+	// sample it returns must satisfy Op Threshold.
+	Expr      string    `yaml:"expr"`
+	Op        string    `yaml:"op"`
+	Threshold *Quantity `yaml:"threshold"`
+	// NoData says what an empty result means: unknown (the default, which
+	// is not GO) or go, for an expression whose empty result means healthy
+	// by construction (ALERTS{…}, a "> 0" filter).
+	NoData string `yaml:"no_data"`
+
+	HTTP *HTTPCheck `yaml:"http"`
+
+	// Signal names a signal whose derived check this entry changes, with
+	// a description saying why: no_data: go for a source that has no
+	// series when healthy (one series per anomaly, such as
+	// pg_sequence_behind_column), required: false for a signal that may be
+	// unjudgeable (a baseline without history) — then it and the triggers
+	// it leaves unjudged are warnings.
+	Signal string `yaml:"signal"`
+}
+
+// HTTPCheck is a request whose answer must have a status and headers.
+type HTTPCheck struct {
+	URL string `yaml:"url"`
+	// Status is the status code expected (default 200). Redirects are
+	// not followed: a 302 to a login page is not the page.
+	Status HTTPStatus `yaml:"status"`
+	// Headers maps a header name to a regular expression its value must
+	// match (anchored); "" means present with any value.
+	Headers map[string]string `yaml:"headers"`
+}
+
+// HTTPStatus is an HTTP status code.
+type HTTPStatus int

@@ -175,6 +175,7 @@ func (v *validator) run() {
 	if s.Dashboard != nil {
 		v.dashboard(s.Dashboard)
 	}
+	v.preflight()
 }
 
 // noTemplate rejects template delimiters in text that Prometheus expands as a
