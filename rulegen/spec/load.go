@@ -280,6 +280,7 @@ func (v *validator) signal(path string, sig *Signal) {
 	case KindLatency:
 		v.upperOp(path, sig)
 		v.selector(path+".histogram", &sig.Histogram, true)
+		v.histogramName(path+".histogram", sig.Histogram)
 		if sig.Quantile == nil {
 			v.errorf(path, "missing key %q", "quantile")
 		} else if r := sig.Quantile.Rat(); r.Sign() <= 0 || r.Cmp(big.NewRat(1, 1)) >= 0 {
@@ -292,7 +293,7 @@ func (v *validator) signal(path string, sig *Signal) {
 			if q.Rat().Sign() <= 0 {
 				return "a latency threshold must be positive"
 			}
-			return ""
+			return bareLatencyProblem(q)
 		})
 		v.guard(path, sig)
 		v.defaultUnit(path, sig, "seconds")
@@ -484,7 +485,7 @@ func ratioProblem(q Quantity) string {
 		if q.Kind == Percent {
 			return fmt.Sprintf("%s is out of range (0%% to 100%%)", q.Text)
 		}
-		return fmt.Sprintf("%s is out of range (0 to 1)", q.Text)
+		return fmt.Sprintf("%s is out of range (0 to 1)%s", q.Text, percentHint(q))
 	}
 	return ""
 }

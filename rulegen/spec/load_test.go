@@ -33,7 +33,7 @@ func TestDefaultSpecLoads(t *testing.T) {
 // TestLoadErrors pins the exact message of every invalid spec in testdata.
 func TestLoadErrors(t *testing.T) {
 	want := map[string]string{
-		"invalid-unknown-key.yml":       `testdata/invalid-unknown-key.yml:8:5: signals[0].treshold: unknown key "treshold" (known keys: baseline_offset, baseline_window, bucket, by, counter, description, errors, function, guard, histogram, kind, metric, min_rate, name, op, per, quantile, threshold, tolerance, total, unit, window)`,
+		"invalid-unknown-key.yml":       `testdata/invalid-unknown-key.yml:8:5: signals[0].treshold: unknown key "treshold"; did you mean "threshold"? (known keys of a ratio signal: description, errors, kind, min_rate, name, op, threshold, total, unit, window)`,
 		"invalid-percent-range.yml":     `testdata/invalid-percent-range.yml:8:16: signals[0].threshold: 150% is out of range (0% to 100%)`,
 		"invalid-duration.yml":          `testdata/invalid-duration.yml:12:10: triggers[0].for: invalid duration "5 minutes" (use a number and one of ms, s, m, h, d, w, y)`,
 		"invalid-unknown-signal.yml":    `testdata/invalid-unknown-signal.yml:13:17: triggers[0].all[1].signal: unknown signal "latency"`,
