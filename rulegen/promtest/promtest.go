@@ -255,6 +255,7 @@ func triggerTests(m *model.Model, a *model.Alert) ([]Group, error) {
 		EvalTime: minutes(evalAt), Alertname: a.Name,
 		ExpAlerts: []ExpAlert{expected(a, first.ValueTemplate(), formatValue(first, in.value), in.labels)},
 	})
+	fire.ExprTests = append(fire.ExprTests, forPin(a, evalAt))
 	groups = append(groups, fire)
 
 	for i, c := range a.Conditions {
@@ -783,7 +784,7 @@ func canaryTests(a *model.Alert) ([]Group, error) {
 			AlertRuleTests: []AlertTest{{EvalTime: minutes(evalAt), Alertname: a.Name, ExpAlerts: exp}},
 		}
 		if sc.fires {
-			g.ExprTests = canaryRecordings(c, sc.canaryValue, sc.baseVal, traffic, evalAt)
+			g.ExprTests = append(canaryRecordings(c, sc.canaryValue, sc.baseVal, traffic, evalAt), forPin(a, evalAt))
 		}
 		groups = append(groups, g)
 	}
