@@ -49,18 +49,20 @@ func init() {
 // fails the whole dashboard, then strictly, where a required field is
 // missing or an unknown key is present; the SDK's legacy keys are allowed.
 func CheckModel(data []byte) error {
+	//lint:ignore SA1019 the writer emits the classic (v1) dashboard JSON, whose schema this type is; v2 is another format
 	var d fdashboard.Dashboard
 	if err := json.Unmarshal(data, &d); err != nil {
-		return fmt.Errorf("Grafana's dashboard model cannot decode it: %w", err)
+		return fmt.Errorf("the dashboard model of Grafana cannot decode it: %w", err)
 	}
 	if err := d.Validate(); err != nil {
-		return fmt.Errorf("Grafana's dashboard model: %w", err)
+		return fmt.Errorf("the dashboard model of Grafana: %w", err)
 	}
+	//lint:ignore SA1019 as above: the classic schema is the one checked
 	var strict fdashboard.Dashboard
 	err := strict.UnmarshalJSONStrict(data)
 	var berrs cog.BuildErrors
 	if err != nil && !errors.As(err, &berrs) {
-		return fmt.Errorf("Grafana's dashboard model: %w", err)
+		return fmt.Errorf("the dashboard model of Grafana: %w", err)
 	}
 	var problems []string
 	for _, be := range berrs {
@@ -70,7 +72,7 @@ func CheckModel(data []byte) error {
 		problems = append(problems, be.Error())
 	}
 	if len(problems) > 0 {
-		return fmt.Errorf("Grafana's dashboard model (strict): %s", strings.Join(problems, "; "))
+		return fmt.Errorf("the dashboard model of Grafana (strict): %s", strings.Join(problems, "; "))
 	}
 	return nil
 }
