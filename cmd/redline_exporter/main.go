@@ -59,11 +59,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	app.Flag("postgres.dsn-file", "File holding the --postgres.dsn value (for secrets).").Envar("REDLINE_POSTGRES_DSN_FILE").StringVar(&flags.PostgresDSNFile)
 	app.Flag("eventloop.url", "One HTTP endpoint to probe for event-loop lag, named by --eventloop.name.").Envar("REDLINE_EVENTLOOP_URL").StringVar(&flags.EventloopURL)
 	app.Flag("eventloop.name", "The probe label of --eventloop.url's probe; the default is what the platform spec selects.").Default(config.FlagProbeName).Envar("REDLINE_EVENTLOOP_NAME").StringVar(&flags.EventloopName)
+	app.Flag("headers.url", "One HTTP page to check for the security headers Content-Security-Policy and Cross-Origin-Embedder-Policy every 30s, probe named \""+config.FlagProbeName+"\" (headers: in the config file for more).").Envar("REDLINE_HEADERS_URL").StringVar(&flags.HeadersURL)
 	app.Flag("eventloop.url-file", "File holding the --eventloop.url value (for a URL with credentials).").Envar("REDLINE_EVENTLOOP_URL_FILE").StringVar(&flags.EventloopURLFile)
 	pg := postgres.Defaults()
 	app.Flag("postgres.top-tables", "Tables per database with per-table dead-tuple series (those with the most dead tuples).").Default(strconv.Itoa(pg.TopTables)).IntVar(&pg.TopTables)
 	app.Flag("postgres.top-sequences", "Sequences per database with per-sequence exhaustion series (those with the highest used ratio).").Default(strconv.Itoa(pg.TopSequences)).IntVar(&pg.TopSequences)
 	app.Flag("postgres.behind-column-ttl", "How long a sequence-behind-column result is served before a background refresh.").Default(pg.BehindColumnTTL.String()).DurationVar(&pg.BehindColumnTTL)
+	app.Flag("postgres.behind-column-max-runtime", "Cap on one sequence-behind-column refresh's column lookups; the next refresh resumes where it stopped.").Default(pg.BehindColumnMaxRuntime.String()).DurationVar(&pg.BehindColumnMaxRuntime)
+	app.Flag("postgres.cache-above", "Databases with more sequences (sequences collector) or tables (dead_tuples) than this are read in the background and served from memory; smaller ones on every scrape.").Default(strconv.Itoa(pg.CacheAbove)).IntVar(&pg.CacheAbove)
+	app.Flag("postgres.cache-max-age", "The oldest a cached sequences or dead_tuples result may be when served; a refresh starts at half of it.").Default(pg.CacheMaxAge.String()).DurationVar(&pg.CacheMaxAge)
 	app.Flag("postgres.statement-timeout", "statement_timeout of the exporter's PostgreSQL sessions.").Default(pg.StatementTimeout.String()).DurationVar(&pg.StatementTimeout)
 	app.Flag("postgres.lock-timeout", "lock_timeout of the exporter's PostgreSQL sessions: no query waits longer behind another session's lock.").Default(pg.LockTimeout.String()).DurationVar(&pg.LockTimeout)
 	timeoutOffset := app.Flag("scrape.timeout-offset", "Subtracted from Prometheus's X-Prometheus-Scrape-Timeout-Seconds to get the collection deadline.").Default("500ms").Duration()
@@ -143,7 +147,7 @@ func checkConfig(load func() (*config.Config, error), kinds web.Builders) error 
 	if err != nil {
 		return err
 	}
-	if len(cfg.Targets()) == 0 && len(cfg.Probes) == 0 {
+	if len(cfg.Targets()) == 0 && len(cfg.Probes) == 0 && len(cfg.HeaderProbes) == 0 {
 		// Valid but useless: most often a DSN variable that did not reach
 		// the process. Serving would only warn; a check must fail.
 		return errors.New("no targets configured: give --config.file with pgbouncer:, postgres: or probes: entries, or --pgbouncer.dsn, --postgres.dsn or --eventloop.url (or their REDLINE_* variables)")

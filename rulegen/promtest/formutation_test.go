@@ -47,7 +47,7 @@ func TestForMutationsFail(t *testing.T) {
 	for name, s := range map[string]*spec.Spec{"platform": def, "canary and slos": basic} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			m, err := model.Build(s)
+			m, err := model.Build(s, "")
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -73,13 +73,14 @@ func percentHint(q Quantity) string {
 // common ones and its kind's. An unknown kind gets every signal key.
 func signalKeysFor(kind string) []string {
 	all := yamlKeys(reflect.TypeFor[Signal]())
-	own, ok := kindKeys[kind]
+	k, ok := signalKinds[kind]
 	if !ok {
 		return all
 	}
+	own := k.keys()
 	var kindSpecific []string
-	for _, ks := range kindKeys {
-		kindSpecific = append(kindSpecific, ks...)
+	for _, sk := range signalKinds {
+		kindSpecific = append(kindSpecific, sk.keys()...)
 	}
 	var out []string
 	for _, k := range all {
@@ -118,7 +119,7 @@ func unknownKeyMessage(t reflect.Type, n *yaml.Node, key string, known []string)
 	what := ""
 	if t == reflect.TypeFor[Signal]() {
 		if kind := mappingValue(n, "kind"); kind != "" {
-			if _, ok := kindKeys[kind]; ok {
+			if _, ok := signalKinds[kind]; ok {
 				known = signalKeysFor(kind)
 				what = " of a " + kind + " signal"
 			}

@@ -58,14 +58,14 @@ func eq(name, value string) string { return name + "=" + strconv.Quote(value) }
 // one about the whole service.
 func identityLabels(m *model.Model) []string {
 	out := append([]string{"service", "signal"}, spec.IdentityLabels...)
-	for _, s := range m.Spec.Signals {
+	for _, s := range m.Signals {
 		for _, l := range s.By {
 			if !slices.Contains(out, l) {
 				out = append(out, l)
 			}
 		}
 	}
-	if c := m.Spec.Canary; c != nil && !slices.Contains(out, c.Label) {
+	if c := m.Canary; c != nil && !slices.Contains(out, c.Label) {
 		out = append(out, c.Label)
 	}
 	return out
@@ -73,7 +73,7 @@ func identityLabels(m *model.Model) []string {
 
 // Render writes alertmanager/<service>.yml.
 func Render(m *model.Model) (render.File, error) {
-	am := m.Spec.Alertmanager
+	am := m.Alertmanager
 	identity := identityLabels(m)
 	service := eq("service", m.Service)
 	groupBy := []string{"alertname", "service"}
@@ -119,7 +119,7 @@ func Render(m *model.Model) (render.File, error) {
 			Equal:          identity,
 		}},
 	}
-	if len(m.Spec.SLOs) > 0 {
+	if len(m.SLOs) > 0 {
 		// The fast burn window's page makes the slow window's ticket about
 		// the same SLO redundant: the page already shows that budget.
 		c.InhibitRules = append(c.InhibitRules, inhibitRule{

@@ -154,7 +154,7 @@ func alertsOf(m *model.Model) []specAlert {
 			maps.Copy(l, a.Absent.Labels)
 		}
 		if a.Canary != nil {
-			l[a.Canary.Spec.Label] = a.Canary.Spec.Canary
+			l[a.Canary.Tracks.Label] = a.Canary.Tracks.Canary
 		}
 		out = append(out, specAlert{a.Name, l})
 	}
@@ -211,7 +211,7 @@ func TestEveryInhibitRuleInRealAlertmanager(t *testing.T) {
 	}
 	for name, s := range map[string]*spec.Spec{"platform": def, "canary and slos": canary} {
 		t.Run(name, func(t *testing.T) {
-			m, err := model.Build(s)
+			m, err := model.Build(s, "")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -273,8 +273,8 @@ func neverHidden(t *testing.T, api amAPI, c config, alerts []specAlert, m *model
 		byFingerprint[a.Fingerprint] = a.Labels
 	}
 	track := ""
-	if m.Spec.Canary != nil {
-		track = m.Spec.Canary.Label
+	if m.Canary != nil {
+		track = m.Canary.Label
 	}
 	slos := 0
 	for _, l := range batch {
