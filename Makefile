@@ -5,6 +5,9 @@
 
 GO                 ?= go
 STATICCHECK        ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+# Grafana's dashboard linter, built from source (docs/dashboard.md); `make
+# lint` runs it when it is installed.
+DASHBOARD_LINTER   ?= dashboard-linter
 DEB_PACKAGES       := postgresql pgbouncer prometheus prometheus-alertmanager
 # The exporters redline is compared with; `make bench` measures them when
 # they are installed and reports a failure to start as measured.
@@ -58,6 +61,14 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
+	@if command -v $(DASHBOARD_LINTER) >/dev/null 2>&1; then \
+		for f in dashboards/*.json; do \
+			echo "$(DASHBOARD_LINTER) lint --strict $$f"; \
+			$(DASHBOARD_LINTER) lint --strict $$f || exit 1; \
+		done; \
+	else \
+		echo "$(DASHBOARD_LINTER) not installed: dashboards not linted (docs/dashboard.md says how to build it)"; \
+	fi
 
 # generate rewrites the files generated from the built-in platform spec.
 generate:

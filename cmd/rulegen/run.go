@@ -57,7 +57,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 	pf := preflightCommand(app)
 
-	app.Command("init", "Print the "+spec.DefaultName+" spec (the platform's) to start from.")
+	initCmd := app.Command("init", "Print a spec to start from: the "+spec.DefaultName+" spec (the platform's), or with --minimal a small one for another service.")
+	initMinimal := initCmd.Flag("minimal", "Print a minimal spec (a ratio and a latency signal, a trigger, an SLO, the route) instead of the platform's.").Bool()
 	app.Command("version", "Print the version.")
 
 	if len(args) == 0 {
@@ -103,7 +104,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			for _, s := range stale {
 				fmt.Fprint(stdout, s.Diff)
 			}
-			fmt.Fprintf(stderr, "rulegen: %d generated file(s) are stale; run `rulegen generate` (make generate) and commit the result\n", len(stale))
+			fmt.Fprintf(stderr, "rulegen: %d generated file(s) are stale; run `%s` and commit the result\n", len(stale), generateCommand(*checkSpec, *checkOut))
 			return exitCheckFailed
 		}
 		fmt.Fprintf(stdout, "%d generated files are up to date\n", len(files))
@@ -112,14 +113,29 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runTests(ctx, *testPromtool, *testOut, stdout, stderr)
 	case pf.cmd.FullCommand():
 		return runPreflight(ctx, pf, stdout, stderr)
-	case "init":
-		_, _ = stdout.Write(spec.DefaultSpec)
+	case initCmd.FullCommand():
+		if *initMinimal {
+			_, _ = stdout.Write(spec.MinimalSpec)
+		} else {
+			_, _ = stdout.Write(spec.DefaultSpec)
+		}
 		return exitOK
 	case "version":
+		fillVersion()
 		fmt.Fprintln(stdout, version.Print("rulegen"))
 		return exitOK
 	}
 	return exitInvalid
+}
+
+// generateCommand is the command that rewrites what check found stale,
+// with the same spec and directory.
+func generateCommand(specFile, out string) string {
+	cmd := "rulegen generate"
+	if specFile != "" {
+		cmd += " --spec " + specFile
+	}
+	return cmd + " --out " + out
 }
 
 // generate loads the spec (or the built-in one) and renders every output.

@@ -84,8 +84,11 @@ func TestGenerateCheckCycle(t *testing.T) {
 			t.Errorf("diff lacks %q:\n%s", want, stdout)
 		}
 	}
-	if !strings.Contains(stderr, "1 generated file(s) are stale") {
-		t.Errorf("stderr: %s", stderr)
+	// The fix is named as a command the user has: rulegen with the same
+	// spec and directory, not this repository's make generate.
+	wantFix := "run `rulegen generate --spec " + specFile + " --out " + out + "` and commit the result"
+	if !strings.Contains(stderr, "1 generated file(s) are stale") || !strings.Contains(stderr, wantFix) || strings.Contains(stderr, "make") {
+		t.Errorf("stderr: %s\nwant it to say %q", stderr, wantFix)
 	}
 }
 

@@ -63,7 +63,7 @@ func canaryTests(a *model.Alert) ([]Group, error) {
 			AlertRuleTests: []AlertTest{{EvalTime: minutes(evalAt), Alertname: a.Name, ExpAlerts: exp}},
 		}
 		if sc.fires {
-			g.ExprTests = canaryRecordings(c, sc.canaryValue, sc.baseVal, traffic, evalAt)
+			g.ExprTests = append(canaryRecordings(c, sc.canaryValue, sc.baseVal, traffic, evalAt), forPin(a, evalAt))
 		}
 		groups = append(groups, g)
 	}

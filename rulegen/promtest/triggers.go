@@ -47,6 +47,7 @@ func triggerTests(m *model.Model, a *model.Alert) ([]Group, error) {
 		EvalTime: minutes(evalAt), Alertname: a.Name,
 		ExpAlerts: []ExpAlert{expected(a, first.ValueTemplate(), formatValue(first, in.value), in.labels)},
 	})
+	fire.ExprTests = append(fire.ExprTests, forPin(a, evalAt))
 	groups = append(groups, fire)
 
 	for i, c := range a.Conditions {

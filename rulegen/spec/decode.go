@@ -139,7 +139,7 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 		seen[k.Value] = true
 		idx, ok := fields[k.Value]
 		if !ok {
-			d.errorf(k, kp, "unknown key %q (known keys: %s)", k.Value, strings.Join(names, ", "))
+			d.errorf(k, kp, "%s", unknownKeyMessage(t, n, k.Value, names))
 			continue
 		}
 		d.decode(val, v.Field(idx), kp)

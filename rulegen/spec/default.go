@@ -14,3 +14,10 @@ const DefaultName = "built-in default"
 
 // Default loads the built-in platform spec.
 func Default() (*Spec, error) { return Load(DefaultName, DefaultSpec) }
+
+// MinimalSpec is what `rulegen init --minimal` prints: a ratio and a
+// latency signal, a rollback trigger, an SLO and the route, to start a
+// spec for another service from.
+//
+//go:embed minimal.yml
+var MinimalSpec []byte

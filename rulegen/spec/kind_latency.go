@@ -18,6 +18,7 @@ func (latencyKind) setDefaults(sig *Signal) {
 func (latencyKind) validate(v *validator, path string, sig *Signal) {
 	v.upperOp(path, sig)
 	v.selector(path+".histogram", &sig.Histogram, true)
+	v.histogramName(path+".histogram", sig.Histogram)
 	if sig.Quantile == nil {
 		v.missing(path, "quantile")
 	} else if r := sig.Quantile.Rat(); r.Sign() <= 0 || r.Cmp(big.NewRat(1, 1)) >= 0 {
@@ -30,7 +31,7 @@ func (latencyKind) validate(v *validator, path string, sig *Signal) {
 		if q.Rat().Sign() <= 0 {
 			return "a latency threshold must be positive"
 		}
-		return ""
+		return bareLatencyProblem(q)
 	})
 	v.guard(path, sig)
 }

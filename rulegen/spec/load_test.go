@@ -36,7 +36,7 @@ func TestLoadErrors(t *testing.T) {
 		// The misspelt key is reported, and so is the key it leaves missing.
 		"invalid-unknown-key.yml": strings.Join([]string{
 			`testdata/invalid-unknown-key.yml:4:5: signals[0]: missing key "threshold"`,
-			`testdata/invalid-unknown-key.yml:8:5: signals[0].treshold: unknown key "treshold" (known keys: baseline_offset, baseline_window, bucket, by, counter, description, errors, function, guard, histogram, kind, metric, min_rate, name, op, per, quantile, threshold, tolerance, total, unit, window)`,
+			`testdata/invalid-unknown-key.yml:8:5: signals[0].treshold: unknown key "treshold"; did you mean "threshold"? (known keys of a ratio signal: description, errors, kind, min_rate, name, op, threshold, total, unit, window)`,
 		}, "\n"),
 		// Decoding and checking report together: one run shows an unknown
 		// key, a bad service name, a quantile of 99 and a missing
@@ -44,7 +44,7 @@ func TestLoadErrors(t *testing.T) {
 		"invalid-one-run.yml": strings.Join([]string{
 			`testdata/invalid-one-run.yml:2:10: service: invalid service name "Checkout Service" (lower case letters, digits, - and _)`,
 			`testdata/invalid-one-run.yml:7:15: signals[0].quantile: quantile must be between 0 and 1 (exclusive), got 99`,
-			`testdata/invalid-one-run.yml:9:5: signals[0].treshold: unknown key "treshold" (known keys: baseline_offset, baseline_window, bucket, by, counter, description, errors, function, guard, histogram, kind, metric, min_rate, name, op, per, quantile, threshold, tolerance, total, unit, window)`,
+			`testdata/invalid-one-run.yml:9:5: signals[0].treshold: unknown key "treshold"; did you mean "threshold"? (known keys of a latency signal: bucket, description, guard, histogram, kind, min_rate, name, op, quantile, threshold, unit, window)`,
 			`testdata/invalid-one-run.yml:11:3: alertmanager: missing key "webhook_url"`,
 		}, "\n"),
 		"invalid-percent-range.yml":  `testdata/invalid-percent-range.yml:8:16: signals[0].threshold: 150% is out of range (0% to 100%)`,

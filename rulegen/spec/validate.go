@@ -207,7 +207,7 @@ func ratioProblem(q Quantity) string {
 		if q.Kind == Percent {
 			return fmt.Sprintf("%s is out of range (0%% to 100%%)", q.Text)
 		}
-		return fmt.Sprintf("%s is out of range (0 to 1)", q.Text)
+		return fmt.Sprintf("%s is out of range (0 to 1)%s", q.Text, percentHint(q))
 	}
 	return ""
 }

@@ -21,6 +21,10 @@ import (
 // datasource is how every panel and target names its data source.
 const datasource = "${" + grafana.DatasourceVariable + "}"
 
+// DatasourceLabel is the data-source picker's label, the one Grafana's
+// dashboard linter asks for when a dashboard has a single data source.
+const DatasourceLabel = "Data source"
+
 // trackVariable is the template variable that picks canary and baseline
 // tracks when the spec has a canary section.
 const trackVariable = "track"
@@ -66,13 +70,15 @@ func Build(m *model.Model) (*grafana.Dashboard, error) {
 		Refresh:       "30s",
 		SchemaVersion: grafana.SchemaVersion,
 		Variables: []grafana.Variable{{
-			Name: grafana.DatasourceVariable, Label: "Prometheus", Type: "datasource", Query: "prometheus",
+			Name: grafana.DatasourceVariable, Label: DatasourceLabel, Type: "datasource", Query: "prometheus",
 		}},
 	}
 	if c := m.Canary; c != nil {
 		d.Variables = append(d.Variables, grafana.Variable{
 			Name: trackVariable, Label: c.Label, Type: "custom", Query: c.Canary + "," + c.Baseline,
-			Multi: true, IncludeAll: true,
+			// "All" matches every series, also those without the label
+			// (a pod outside any rollout), not only the two listed values.
+			Multi: true, IncludeAll: true, AllValue: ".*",
 		})
 	}
 	var l layout

@@ -289,6 +289,31 @@ func TestNoDashboardSection(t *testing.T) {
 	}
 }
 
+func templateVar(b map[string]any, name string) map[string]any {
+	for _, v := range b["templating"].(map[string]any)["list"].([]any) {
+		if v := v.(map[string]any); v["name"] == name {
+			return v
+		}
+	}
+	panic("no template variable " + name)
+}
+
+// TestTrackVariable: the canary track picker is a custom variable Grafana
+// reads (refresh a number), and "All" keeps series without the label.
+func TestTrackVariable(t *testing.T) {
+	var b map[string]any
+	if err := json.Unmarshal(render(t, load(t, "testdata/canary.spec.yml")), &b); err != nil {
+		t.Fatal(err)
+	}
+	v := templateVar(b, "track")
+	if v["refresh"] != 0.0 || v["allValue"] != ".*" || v["includeAll"] != true {
+		t.Errorf("track variable refresh %v allValue %q includeAll %v, want 0, \".*\", true", v["refresh"], v["allValue"], v["includeAll"])
+	}
+	if ds := templateVar(b, "datasource"); ds["refresh"] != 1.0 || ds["label"] != "Data source" {
+		t.Errorf("datasource variable refresh %v label %v", ds["refresh"], ds["label"])
+	}
+}
+
 // TestValidateRejects breaks a good dashboard one way at a time.
 func TestValidateRejects(t *testing.T) {
 	good := render(t, load(t, "testdata/canary.spec.yml"))
@@ -328,6 +353,26 @@ func TestValidateRejects(t *testing.T) {
 		}},
 		{"duplicate id", "is not a unique positive number", func(b map[string]any, p []map[string]any) {
 			p[3]["id"] = 1.0
+		}},
+		// Grafana's own model, as 0.2.0 wrote it: the SDK's zero refresh
+		// is false where Grafana wants a number.
+		{"refresh false", "cannot unmarshal bool", func(b map[string]any, p []map[string]any) {
+			templateVar(b, "track")["refresh"] = false
+		}},
+		{"editable", "dashboard is editable", func(b map[string]any, p []map[string]any) {
+			b["editable"] = true
+		}},
+		{"datasource label", `data-source variable labelled "Prometheus"`, func(b map[string]any, p []map[string]any) {
+			templateVar(b, "datasource")["label"] = "Prometheus"
+		}},
+		{"required option", "options.legend.showLegend: required field is missing", func(b map[string]any, p []map[string]any) {
+			delete(p[0]["options"].(map[string]any)["legend"].(map[string]any), "showLegend")
+		}},
+		{"gauge option", "options.minVizHeight: required field is missing", func(b map[string]any, p []map[string]any) {
+			delete(p[7]["options"].(map[string]any), "minVizHeight")
+		}},
+		{"unknown key", "unexpected field 'legendFormt'", func(b map[string]any, p []map[string]any) {
+			p[0]["targets"].([]any)[0].(map[string]any)["legendFormt"] = "x"
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
