@@ -5,7 +5,7 @@
 
 GO                 ?= go
 STATICCHECK        ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
-DEB_PACKAGES       := postgresql pgbouncer prometheus prometheus-alertmanager
+DEB_PACKAGES       := postgresql pgbouncer prometheus prometheus-alertmanager victoria-metrics
 # The exporters redline is compared with; `make bench` measures them when
 # they are installed and reports a failure to start as measured.
 BENCH_PACKAGES     := prometheus-postgres-exporter prometheus-pgbouncer-exporter

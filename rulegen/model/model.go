@@ -29,6 +29,12 @@ type Model struct {
 	Alerts     []*Alert
 	// Inhibitions are the spec's inhibited_by pairs, in spec order.
 	Inhibitions []Inhibition
+	// Checks are the canary analysis measurements (analysis.go).
+	Checks []*Check
+	// Outputs and Ladder carry the spec's outputs: section and stage
+	// ladder to their writers (outputs.go).
+	Outputs *spec.Outputs
+	Ladder  *Ladder
 }
 
 // Inhibition is one "cause explains effect" pair: Alertmanager holds the
@@ -152,10 +158,13 @@ func Build(s *spec.Spec) (*Model, error) {
 	}
 	if s.Canary != nil {
 		for _, sig := range m.Signals {
-			if sig.Kind == spec.KindRatio || sig.Kind == spec.KindLatency {
+			if (sig.Kind == spec.KindRatio || sig.Kind == spec.KindLatency) && m.comparable(sig) {
 				m.addCanary(sig, s.Canary)
 			}
 		}
+	}
+	if err := m.addOutputs(); err != nil {
+		return nil, err
 	}
 	return m, nil
 }

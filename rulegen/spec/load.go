@@ -164,6 +164,7 @@ func (v *validator) run() {
 		}
 	}
 	v.alertmanager(&s.Alertmanager)
+	v.outputs(s.Outputs)
 	if s.Dashboard != nil {
 		v.dashboard(s.Dashboard)
 	}
@@ -869,6 +870,7 @@ func (v *validator) canary(c *Canary) {
 	} else {
 		v.atMost("canary.for", c.For, "1d")
 	}
+	v.ladder(c)
 }
 
 func (v *validator) alertmanager(a *Alertmanager) {

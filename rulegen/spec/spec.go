@@ -23,6 +23,8 @@ type Spec struct {
 	Canary       *Canary           `yaml:"canary"`
 	Alertmanager Alertmanager      `yaml:"alertmanager"`
 	Dashboard    *Dashboard        `yaml:"dashboard"`
+	// Outputs enables the manifests for other engines (outputs.go).
+	Outputs *Outputs `yaml:"outputs"`
 
 	// File is the name the spec was loaded from, used in errors.
 	File string `yaml:"-"`
@@ -170,6 +172,11 @@ type Canary struct {
 	Baseline string    `yaml:"baseline"`
 	Factor   *Quantity `yaml:"factor"`
 	For      Duration  `yaml:"for"`
+	// Steps, StepDuration and Selectors are the stage ladder of a rollout
+	// and the series it scopes to the canary (ladder.go).
+	Steps        []Quantity `yaml:"steps"`
+	StepDuration Duration   `yaml:"step_duration"`
+	Selectors    []string   `yaml:"selectors"`
 }
 
 // Alertmanager describes the rollback route.
