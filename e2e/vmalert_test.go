@@ -2,6 +2,10 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -20,6 +24,7 @@ func TestRollbackChainOnVMAlert(t *testing.T) {
 	s := startStackOn(t, true)
 
 	start := time.Now()
+	defer rulesEvaluate(t, s.VMAlert.URL)
 	sat, err := demo.Saturate(ctx, s.AppDSN, 2*demo.TradingPoolSize+1, time.Second)
 	if err != nil {
 		t.Fatal(err)
@@ -53,4 +58,47 @@ func TestRollbackChainOnVMAlert(t *testing.T) {
 			t.Errorf("webhook label %s = %q, want %q (labels %v)", k, got, want, seq.Labels)
 		}
 	}
+}
+
+// rulesEvaluate checks, through vmalert's Prometheus-compatible rules API,
+// that every generated rule evaluates on VictoriaMetrics without an error:
+// MetricsQL parsed them all at startup, this is their evaluation.
+func rulesEvaluate(t *testing.T, vmalert string) {
+	t.Helper()
+	resp, err := http.Get(vmalert + "/api/v1/rules")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Data struct {
+			Groups []struct {
+				Name  string `json:"name"`
+				Rules []struct {
+					Name      string `json:"name"`
+					LastError string `json:"lastError"`
+				} `json:"rules"`
+			} `json:"groups"`
+		} `json:"data"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, g := range out.Data.Groups {
+		for _, r := range g.Rules {
+			n++
+			if r.LastError != "" {
+				t.Errorf("vmalert: %s/%s: %s", g.Name, r.Name, r.LastError)
+			}
+		}
+	}
+	data, err := os.ReadFile("../rules/platform.rules.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := strings.Count(string(data), "\n      - record: ") + strings.Count(string(data), "\n      - alert: "); n != want {
+		t.Errorf("vmalert reports %d rules; the platform rule file has %d", n, want)
+	}
+	t.Logf("vmalert evaluated %d rules without an error", n)
 }

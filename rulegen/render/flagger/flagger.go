@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"path"
 	"strings"
+	"text/template"
 
 	flaggerv1 "github.com/fluxcd/flagger/pkg/apis/flagger/v1beta1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -163,16 +164,31 @@ func ValidateMetrics(data []byte) error {
 		if t.Spec.Provider.Type != "prometheus" || t.Spec.Provider.Address == "" {
 			return fmt.Errorf("%s: not a Prometheus provider with an address", t.Name)
 		}
-		if _, err := spec.Parser.ParseExpr(Fill(t.Spec.Query, "podinfo")); err != nil {
+		q, err := Render(t.Spec.Query, "podinfo")
+		if err != nil {
+			return fmt.Errorf("%s: %w", t.Name, err)
+		}
+		if _, err := spec.Parser.ParseExpr(q); err != nil {
 			return fmt.Errorf("%s: query: %w", t.Name, err)
 		}
 	}
 	return nil
 }
 
-// Fill puts a target name into a query as Flagger's template does.
-func Fill(query, target string) string {
-	return strings.ReplaceAll(query, "{{ target }}", target)
+// Render fills a MetricTemplate query for a Canary's target as Flagger
+// does (pkg/metrics/observers/render.go): a Go text template with the
+// functions of Flagger's own MetricTemplateModel, missing keys an error.
+func Render(query, target string) (string, error) {
+	model := flaggerv1.MetricTemplateModel{Name: target, Namespace: "default", Target: target, Service: target, Interval: "1m"}
+	t, err := template.New("query").Option("missingkey=error").Funcs(model.TemplateFunctions()).Parse(query)
+	if err != nil {
+		return "", fmt.Errorf("query template: %w", err)
+	}
+	var b strings.Builder
+	if err := t.Execute(&b, nil); err != nil {
+		return "", fmt.Errorf("query template: %w", err)
+	}
+	return b.String(), nil
 }
 
 // ValidateCanary decodes the patch strictly into Flagger's Canary type.
