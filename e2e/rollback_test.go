@@ -20,7 +20,7 @@ import (
 	"github.com/redline-sre/redline/internal/testenv"
 )
 
-var exporterBin string
+var exporterBin, rulegenBin string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "redline-e2e-bin-")
@@ -29,11 +29,14 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	exporterBin = filepath.Join(dir, "redline_exporter")
-	build := exec.Command("go", "build", "-o", exporterBin, "../cmd/redline_exporter")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building redline_exporter:", err)
-		os.Exit(1)
+	rulegenBin = filepath.Join(dir, "rulegen")
+	for bin, pkg := range map[string]string{exporterBin: "../cmd/redline_exporter", rulegenBin: "../cmd/rulegen"} {
+		build := exec.Command("go", "build", "-o", bin, pkg)
+		build.Stdout, build.Stderr = os.Stderr, os.Stderr
+		if err := build.Run(); err != nil {
+			fmt.Fprintf(os.Stderr, "building %s: %v\n", pkg, err)
+			os.Exit(1)
+		}
 	}
 	code := m.Run()
 	os.RemoveAll(dir)

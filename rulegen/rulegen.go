@@ -47,11 +47,10 @@ var Outputs = []render.Output{
 // Generate renders and validates every output of a spec. source names the
 // spec in the generated headers.
 func Generate(s *spec.Spec, source string) ([]render.File, error) {
-	m, err := model.Build(s)
+	m, err := model.Build(s, source)
 	if err != nil {
 		return nil, err
 	}
-	m.Source = source
 	// Outputs only read the model, so they render and validate in parallel;
 	// validation (template and series parsing) is most of the work.
 	files := make([]render.File, len(Outputs))

@@ -176,7 +176,8 @@ func StartStack(ctx context.Context, o StackOptions) (_ *Stack, err error) {
 
 // startExporter writes the exporter's config — pgBouncer's stats console,
 // the PostgreSQL server as the least-privileged monitor role, and an
-// event-loop probe on the platform's no-op route — and runs it.
+// event-loop probe on the platform's no-op route, a security-header probe on
+// its page — and runs it.
 func (s *Stack) startExporter(o StackOptions, monitorPassword string) error {
 	port, err := testenv.FreePort()
 	if err != nil {
@@ -191,7 +192,10 @@ postgres:
 probes:
   - name: platform
     url: %q
-`, s.PgBouncer.StatsDSN(), s.Postgres.DSNFor(monitorUser, monitorPassword, "postgres"), s.PlatformURL+"/noop")
+headers:
+  - name: platform
+    url: %q
+`, s.PgBouncer.StatsDSN(), s.Postgres.DSNFor(monitorUser, monitorPassword, "postgres"), s.PlatformURL+"/noop", s.PlatformURL+"/")
 	cfgPath := filepath.Join(o.Dir, "redline_exporter.yml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		return err

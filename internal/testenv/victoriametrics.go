@@ -32,7 +32,7 @@ func startVictoriaMetricsOnce(opts VictoriaMetricsOptions) (*VictoriaMetrics, er
 	if err != nil {
 		return nil, err
 	}
-	s, err := startHTTPService("victoria-metrics", bin, func(dir, addr string) ([]string, error) {
+	s, err := startHTTPService("victoria-metrics", bin, nil, func(dir, addr string) ([]string, error) {
 		args := []string{
 			"-storageDataPath=" + filepath.Join(dir, "data"),
 			"-httpListenAddr=" + addr,
@@ -108,7 +108,7 @@ func startVMAlertOnce(opts VMAlertOptions) (*VMAlert, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := startHTTPService("vmalert", bin, func(_, addr string) ([]string, error) {
+	s, err := startHTTPService("vmalert", bin, nil, func(_, addr string) ([]string, error) {
 		args := []string{
 			"-httpListenAddr=" + addr,
 			"-datasource.url=" + opts.Datasource,

@@ -66,7 +66,7 @@ func (m *Model) addChecks() error {
 // low-traffic guard. Sums carry a NaN through.
 func (m *Model) dataExpr(a *Alert) string {
 	if cc := a.Canary; cc != nil {
-		c := cc.Spec
+		c := cc.Tracks
 		canary := fmt.Sprintf("{%s=%q}", c.Label, c.Canary)
 		base := fmt.Sprintf("{%s=%q}", c.Label, c.Baseline)
 		guard, cmp := "0", ">"
@@ -87,23 +87,14 @@ func (m *Model) dataExpr(a *Alert) string {
 }
 
 // signalData is a signal's value where it can be compared with a
-// threshold, summed to one sample.
-func signalData(s *Signal) string {
-	switch s.Kind {
-	case spec.KindRatio, spec.KindLatency:
-		if s.MinRate != nil {
-			return fmt.Sprintf("sum(%s) and on() (sum(%s) >= %s)", s.Value, s.Traffic, s.MinRate.String())
-		}
-	case spec.KindBaseline:
-		guard := ""
-		if s.MinRate != nil {
-			guard = fmt.Sprintf(" and on() (sum(%s) >= %s)", s.Traffic, s.MinRate.String())
-		}
-		return fmt.Sprintf("sum(%s) and on() sum(%s)%s", s.Value, s.Baseline, guard)
-	case spec.KindRate:
-		// Applications create many counters on their first event: a
-		// counter the canary has not created yet counts no events.
-		return fmt.Sprintf("sum(%s) or vector(0)", s.Value)
+// threshold, summed to one sample (the kind's data).
+func signalData(s *Signal) string { return s.kind().data(s) }
+
+// guardedData is the sum of a ratio's or latency's value past its
+// low-traffic guard.
+func guardedData(s *Signal) string {
+	if s.MinRate != nil {
+		return fmt.Sprintf("sum(%s) and on() (sum(%s) >= %s)", s.Value, s.Traffic, s.MinRate.String())
 	}
 	return fmt.Sprintf("sum(%s)", s.Value)
 }
@@ -160,7 +151,7 @@ func (m *Model) scoped(e parser.Expr, s Scope, track bool) string {
 	if err != nil {
 		panic(fmt.Sprintf("model: an expanded expression does not parse back: %v", err)) // a rulegen bug
 	}
-	c := m.Spec.Canary
+	c := m.Canary
 	parser.Inspect(out, func(n parser.Node, _ []parser.Node) error {
 		switch n := n.(type) {
 		case *parser.VectorSelector:
@@ -208,11 +199,8 @@ func rename(names []string, from, to string) []string {
 // canarySeries reports whether a selector reads series of the canary's
 // pods: it holds every matcher of one of the spec's canary selectors.
 func (m *Model) canarySeries(vs *parser.VectorSelector) bool {
-	if m.Spec.Canary == nil {
-		return false
-	}
-	for _, name := range m.Spec.Canary.Selectors {
-		want, err := parseSelector("{" + m.Spec.Selectors[name] + "}")
+	for _, sel := range m.trackSelectors {
+		want, err := parseSelector("{" + sel + "}")
 		if err != nil || want == nil {
 			continue
 		}
@@ -232,12 +220,16 @@ func (m *Model) canarySeries(vs *parser.VectorSelector) bool {
 	return false
 }
 
-// comparable reports whether a signal is compared between the tracks: any
-// ratio or latency signal when the canary names no selectors, else only
-// those that read the canary's series (an exporter's probe of the whole
+// TracksCompared reports whether a canary alert compares a signal between
+// the tracks: a kind that compares tracks (spec.Signal.ComparesTracks),
+// when the spec has a canary, and when the canary names selectors only a
+// signal that reads the canary's series (an exporter's probe of the whole
 // service has no track).
-func (m *Model) comparable(s *Signal) bool {
-	if len(m.Spec.Canary.Selectors) == 0 {
+func (m *Model) TracksCompared(s *Signal) bool {
+	if m.Canary == nil || !s.ComparesTracks() {
+		return false
+	}
+	if len(m.trackSelectors) == 0 {
 		return true
 	}
 	vs, err := parseSelector(s.Source())

@@ -15,8 +15,7 @@ type Ladder struct {
 
 // addOutputs carries the outputs: section and the ladder into the model,
 // and derives the canary checks when an engine will run them.
-func (m *Model) addOutputs() error {
-	s := m.Spec
+func (m *Model) addOutputs(s *spec.Spec) error {
 	m.Outputs = s.Outputs
 	if c := s.Canary; c != nil && len(c.Steps) > 0 {
 		m.Ladder = &Ladder{Label: c.Label, Canary: c.Canary, Baseline: c.Baseline, Weights: c.Weights(), StepDuration: c.StepDuration}

@@ -31,9 +31,6 @@ func (v *validator) ladder(c *Canary) {
 	if len(c.Steps) > 0 && prev.Cmp(hundred) != 0 {
 		v.errorf("canary.steps", "the last step must be 100%%: the ladder ends with the whole traffic on the release")
 	}
-	if len(c.Steps) > 0 && c.StepDuration.IsZero() {
-		c.StepDuration = MustDuration("15m")
-	}
 	if !c.StepDuration.IsZero() {
 		if len(c.Steps) == 0 {
 			v.errorf("canary.step_duration", "step_duration needs steps")

@@ -7,78 +7,6 @@ import (
 	"strings"
 )
 
-// Outputs enables the files rulegen writes for the engines teams run beside
-// Prometheus: prometheus-operator, Argo Rollouts, Flagger and a Mimir or
-// Cortex ruler. Each is written only when its key is present.
-type Outputs struct {
-	// Dir is where the Kubernetes manifests go, relative to the output
-	// directory (default kubernetes).
-	Dir            string                `yaml:"dir"`
-	PrometheusRule *PrometheusRuleOutput `yaml:"prometheus_rule"`
-	ArgoRollouts   *ArgoRolloutsOutput   `yaml:"argo_rollouts"`
-	Flagger        *FlaggerOutput        `yaml:"flagger"`
-	Mimir          *MimirOutput          `yaml:"mimir"`
-}
-
-// PrometheusRuleOutput is the prometheus-operator resource carrying the
-// rule file. Labels must match the Prometheus resource's ruleSelector, or
-// the operator never loads the rules.
-type PrometheusRuleOutput struct {
-	Name      string            `yaml:"name"`
-	Namespace string            `yaml:"namespace"`
-	Labels    map[string]string `yaml:"labels"`
-}
-
-// ArgoRolloutsOutput is an AnalysisTemplate (or ClusterAnalysisTemplate)
-// with a metric per rollback trigger and canary comparison, and a Rollout
-// patch with the stage ladder.
-type ArgoRolloutsOutput struct {
-	Name string `yaml:"name"`
-	// Namespace of the AnalysisTemplate; empty with cluster_scope.
-	Namespace    string `yaml:"namespace"`
-	ClusterScope bool   `yaml:"cluster_scope"`
-	// Rollout names the Rollout the patch applies to (default: the service).
-	Rollout string `yaml:"rollout"`
-	// Prometheus is the address Argo Rollouts queries.
-	Prometheus string `yaml:"prometheus"`
-	// Interval between measurements (default 1m).
-	Interval Duration `yaml:"interval"`
-	// Count of measurements; unset, the background analysis runs until
-	// the rollout is promoted.
-	Count *Quantity `yaml:"count"`
-	// FailureLimit overrides each metric's limit, which by default lets a
-	// condition break for as long as its trigger's for: allows.
-	FailureLimit *Quantity `yaml:"failure_limit"`
-	// InconclusiveLimit is how many unknown measurements (no traffic, NaN)
-	// a metric may have before the rollout pauses for a human (default:
-	// one stage's worth).
-	InconclusiveLimit *Quantity `yaml:"inconclusive_limit"`
-}
-
-// FlaggerOutput is a MetricTemplate per rollback trigger and canary
-// comparison, and a Canary patch with the analysis.
-type FlaggerOutput struct {
-	Namespace string `yaml:"namespace"`
-	// Canary names the Canary the patch applies to (default: the service).
-	Canary     string   `yaml:"canary"`
-	Prometheus string   `yaml:"prometheus"`
-	Interval   Duration `yaml:"interval"`
-	// Threshold is the number of failed checks before Flagger rolls back
-	// (default 5).
-	Threshold *Quantity `yaml:"threshold"`
-	// Label is the pod label Flagger's selector uses: the canary's pods
-	// carry the target's name, the primary's the name with -primary
-	// (default app).
-	Label string `yaml:"label"`
-	// RollbackHook, when set, is added as the analysis' rollback webhook.
-	RollbackHook string `yaml:"rollback_hook"`
-}
-
-// MimirOutput is the rule file as a Mimir or Cortex ruler namespace.
-type MimirOutput struct {
-	Namespace string `yaml:"namespace"`
-}
-
 // kubeNameRE is a DNS-1123 subdomain, what Kubernetes accepts as a name.
 var kubeNameRE = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`)
 
@@ -115,15 +43,10 @@ func (v *validator) outputs(o *Outputs) {
 	if o == nil {
 		return
 	}
-	if o.Dir == "" {
-		o.Dir = "kubernetes"
-	} else if strings.HasPrefix(o.Dir, "/") || strings.Contains("/"+o.Dir+"/", "/../") {
+	if strings.HasPrefix(o.Dir, "/") || strings.Contains("/"+o.Dir+"/", "/../") {
 		v.errorf("outputs.dir", "dir must be a relative path inside the output directory")
 	}
 	if r := o.PrometheusRule; r != nil {
-		if r.Name == "" {
-			r.Name = v.s.Service
-		}
 		v.kubeName("outputs.prometheus_rule.name", r.Name, true)
 		v.kubeName("outputs.prometheus_rule.namespace", r.Namespace, true)
 		v.kubeLabels("outputs.prometheus_rule.labels", r.Labels)
@@ -136,12 +59,6 @@ func (v *validator) outputs(o *Outputs) {
 	}
 	if a := o.ArgoRollouts; a != nil {
 		needCanary("outputs.argo_rollouts")
-		if a.Name == "" {
-			a.Name = v.s.Service
-		}
-		if a.Rollout == "" {
-			a.Rollout = v.s.Service
-		}
 		v.kubeName("outputs.argo_rollouts.name", a.Name, true)
 		v.kubeName("outputs.argo_rollouts.rollout", a.Rollout, true)
 		if a.ClusterScope && a.Namespace != "" {
@@ -149,9 +66,7 @@ func (v *validator) outputs(o *Outputs) {
 		}
 		v.kubeName("outputs.argo_rollouts.namespace", a.Namespace, !a.ClusterScope)
 		v.httpURL("outputs.argo_rollouts.prometheus", a.Prometheus)
-		if a.Interval.IsZero() {
-			a.Interval = MustDuration("1m")
-		} else if a.Interval.Duration < MustDuration("10s").Duration {
+		if a.Interval.Duration < MustDuration("10s").Duration {
 			v.errorf("outputs.argo_rollouts.interval", "interval must be at least 10s, got %s", a.Interval.Text)
 		}
 		v.count("outputs.argo_rollouts.count", a.Count, 1)
@@ -160,26 +75,14 @@ func (v *validator) outputs(o *Outputs) {
 	}
 	if f := o.Flagger; f != nil {
 		needCanary("outputs.flagger")
-		if f.Canary == "" {
-			f.Canary = v.s.Service
-		}
 		v.kubeName("outputs.flagger.canary", f.Canary, true)
 		v.kubeName("outputs.flagger.namespace", f.Namespace, true)
 		v.httpURL("outputs.flagger.prometheus", f.Prometheus)
-		if f.Interval.IsZero() {
-			f.Interval = MustDuration("1m")
-		} else if f.Interval.Duration < MustDuration("10s").Duration {
+		if f.Interval.Duration < MustDuration("10s").Duration {
 			v.errorf("outputs.flagger.interval", "interval must be at least 10s, got %s", f.Interval.Text)
 		}
-		if f.Threshold == nil {
-			q := NewQuantity(Number, big.NewRat(5, 1))
-			q.Text = "5"
-			f.Threshold = &q
-		}
 		v.count("outputs.flagger.threshold", f.Threshold, 1)
-		if f.Label == "" {
-			f.Label = "app"
-		} else if !labelNameRE.MatchString(f.Label) {
+		if !labelNameRE.MatchString(f.Label) {
 			v.errorf("outputs.flagger.label", "invalid label name %q", f.Label)
 		}
 		if f.RollbackHook != "" {
@@ -187,9 +90,7 @@ func (v *validator) outputs(o *Outputs) {
 		}
 	}
 	if mi := o.Mimir; mi != nil {
-		if mi.Namespace == "" {
-			mi.Namespace = v.s.Service
-		} else if strings.ContainsAny(mi.Namespace, "/\\") {
+		if strings.ContainsAny(mi.Namespace, "/\\") {
 			v.errorf("outputs.mimir.namespace", "a ruler namespace cannot contain / or \\")
 		}
 	}

@@ -56,7 +56,7 @@ func eq(name, value string) string { return name + "=" + strconv.Quote(value) }
 // collector or shard never silences one about another.
 func identityLabels(m *model.Model) []string {
 	out := append([]string{"service", "signal"}, spec.IdentityLabels...)
-	for _, s := range m.Spec.Signals {
+	for _, s := range m.Signals {
 		for _, l := range s.By {
 			if !slices.Contains(out, l) {
 				out = append(out, l)
@@ -68,7 +68,7 @@ func identityLabels(m *model.Model) []string {
 
 // Render writes alertmanager/<service>.yml.
 func Render(m *model.Model) (render.File, error) {
-	am := m.Spec.Alertmanager
+	am := m.Alertmanager
 	identity := identityLabels(m)
 	service := eq("service", m.Service)
 	groupBy := []string{"alertname", "service"}

@@ -14,7 +14,7 @@ import (
 // rendered builds s and decodes the Alertmanager configuration it renders.
 func rendered(t *testing.T, s *spec.Spec) config {
 	t.Helper()
-	m, err := model.Build(s)
+	m, err := model.Build(s, "")
 	if err != nil {
 		t.Fatal(err)
 	}

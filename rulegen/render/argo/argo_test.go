@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -27,7 +28,7 @@ func loadModel(t *testing.T, path string) *rmodel.Model {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := rmodel.Build(s)
+	m, err := rmodel.Build(s, filepath.Base(path))
 	if err != nil {
 		t.Fatal(err)
 	}

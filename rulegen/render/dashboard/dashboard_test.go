@@ -31,11 +31,10 @@ func load(t *testing.T, path string) *model.Model {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := model.Build(s)
+	m, err := model.Build(s, "test")
 	if err != nil {
 		t.Fatal(err)
 	}
-	m.Source = "test"
 	return m
 }
 
@@ -148,8 +147,8 @@ func TestStructure(t *testing.T) {
 			if err := json.Unmarshal(data, &b); err != nil {
 				t.Fatal(err)
 			}
-			if b.UID != m.Spec.Dashboard.UID || b.UID == "" {
-				t.Errorf("uid %q, want %q", b.UID, m.Spec.Dashboard.UID)
+			if b.UID != m.Dashboard.UID || b.UID == "" {
+				t.Errorf("uid %q, want %q", b.UID, m.Dashboard.UID)
 			}
 			if b.SchemaVersion != 42 || b.Refresh != "30s" || b.Time.From != "now-6h" || b.Time.To != "now" || len(b.Tags) == 0 {
 				t.Errorf("schemaVersion %d refresh %q time %v tags %v", b.SchemaVersion, b.Refresh, b.Time, b.Tags)
@@ -164,11 +163,11 @@ func TestStructure(t *testing.T) {
 			if vars["datasource"] != "datasource" {
 				t.Errorf("variables %v: no datasource variable", vars)
 			}
-			if _, ok := vars["track"]; ok != (m.Spec.Canary != nil) {
-				t.Errorf("track variable present = %v, canary section present = %v", ok, m.Spec.Canary != nil)
+			if _, ok := vars["track"]; ok != (m.Canary != nil) {
+				t.Errorf("track variable present = %v, canary section present = %v", ok, m.Canary != nil)
 			}
-			if len(b.Panels) != len(m.Spec.Dashboard.Panels) {
-				t.Fatalf("%d panels, spec has %d", len(b.Panels), len(m.Spec.Dashboard.Panels))
+			if len(b.Panels) != len(m.Dashboard.Panels) {
+				t.Fatalf("%d panels, spec has %d", len(b.Panels), len(m.Dashboard.Panels))
 			}
 			for i, p := range b.Panels {
 				where := fmt.Sprintf("panel %d %q", i+1, p.Title)
@@ -283,7 +282,7 @@ func TestTrackSplit(t *testing.T) {
 
 func TestNoDashboardSection(t *testing.T) {
 	m := load(t, "testdata/canary.spec.yml")
-	m.Spec.Dashboard = nil
+	m.Dashboard = nil
 	f, err := dashboard.Render(m)
 	if err != nil || f.Path != "" || f.Data != nil {
 		t.Errorf("Render without a dashboard section = %+v, %v", f, err)

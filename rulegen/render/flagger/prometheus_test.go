@@ -60,7 +60,7 @@ func TestTemplatesOnRealPrometheus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := rmodel.Build(s)
+	m, err := rmodel.Build(s, "shop.spec.yml")
 	if err != nil {
 		t.Fatal(err)
 	}

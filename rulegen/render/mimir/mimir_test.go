@@ -18,7 +18,7 @@ func TestNamespaceFileIsTheRuleFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := model.Build(s)
+	m, err := model.Build(s, spec.DefaultName)
 	if err != nil {
 		t.Fatal(err)
 	}

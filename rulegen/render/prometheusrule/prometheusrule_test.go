@@ -23,7 +23,7 @@ func platform(t *testing.T) *model.Model {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := model.Build(s)
+	m, err := model.Build(s, spec.DefaultName)
 	if err != nil {
 		t.Fatal(err)
 	}
