@@ -45,3 +45,11 @@ func (baselineKind) recordTracks(*Model, *Signal, *spec.Canary) (string, string)
 func (baselineKind) errorRatio(*Signal, string) string {
 	panic("model: a baseline signal has no error budget")
 }
+
+func (baselineKind) data(sig *Signal) string {
+	guard := ""
+	if sig.MinRate != nil {
+		guard = fmt.Sprintf(" and on() (sum(%s) >= %s)", sig.Traffic, sig.MinRate.String())
+	}
+	return fmt.Sprintf("sum(%s) and on() sum(%s)%s", sig.Value, sig.Baseline, guard)
+}

@@ -52,3 +52,5 @@ func (gaugeKind) recordTracks(*Model, *Signal, *spec.Canary) (string, string) {
 func (gaugeKind) errorRatio(*Signal, string) string {
 	panic("model: a gauge signal has no error budget")
 }
+
+func (gaugeKind) data(sig *Signal) string { return fmt.Sprintf("sum(%s)", sig.Value) }

@@ -51,3 +51,5 @@ func (latencyKind) recordTracks(m *Model, sig *Signal, c *spec.Canary) (value, t
 func (latencyKind) errorRatio(sig *Signal, ws string) string {
 	return fmt.Sprintf("1 - sum_over_time(%s[%s]) / sum_over_time(%s[%s])", sig.Good, ws, sig.Traffic, ws)
 }
+
+func (latencyKind) data(sig *Signal) string { return guardedData(sig) }

@@ -57,3 +57,7 @@ func (rateKind) recordTracks(*Model, *Signal, *spec.Canary) (string, string) {
 func (rateKind) errorRatio(*Signal, string) string {
 	panic("model: a rate signal has no error budget")
 }
+
+// data counts no events for a counter the canary has not created yet:
+// applications create many counters on their first event.
+func (rateKind) data(sig *Signal) string { return fmt.Sprintf("sum(%s) or vector(0)", sig.Value) }

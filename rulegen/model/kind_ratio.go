@@ -39,3 +39,5 @@ func (ratioKind) errorRatio(sig *Signal, ws string) string {
 	errs := "service:" + sig.Name + "_errors:rate" + sig.Window.String()
 	return fmt.Sprintf("sum_over_time(%s[%s]) / sum_over_time(%s[%s])", errs, ws, sig.Traffic, ws)
 }
+
+func (ratioKind) data(sig *Signal) string { return guardedData(sig) }

@@ -27,6 +27,9 @@ type signalKind interface {
 	// errorRatio is the SLO error ratio over a window, from the recorded
 	// rates; it is called for kinds whose spec.Signal.Budgeted holds.
 	errorRatio(sig *Signal, window string) string
+	// data is the signal's value summed to one sample where a canary
+	// engine's check can compare it with a threshold (analysis.go).
+	data(sig *Signal) string
 }
 
 // signalKinds is every kind the model builds, by name.

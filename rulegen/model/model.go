@@ -41,6 +41,16 @@ type Model struct {
 	// Preflight is the spec's preflight: section, the checks `rulegen
 	// preflight` runs besides those it derives.
 	Preflight []spec.PreflightCheck
+	// Checks are the canary analysis measurements (analysis.go).
+	Checks []*Check
+	// Outputs and Ladder carry the spec's outputs: section and stage
+	// ladder to their writers (outputs.go).
+	Outputs *spec.Outputs
+	Ladder  *Ladder
+
+	// trackSelectors are the expressions of the canary's selectors: the
+	// series its pods report (analysis.go).
+	trackSelectors []string
 }
 
 // Inhibition is one "cause explains effect" pair: Alertmanager holds the
@@ -173,11 +183,17 @@ func Build(s *spec.Spec, source string) (*Model, error) {
 		m.addSLO(&s.SLOs[i])
 	}
 	if s.Canary != nil {
+		for _, name := range s.Canary.Selectors {
+			m.trackSelectors = append(m.trackSelectors, s.Selectors[name])
+		}
 		for _, sig := range m.Signals {
-			if sig.ComparesTracks() {
+			if m.TracksCompared(sig) {
 				m.addCanary(sig, s.Canary)
 			}
 		}
+	}
+	if err := m.addOutputs(s); err != nil {
+		return nil, err
 	}
 	return m, nil
 }

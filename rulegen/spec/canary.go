@@ -21,4 +21,5 @@ func (v *validator) canary(c *Canary) {
 		v.errorf("canary.factor", "factor must be a number of at least 1, got %s", c.Factor.Text)
 	}
 	v.atMost("canary.for", c.For, "1d")
+	v.ladder(c)
 }

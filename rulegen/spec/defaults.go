@@ -24,6 +24,9 @@ func setDefaults(s *Spec) {
 	for i := range s.Preflight {
 		preflightDefaults(&s.Preflight[i])
 	}
+	if s.Outputs != nil {
+		outputsDefaults(s, s.Outputs)
+	}
 }
 
 func triggerDefaults(t *Trigger) {
@@ -81,6 +84,9 @@ func canaryDefaults(c *Canary) {
 	if c.For.IsZero() {
 		c.For = MustDuration("5m")
 	}
+	if len(c.Steps) > 0 && c.StepDuration.IsZero() {
+		c.StepDuration = MustDuration("15m")
+	}
 }
 
 func alertmanagerDefaults(s *Spec, a *Alertmanager) {
@@ -133,5 +139,42 @@ func preflightDefaults(c *PreflightCheck) {
 		if c.HTTP.Status == 0 {
 			c.HTTP.Status = 200
 		}
+	}
+}
+
+func outputsDefaults(s *Spec, o *Outputs) {
+	if o.Dir == "" {
+		o.Dir = "kubernetes"
+	}
+	if r := o.PrometheusRule; r != nil && r.Name == "" {
+		r.Name = s.Service
+	}
+	if a := o.ArgoRollouts; a != nil {
+		if a.Name == "" {
+			a.Name = s.Service
+		}
+		if a.Rollout == "" {
+			a.Rollout = s.Service
+		}
+		if a.Interval.IsZero() {
+			a.Interval = MustDuration("1m")
+		}
+	}
+	if f := o.Flagger; f != nil {
+		if f.Canary == "" {
+			f.Canary = s.Service
+		}
+		if f.Interval.IsZero() {
+			f.Interval = MustDuration("1m")
+		}
+		if f.Threshold == nil {
+			f.Threshold = &Quantity{Kind: Number, Text: "5", rat: big.NewRat(5, 1)}
+		}
+		if f.Label == "" {
+			f.Label = "app"
+		}
+	}
+	if mi := o.Mimir; mi != nil && mi.Namespace == "" {
+		mi.Namespace = s.Service
 	}
 }

@@ -23,6 +23,8 @@ type Spec struct {
 	Canary       *Canary           `yaml:"canary"`
 	Alertmanager Alertmanager      `yaml:"alertmanager"`
 	Dashboard    *Dashboard        `yaml:"dashboard"`
+	// Outputs enables the manifests for other engines.
+	Outputs *Outputs `yaml:"outputs"`
 	// Preflight lists the checks `rulegen preflight` runs besides those
 	// it derives (preflight.go).
 	Preflight []PreflightCheck `yaml:"preflight"`
@@ -173,6 +175,83 @@ type Canary struct {
 	Baseline string    `yaml:"baseline"`
 	Factor   *Quantity `yaml:"factor"`
 	For      Duration  `yaml:"for"`
+	// Steps, StepDuration and Selectors are the stage ladder of a rollout
+	// and the series it scopes to the canary (ladder.go).
+	Steps        []Quantity `yaml:"steps"`
+	StepDuration Duration   `yaml:"step_duration"`
+	Selectors    []string   `yaml:"selectors"`
+}
+
+// Outputs enables the files rulegen writes for the engines teams run beside
+// Prometheus: prometheus-operator, Argo Rollouts, Flagger and a Mimir or
+// Cortex ruler. Each is written only when its key is present.
+type Outputs struct {
+	// Dir is where the Kubernetes manifests go, relative to the output
+	// directory (default kubernetes).
+	Dir            string                `yaml:"dir"`
+	PrometheusRule *PrometheusRuleOutput `yaml:"prometheus_rule"`
+	ArgoRollouts   *ArgoRolloutsOutput   `yaml:"argo_rollouts"`
+	Flagger        *FlaggerOutput        `yaml:"flagger"`
+	Mimir          *MimirOutput          `yaml:"mimir"`
+}
+
+// PrometheusRuleOutput is the prometheus-operator resource carrying the
+// rule file. Labels must match the Prometheus resource's ruleSelector, or
+// the operator never loads the rules.
+type PrometheusRuleOutput struct {
+	Name      string            `yaml:"name"`
+	Namespace string            `yaml:"namespace"`
+	Labels    map[string]string `yaml:"labels"`
+}
+
+// ArgoRolloutsOutput is an AnalysisTemplate (or ClusterAnalysisTemplate)
+// with a metric per rollback trigger and canary comparison, and a Rollout
+// patch with the stage ladder.
+type ArgoRolloutsOutput struct {
+	Name string `yaml:"name"`
+	// Namespace of the AnalysisTemplate; empty with cluster_scope.
+	Namespace    string `yaml:"namespace"`
+	ClusterScope bool   `yaml:"cluster_scope"`
+	// Rollout names the Rollout the patch applies to (default: the service).
+	Rollout string `yaml:"rollout"`
+	// Prometheus is the address Argo Rollouts queries.
+	Prometheus string `yaml:"prometheus"`
+	// Interval between measurements (default 1m).
+	Interval Duration `yaml:"interval"`
+	// Count of measurements; unset, the background analysis runs until
+	// the rollout is promoted.
+	Count *Quantity `yaml:"count"`
+	// FailureLimit overrides each metric's limit, which by default lets a
+	// condition break for as long as its trigger's for: allows.
+	FailureLimit *Quantity `yaml:"failure_limit"`
+	// InconclusiveLimit is how many unknown measurements (no traffic, NaN)
+	// a metric may have before the rollout pauses for a human (default:
+	// one stage's worth).
+	InconclusiveLimit *Quantity `yaml:"inconclusive_limit"`
+}
+
+// FlaggerOutput is a MetricTemplate per rollback trigger and canary
+// comparison, and a Canary patch with the analysis.
+type FlaggerOutput struct {
+	Namespace string `yaml:"namespace"`
+	// Canary names the Canary the patch applies to (default: the service).
+	Canary     string   `yaml:"canary"`
+	Prometheus string   `yaml:"prometheus"`
+	Interval   Duration `yaml:"interval"`
+	// Threshold is the number of failed checks before Flagger rolls back
+	// (default 5).
+	Threshold *Quantity `yaml:"threshold"`
+	// Label is the pod label Flagger's selector uses: the canary's pods
+	// carry the target's name, the primary's the name with -primary
+	// (default app).
+	Label string `yaml:"label"`
+	// RollbackHook, when set, is added as the analysis' rollback webhook.
+	RollbackHook string `yaml:"rollback_hook"`
+}
+
+// MimirOutput is the rule file as a Mimir or Cortex ruler namespace.
+type MimirOutput struct {
+	Namespace string `yaml:"namespace"`
 }
 
 // Alertmanager describes the rollback route.

@@ -172,6 +172,7 @@ func (v *validator) run() {
 		}
 	}
 	v.alertmanager(&s.Alertmanager)
+	v.outputs(s.Outputs)
 	if s.Dashboard != nil {
 		v.dashboard(s.Dashboard)
 	}

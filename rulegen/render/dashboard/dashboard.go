@@ -230,10 +230,10 @@ func thresholds(op string, thr *spec.Quantity) []grafana.Step {
 
 func float(f float64) *float64 { return &f }
 
-// splitByTrack says whether a signal is drawn per canary track: the
-// kinds the canary alerts compare, when the spec has a canary section.
+// splitByTrack says whether a signal is drawn per canary track: those a
+// canary alert compares.
 func splitByTrack(m *model.Model, sig *model.Signal) bool {
-	return m.Canary != nil && sig.ComparesTracks()
+	return m.TracksCompared(sig)
 }
 
 // signalTargets computes a signal's value from the raw series with
