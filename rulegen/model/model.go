@@ -29,6 +29,11 @@ type Model struct {
 	Alerts     []*Alert
 	// Inhibitions are the spec's inhibited_by pairs, in spec order.
 	Inhibitions []Inhibition
+	// Budgets are the SLOs' error budgets, in spec order.
+	Budgets []*Budget
+	// Freeze is the route of release-freeze alerts, nil when no SLO
+	// freezes.
+	Freeze *FreezeRoute
 }
 
 // Inhibition is one "cause explains effect" pair: Alertmanager holds the
@@ -92,6 +97,8 @@ type Alert struct {
 	Canary *CanaryCheck
 	// Absent is set on alerts that fire when a signal's series are missing.
 	Absent *AbsentCheck
+	// Budget is set on an SLO's release-freeze alert.
+	Budget *Budget
 	// SeriesLabels are the labels the alert's samples keep from the series
 	// (a signal's by labels, absent()'s equality matchers), sorted.
 	SeriesLabels []string
@@ -612,16 +619,7 @@ func (m *Model) addSLO(o *spec.SLO) {
 	}
 	sort.SliceStable(windows, func(i, j int) bool { return windows[i].Duration < windows[j].Duration })
 	for _, d := range windows {
-		ws := d.String()
-		var expr string
-		switch sig.Kind {
-		case spec.KindRatio:
-			errs := "service:" + sig.Name + "_errors:rate" + sig.Window.String()
-			expr = fmt.Sprintf("sum_over_time(%s[%s]) / sum_over_time(%s[%s])", errs, ws, sig.Traffic, ws)
-		case spec.KindLatency:
-			expr = fmt.Sprintf("1 - sum_over_time(%s[%s]) / sum_over_time(%s[%s])", sig.Good, ws, sig.Traffic, ws)
-		}
-		m.record(SLOWindowRecord(o, ws), expr)
+		m.record(SLOWindowRecord(o, d.String()), errorRatioExpr(sig, d))
 	}
 	var siblings []*Alert
 	for _, w := range o.Windows {
@@ -659,6 +657,7 @@ func (m *Model) addSLO(o *spec.SLO) {
 	for _, a := range siblings {
 		a.Burn.Siblings = siblings
 	}
+	m.addBudget(o, sig)
 }
 
 // CanaryAlertName names the canary alert of a signal.

@@ -8,6 +8,7 @@ package promtest
 import (
 	"fmt"
 	"math"
+	"math/big"
 	"sort"
 	"strconv"
 	"strings"
@@ -95,6 +96,12 @@ func generate(m *model.Model, rulesFile string, merge bool) (*File, error) {
 			burns = append(burns, groups...)
 		case a.Absent != nil:
 			groups, err := absentTests(a)
+			if err != nil {
+				return nil, fmt.Errorf("tests for alert %s: %w", a.Name, err)
+			}
+			f.Tests = append(f.Tests, groups...)
+		case a.Budget != nil:
+			groups, err := budgetTests(a)
 			if err != nil {
 				return nil, fmt.Errorf("tests for alert %s: %w", a.Name, err)
 			}
@@ -708,6 +715,10 @@ func recordingTests(m *model.Model, sig *model.Signal) (Group, error) {
 				values[model.SLOWindowRecord(&o, d.String())] = []sample{{nil, ratio}}
 			}
 		}
+		allowed, _ := new(big.Rat).Sub(big.NewRat(1, 1), o.Objective.Rat()).Float64()
+		values[model.SLOWindowRecord(&o, o.Period.String())] = []sample{{nil, ratio}}
+		values[model.BudgetBurnRateRecord(&o)] = []sample{{nil, ratio / allowed}}
+		values[model.BudgetRemainingRecord(&o)] = []sample{{nil, 1 - ratio/allowed}}
 	}
 	g := Group{Name: "recording rules of " + sig.Name, Interval: "1m", InputSeries: in.seriesList()}
 	for _, r := range m.Recordings {
