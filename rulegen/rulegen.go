@@ -32,6 +32,7 @@ var Outputs = []render.Output{
 	{Name: "tests", Render: testfile.Render, Validate: validate.Tests},
 	{Name: "alertmanager", Render: amconfig.Render, Validate: validate.Alertmanager},
 	{Name: "dashboard", Render: dashboard.Render, Validate: dashboard.Validate},
+	{Name: "slo dashboard", Render: dashboard.RenderSLO, Validate: dashboard.Validate},
 }
 
 // Generate renders and validates every output of a spec. source names the

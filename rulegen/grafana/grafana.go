@@ -46,6 +46,14 @@ type Dashboard struct {
 	SchemaVersion int
 	Variables     []Variable
 	Panels        []Panel
+	// Links lead to related dashboards, keeping the time range and the
+	// variables.
+	Links []Link
+}
+
+// Link is a dashboard link to a Grafana URL such as /d/<uid>.
+type Link struct {
+	Title, URL, Tooltip string
 }
 
 // Variable is a template variable: a data-source picker or a custom list.
@@ -119,6 +127,9 @@ func Marshal(d *Dashboard) ([]byte, error) {
 		GraphTooltip: 1,
 		Links:        []sdk.Link{},
 	}
+	for _, l := range d.Links {
+		b.Links = append(b.Links, sdkLink(l))
+	}
 	b.Annotations.List = []sdk.Annotation{}
 	b.Templating.List = []sdk.TemplateVar{}
 	for _, v := range d.Variables {
@@ -152,6 +163,15 @@ func Marshal(d *Dashboard) ([]byte, error) {
 	}
 	out.WriteByte('\n')
 	return out.Bytes(), nil
+}
+
+func sdkLink(l Link) sdk.Link {
+	yes, no := true, false
+	icon := "dashboard"
+	return sdk.Link{
+		Title: l.Title, Type: "link", URL: &l.URL, Tooltip: &l.Tooltip, Icon: &icon,
+		IncludeVars: true, KeepTime: &yes, TargetBlank: &no, AsDropdown: &no, Tags: []string{},
+	}
 }
 
 func templateVar(v Variable) sdk.TemplateVar {

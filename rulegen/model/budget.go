@@ -3,6 +3,7 @@ package model
 import (
 	"fmt"
 	"math/big"
+	"sort"
 
 	commonmodel "github.com/prometheus/common/model"
 
@@ -23,7 +24,25 @@ type Budget struct {
 	Allowed *big.Rat
 	// Freeze is the release-freeze alert, nil when freeze_below is 0.
 	Freeze *Alert
+	// Views are the burn rates a dashboard shows, shortest window first:
+	// 1h, 6h and 1d, and every other long window of the SLO.
+	Views []BurnView
 }
+
+// BurnView is the burn rate of an SLO over one window.
+type BurnView struct {
+	Window spec.Duration
+	// Expr is the error ratio over the window in budgets: the recorded
+	// ratio where a burn window records it, otherwise the same sum over
+	// the recorded rates.
+	Expr string
+	// Factor is the burn factor of the SLO's burn window with this long
+	// window, nil when there is none.
+	Factor *spec.Quantity
+}
+
+// viewWindows are the burn-rate windows every SLO dashboard shows.
+var viewWindows = []string{"1h", "6h", "1d"}
 
 // FreezeRoute is where release-freeze alerts go: a webhook of the CI/CD
 // system that holds releases while an SLO's budget is nearly spent.
@@ -82,6 +101,37 @@ func meanTraffic(sig *Signal, d spec.Duration) string {
 	return fmt.Sprintf("avg_over_time(%s[%s])", sig.Traffic, r)
 }
 
+func burnViews(m *Model, o *spec.SLO, sig *Signal, allowed *big.Rat) []BurnView {
+	var ds []spec.Duration
+	for _, w := range viewWindows {
+		ds = append(ds, spec.MustDuration(w))
+	}
+	for _, w := range o.Windows {
+		ds = append(ds, w.Long)
+	}
+	sort.SliceStable(ds, func(i, j int) bool { return ds[i].Duration < ds[j].Duration })
+	var views []BurnView
+	for _, d := range ds {
+		if len(views) > 0 && views[len(views)-1].Window.Duration == d.Duration {
+			continue
+		}
+		v := BurnView{Window: d}
+		if rec := SLOWindowRecord(o, d.String()); m.recorded(rec) {
+			v.Expr = rec + " / " + spec.FormatRat(allowed)
+		} else {
+			v.Expr = "(" + errorRatioExpr(sig, d) + ") / " + spec.FormatRat(allowed)
+		}
+		for _, w := range o.Windows {
+			if w.Long.Duration == d.Duration {
+				v.Factor = w.Factor
+				break
+			}
+		}
+		views = append(views, v)
+	}
+	return views
+}
+
 func (m *Model) recorded(name string) bool {
 	for _, r := range m.Recordings {
 		if r.Record == name {
@@ -110,6 +160,7 @@ func (m *Model) addBudget(o *spec.SLO, sig *Signal) {
 	}
 	b.BurnRate = m.record(BudgetBurnRateRecord(o), b.Ratio+" / "+spec.FormatRat(allowed))
 	b.Remaining = m.record(BudgetRemainingRecord(o), "1 - "+b.BurnRate)
+	b.Views = burnViews(m, o, sig, allowed)
 	m.Budgets = append(m.Budgets, b)
 	if !o.Freezes() {
 		return

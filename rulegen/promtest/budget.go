@@ -94,7 +94,66 @@ func budgetTests(a *model.Alert) ([]Group, error) {
 	} else if ok {
 		groups = append(groups, g)
 	}
+	if g, ok, err := slowBurnTest(a, siblingFactor(a), traffic); err != nil {
+		return nil, err
+	} else if ok {
+		groups = append(groups, g)
+	}
 	return groups, nil
+}
+
+// siblingFactor is 97% of the lowest burn factor of the SLO's windows: the
+// fastest steady burn that no burn-rate alert catches (2.9× under the
+// default 3×).
+func siblingFactor(a *model.Alert) float64 {
+	lowest := math.Inf(1)
+	for _, w := range a.Budget.SLO.Windows {
+		f, _ := w.Factor.Rat().Float64()
+		lowest = math.Min(lowest, f)
+	}
+	return 0.97 * lowest
+}
+
+// slowBurnTest checks that the freeze catches a slow burn before the
+// budget is gone: after a whole period without errors, a steady burn of
+// factor× leaves less than freeze_below after 0.9·period/factor and spends
+// the budget after period/factor. The freeze must fire, with budget left,
+// in between. ok is false when the period is too long to simulate or too
+// short for `for` (plus a recording window of ramp) to fit in between.
+func slowBurnTest(a *model.Alert, factor, traffic float64) (Group, bool, error) {
+	b := a.Budget
+	period := minutesOf(b.SLO.Period)
+	below, _ := b.SLO.FreezeBelow.Rat().Float64()
+	if period > shortPeriod || math.IsInf(factor, 0) {
+		return Group{}, false, nil
+	}
+	ramp := minutesOf(b.Signal.Window)
+	freezes := int(math.Ceil((1-below)*float64(period)/factor)) + ramp + minutesOf(a.For)
+	gone := int(math.Floor(float64(period)/factor)) - 1
+	if freezes >= gone {
+		return Group{}, false, nil
+	}
+	allowed, _ := b.Allowed.Float64()
+	healthy, burning := newInput(), newInput()
+	if err := burnInput(healthy, b.Signal, 0, traffic, period); err != nil {
+		return Group{}, false, err
+	}
+	if err := burnInput(burning, b.Signal, allowed*factor, traffic, gone+1); err != nil {
+		return Group{}, false, err
+	}
+	in := stepped(healthy, burning, period, gone+1)
+	at := minutes(period + gone)
+	return Group{
+		Name: fmt.Sprintf("%s: a steady %s× burn after a clean %s freezes within %s, before the budget is gone at %s",
+			a.Name, num(math.Round(factor*100)/100), b.SLO.Period.String(), minutes(freezes), minutes(gone+1)),
+		Interval:       "1m",
+		InputSeries:    in.seriesList(),
+		AlertRuleTests: []AlertTest{{EvalTime: minutes(period), Alertname: a.Name, ExpAlerts: []ExpAlert{}}},
+		ExprTests: []ExprTest{
+			{Expr: fmt.Sprintf("count(ALERTS{alertname=%q, alertstate=\"firing\"})", a.Name), EvalTime: at, ExpSamples: []Sample{{Labels: "{}", Value: 1}}},
+			{Expr: b.Remaining + " > bool 0", EvalTime: at, ExpSamples: []Sample{{Labels: "{}", Value: 1}}},
+		},
+	}, true, nil
 }
 
 // recoveryTest spends most of a short period's budget, then serves without
@@ -129,7 +188,7 @@ func recoveryTest(a *model.Alert, traffic float64) (Group, bool, error) {
 			{EvalTime: minutes(spend), Alertname: a.Name, ExpAlerts: []ExpAlert{expected(a, "{{ $value | humanizePercentage }}", humanizePercentage(below/2), nil)}},
 			{EvalTime: minutes(end), Alertname: a.Name, ExpAlerts: []ExpAlert{}},
 		},
-		ExprTests: []ExprTest{{Expr: b.Remaining, EvalTime: minutes(end), ExpSamples: []Sample{{Labels: "{}", Value: 1}}}},
+		ExprTests: []ExprTest{{Expr: "round(" + b.Remaining + " * 1e9) / 1e9", EvalTime: minutes(end), ExpSamples: []Sample{{Labels: "{}", Value: 1}}}},
 	}, true, nil
 }
 

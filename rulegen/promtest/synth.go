@@ -72,7 +72,7 @@ func stepped(first, second *input, before, after int) *input {
 	out := newInput()
 	for k, a := range first.incs {
 		b := second.incs[k]
-		out.series[k] = fmt.Sprintf("%s %s+%sx%d", counter(a, before), num(a*float64(before)+b), num(b), after-1)
+		out.series[k] = fmt.Sprintf("%s %s+%sx%d", counter(a, before), num(counterAt(a, before)+b), num(b), after-1)
 	}
 	for k, c := range first.consts {
 		out.series[k] = constant(c, before+after)
@@ -90,6 +90,17 @@ func (in *input) add(l labelSet, values string) error {
 }
 
 func num(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
+
+// counterAt is the value promtool gives counter(inc, n) at minute n: it
+// adds inc n times, and a·n computed otherwise may land above that sum —
+// a drop that rate() reads as a counter reset.
+func counterAt(inc float64, n int) float64 {
+	v := 0.0
+	for range n {
+		v += inc
+	}
+	return v
+}
 
 func counter(incPerMin float64, minutes int) string {
 	return fmt.Sprintf("0+%sx%d", num(incPerMin), minutes)
