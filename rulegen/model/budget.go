@@ -78,18 +78,7 @@ func windowRange(sig *Signal, d spec.Duration) string {
 // window, so that the short window resets one window after errors stop
 // instead of two.
 func errorRatioExpr(sig *Signal, d spec.Duration) string {
-	errs := "service:" + sig.Name + "_errors:rate" + sig.Window.String()
-	r := windowRange(sig, d)
-	switch {
-	case sig.Kind == spec.KindRatio && r == "":
-		return errs + " / " + sig.Traffic
-	case sig.Kind == spec.KindRatio:
-		return fmt.Sprintf("sum_over_time(%s[%s]) / sum_over_time(%s[%s])", errs, r, sig.Traffic, r)
-	case r == "":
-		return fmt.Sprintf("1 - %s / %s", sig.Good, sig.Traffic)
-	default:
-		return fmt.Sprintf("1 - sum_over_time(%s[%s]) / sum_over_time(%s[%s])", sig.Good, r, sig.Traffic, r)
-	}
+	return sig.kind().errorRatio(sig, windowRange(sig, d))
 }
 
 // meanTraffic is the mean request rate over d from the recorded rates.
@@ -192,7 +181,7 @@ func (m *Model) addBudget(o *spec.SLO, sig *Signal) {
 	b.Freeze = a
 	m.Alerts = append(m.Alerts, a)
 	if m.Freeze == nil {
-		am := m.Spec.Alertmanager
+		am := m.Alertmanager
 		m.Freeze = &FreezeRoute{Receiver: am.FreezeReceiver, WebhookURL: am.FreezeWebhookURL}
 	}
 }

@@ -17,7 +17,7 @@ import (
 // above the threshold — the short window is what resets the alert, within
 // one window and not one recording window later. ok is false when no error
 // ratio below 100% is above every threshold.
-func resetTest(siblings []*model.Alert) (slotted, bool, error) {
+func resetTest(siblings []*model.Alert) (burnGroup, bool, error) {
 	b := siblings[0].Burn
 	sig := b.Signal
 	maxThr, maxFor := 0.0, 0
@@ -31,7 +31,7 @@ func resetTest(siblings []*model.Alert) (slotted, bool, error) {
 		r = (1 + maxThr) / 2
 	}
 	if maxThr >= 0.95 {
-		return slotted{}, false, nil
+		return burnGroup{}, false, nil
 	}
 	// Far above any min_rate: the mean rate over the long window passes the
 	// guard from the first sample on, although rate() ramps up over its
@@ -49,10 +49,10 @@ func resetTest(siblings []*model.Alert) (slotted, bool, error) {
 	end := stop + longestShort
 	failing, healthy := newInput(), newInput()
 	if err := burnInput(failing, sig, r, traffic, stop); err != nil {
-		return slotted{}, false, err
+		return burnGroup{}, false, err
 	}
 	if err := burnInput(healthy, sig, 0, traffic, end-stop+1); err != nil {
-		return slotted{}, false, err
+		return burnGroup{}, false, err
 	}
 	in := stepped(failing, healthy, stop, end-stop+1)
 	name := siblings[0].Name
@@ -109,7 +109,7 @@ func resetTest(siblings []*model.Alert) (slotted, bool, error) {
 			})
 		}
 	}
-	return slotted{slot: "onset and reset", in: in, Group: Group{
+	return burnGroup{scenario: "onset and reset", in: in, Group: Group{
 		Name: fmt.Sprintf("%s: errors at %s from the start fire each window once its for has passed; stopped at %s, each short window reads 0 one window later",
 			name, pct(r), minutes(stop)),
 		Interval:       "1m",

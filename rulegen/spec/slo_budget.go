@@ -14,28 +14,20 @@ var DefaultFreezeBelow = Quantity{Kind: Percent, Text: "10%", rat: big.NewRat(1,
 // Freezes reports whether the SLO has a release freeze (freeze_below > 0).
 func (o *SLO) Freezes() bool { return o.FreezeBelow != nil && o.FreezeBelow.Rat().Sign() > 0 }
 
-// FreezeAlert names the SLO's release-freeze alert: api_availability →
-// ApiAvailabilityErrorBudgetFreeze.
-func (o *SLO) FreezeAlert() string { return camel(o.Name) + "ErrorBudgetFreeze" }
+// FreezeAlert names the SLO's release-freeze alert (naming.go).
+func (o *SLO) FreezeAlert() string { return FreezeAlertName(o.Name) }
 
-// sloBudget checks and defaults an SLO's error-budget keys, and that every
+// sloBudget checks an SLO's error-budget keys (defaults.go fills them), and that every
 // burn window is at least the signal's recording window: a window is read
 // from the recorded rates, so a shorter one could not reset sooner.
 func (v *validator) sloBudget(path string, o *SLO) {
 	switch {
-	case o.FreezeBelow == nil:
-		q := DefaultFreezeBelow
-		o.FreezeBelow = &q
 	case ratioProblem(*o.FreezeBelow) != "":
 		v.errorf(path+".freeze_below", "%s", ratioProblem(*o.FreezeBelow))
 	case o.FreezeBelow.Rat().Cmp(big.NewRat(1, 1)) == 0:
 		v.errorf(path+".freeze_below", "freeze_below must be below 100%% (at 100%% releases would never run); 0 turns the freeze off")
 	}
-	if o.FreezeFor.IsZero() {
-		o.FreezeFor = MustDuration("15m")
-	} else {
-		v.atMost(path+".freeze_for", o.FreezeFor, "1d")
-	}
+	v.atMost(path+".freeze_for", o.FreezeFor, "1d")
 	sig := v.s.SignalByName(o.Signal)
 	if sig == nil || sig.Window.Duration <= 0 {
 		return
@@ -53,16 +45,13 @@ func (v *validator) sloBudget(path string, o *SLO) {
 	}
 }
 
-// freezeRoute defaults and checks where freeze alerts go: by default the
-// rollback webhook, which tells them apart by freeze="true".
+// freezeRoute checks where freeze alerts go. A freeze webhook that is the
+// rollback webhook (the default) was checked as webhook_url.
 func (v *validator) freezeRoute(a *Alertmanager) {
-	if a.FreezeWebhookURL == "" {
-		a.FreezeWebhookURL = a.WebhookURL
-	} else if u, err := url.Parse(a.FreezeWebhookURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		v.errorf("alertmanager.freeze_webhook_url", "freeze_webhook_url must be an http or https URL")
-	}
-	if a.FreezeReceiver == "" {
-		a.FreezeReceiver = v.s.Service + "-freeze"
+	if a.FreezeWebhookURL != a.WebhookURL {
+		if u, err := url.Parse(a.FreezeWebhookURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			v.errorf("alertmanager.freeze_webhook_url", "freeze_webhook_url must be an http or https URL")
+		}
 	}
 	if a.FreezeReceiver == a.Receiver || a.FreezeReceiver == a.DefaultReceiver {
 		v.errorf("alertmanager.freeze_receiver", "freeze_receiver must differ from receiver and default_receiver")

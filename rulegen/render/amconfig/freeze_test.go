@@ -37,7 +37,7 @@ func TestFreezeRouteInRealAlertmanager(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := model.Build(s)
+	m, err := model.Build(s, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,7 +17,7 @@ func SLOPath(service string) string { return "dashboards/" + service + "-slo.jso
 // SLOUID is the uid of the SLO dashboard: the deploy-safety dashboard's
 // uid (or the service) with -slo, so each can link to the other.
 func SLOUID(m *model.Model) string {
-	if d := m.Spec.Dashboard; d != nil {
+	if d := m.Dashboard; d != nil {
 		return d.UID + "-slo"
 	}
 	return m.Service + "-slo"
@@ -57,7 +57,7 @@ func BuildSLO(m *model.Model) (*grafana.Dashboard, error) {
 		source = "given"
 	}
 	title := m.Service + " SLO error budgets"
-	if sd := m.Spec.Dashboard; sd != nil {
+	if sd := m.Dashboard; sd != nil {
 		title = sd.Title + " — SLO error budgets"
 	}
 	var longest spec.Duration
@@ -79,7 +79,7 @@ func BuildSLO(m *model.Model) (*grafana.Dashboard, error) {
 			Name: grafana.DatasourceVariable, Label: "Data source", Type: "datasource", Query: "prometheus",
 		}},
 	}
-	if sd := m.Spec.Dashboard; sd != nil {
+	if sd := m.Dashboard; sd != nil {
 		d.Links = []grafana.Link{{Title: sd.Title, URL: "/d/" + sd.UID, Tooltip: "The deploy-safety signals and rollback triggers"}}
 	}
 	for i, b := range m.Budgets {
