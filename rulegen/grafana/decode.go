@@ -35,6 +35,16 @@ func Unmarshal(data []byte) (*Dashboard, error) {
 	if b.Refresh != nil {
 		d.Refresh = b.Refresh.Value
 	}
+	for _, l := range b.Links {
+		var url, tip string
+		if l.URL != nil {
+			url = *l.URL
+		}
+		if l.Tooltip != nil {
+			tip = *l.Tooltip
+		}
+		d.Links = append(d.Links, Link{Title: l.Title, URL: url, Tooltip: tip})
+	}
 	for _, tv := range b.Templating.List {
 		q, _ := tv.Query.(string)
 		d.Variables = append(d.Variables, Variable{

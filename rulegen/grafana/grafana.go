@@ -49,6 +49,14 @@ type Dashboard struct {
 	SchemaVersion int
 	Variables     []Variable
 	Panels        []Panel
+	// Links lead to related dashboards, keeping the time range and the
+	// variables.
+	Links []Link
+}
+
+// Link is a dashboard link to a Grafana URL such as /d/<uid>.
+type Link struct {
+	Title, URL, Tooltip string
 }
 
 // Variable is a template variable: a data-source picker or a custom list.
@@ -127,6 +135,9 @@ func Marshal(d *Dashboard) ([]byte, error) {
 		GraphTooltip: 1,
 		Links:        []sdk.Link{},
 	}
+	for _, l := range d.Links {
+		b.Links = append(b.Links, sdkLink(l))
+	}
 	b.Annotations.List = []sdk.Annotation{}
 	b.Templating.List = []sdk.TemplateVar{}
 	for _, v := range d.Variables {
@@ -142,6 +153,19 @@ func Marshal(d *Dashboard) ([]byte, error) {
 	raw, err := json.Marshal(b)
 	if err != nil {
 		return nil, err
+	}
+	// sdk.Link drops an empty tags list (omitempty), which Grafana's
+	// dashboard model requires: each link's own encoding, found verbatim in
+	// the board's, gets it back.
+	for _, l := range b.Links {
+		lj, err := json.Marshal(l)
+		if err != nil {
+			return nil, err
+		}
+		if len(l.Tags) == 0 {
+			fixed := append(append([]byte{}, lj[:len(lj)-1]...), []byte(`,"tags":[]}`)...)
+			raw = bytes.Replace(raw, lj, fixed, 1)
+		}
 	}
 	// sdk.Board has no description field; Grafana reads one at the top
 	// level, so it is spliced in as the first key.
@@ -160,6 +184,15 @@ func Marshal(d *Dashboard) ([]byte, error) {
 	}
 	out.WriteByte('\n')
 	return out.Bytes(), nil
+}
+
+func sdkLink(l Link) sdk.Link {
+	yes, no := true, false
+	icon := "dashboard"
+	return sdk.Link{
+		Title: l.Title, Type: "link", URL: &l.URL, Tooltip: &l.Tooltip, Icon: &icon,
+		IncludeVars: true, KeepTime: &yes, TargetBlank: &no, AsDropdown: &no, Tags: []string{},
+	}
 }
 
 func templateVar(v Variable) sdk.TemplateVar {

@@ -47,9 +47,13 @@ func (latencyKind) recordTracks(m *Model, sig *Signal, c *spec.Canary) (value, t
 	return value, traffic
 }
 
-// errorRatio: the share of requests beyond the threshold bucket.
-func (latencyKind) errorRatio(sig *Signal, ws string) string {
-	return fmt.Sprintf("1 - sum_over_time(%s[%s]) / sum_over_time(%s[%s])", sig.Good, ws, sig.Traffic, ws)
+// errorRatio: the share of requests beyond the threshold bucket; with no
+// range, the recording window's own rates.
+func (latencyKind) errorRatio(sig *Signal, r string) string {
+	if r == "" {
+		return fmt.Sprintf("1 - %s / %s", sig.Good, sig.Traffic)
+	}
+	return fmt.Sprintf("1 - sum_over_time(%s[%s]) / sum_over_time(%s[%s])", sig.Good, r, sig.Traffic, r)
 }
 
 func (latencyKind) data(sig *Signal) string { return guardedData(sig) }

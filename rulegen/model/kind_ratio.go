@@ -35,9 +35,14 @@ func (ratioKind) recordTracks(m *Model, sig *Signal, c *spec.Canary) (value, tra
 	return value, traffic
 }
 
-func (ratioKind) errorRatio(sig *Signal, ws string) string {
+// errorRatio: errors over requests; with no range, the recording window's
+// own rates.
+func (ratioKind) errorRatio(sig *Signal, r string) string {
 	errs := "service:" + sig.Name + "_errors:rate" + sig.Window.String()
-	return fmt.Sprintf("sum_over_time(%s[%s]) / sum_over_time(%s[%s])", errs, ws, sig.Traffic, ws)
+	if r == "" {
+		return errs + " / " + sig.Traffic
+	}
+	return fmt.Sprintf("sum_over_time(%s[%s]) / sum_over_time(%s[%s])", errs, r, sig.Traffic, r)
 }
 
 func (ratioKind) data(sig *Signal) string { return guardedData(sig) }

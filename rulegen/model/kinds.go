@@ -24,9 +24,11 @@ type signalKind interface {
 	// comparison and returns the value and traffic records; it is called
 	// for kinds whose spec.Signal.ComparesTracks holds.
 	recordTracks(m *Model, sig *Signal, c *spec.Canary) (value, traffic string)
-	// errorRatio is the SLO error ratio over a window, from the recorded
-	// rates; it is called for kinds whose spec.Signal.Budgeted holds.
-	errorRatio(sig *Signal, window string) string
+	// errorRatio is the SLO error ratio over a range of the recorded
+	// rates (budget.go's windowRange), or of the recording window itself
+	// when the range is ""; it is called for kinds whose
+	// spec.Signal.Budgeted holds.
+	errorRatio(sig *Signal, rng string) string
 	// data is the signal's value summed to one sample where a canary
 	// engine's check can compare it with a threshold (analysis.go).
 	data(sig *Signal) string

@@ -30,6 +30,11 @@ type Model struct {
 	Alerts     []*Alert
 	// Inhibitions are the spec's inhibited_by pairs, in spec order.
 	Inhibitions []Inhibition
+	// Budgets are the SLOs' error budgets, in spec order.
+	Budgets []*Budget
+	// Freeze is the route of release-freeze alerts, nil when no SLO
+	// freezes.
+	Freeze *FreezeRoute
 	// SLOs are the spec's SLOs, defaults applied.
 	SLOs []*spec.SLO
 	// Canary is the spec's canary: section, nil without one.
@@ -114,6 +119,8 @@ type Alert struct {
 	Canary *CanaryCheck
 	// Absent is set on alerts that fire when a signal's series are missing.
 	Absent *AbsentCheck
+	// Budget is set on an SLO's release-freeze alert.
+	Budget *Budget
 	// SeriesLabels are the labels the alert's samples keep from the series
 	// (a signal's by labels, absent()'s equality matchers), sorted.
 	SeriesLabels []string
@@ -528,8 +535,7 @@ func (m *Model) addSLO(o *spec.SLO) {
 	}
 	sort.SliceStable(windows, func(i, j int) bool { return windows[i].Duration < windows[j].Duration })
 	for _, d := range windows {
-		ws := d.String()
-		m.record(SLOWindowRecord(o, ws), sig.kind().errorRatio(sig, ws))
+		m.record(SLOWindowRecord(o, d.String()), errorRatioExpr(sig, d))
 	}
 	var siblings []*Alert
 	for _, w := range o.Windows {
@@ -567,6 +573,7 @@ func (m *Model) addSLO(o *spec.SLO) {
 	for _, a := range siblings {
 		a.Burn.Siblings = siblings
 	}
+	m.addBudget(o, sig)
 }
 
 // addCanary records the signal per track and alerts when the canary is

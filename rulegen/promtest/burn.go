@@ -105,6 +105,11 @@ func burnTests(siblings []*model.Alert) ([]burnGroup, error) {
 	} else if ok {
 		groups = append(groups, g)
 	}
+	if g, ok, err := resetTest(siblings); err != nil {
+		return nil, err
+	} else if ok {
+		groups = append(groups, g)
+	}
 	in := newInput()
 	if err := burnInput(in, sig, -1, 0, shortest+1); err != nil {
 		return nil, err

@@ -41,7 +41,7 @@ func stepped(first, second *input, before, after int) *input {
 	out := newInput()
 	for k, a := range first.incs {
 		b := second.incs[k]
-		out.series[k] = fmt.Sprintf("%s %s+%sx%d", counter(a, before), num(a*float64(before)+b), num(b), after-1)
+		out.series[k] = fmt.Sprintf("%s %s+%sx%d", counter(a, before), num(counterAt(a, before)+b), num(b), after-1)
 	}
 	for k, c := range first.consts {
 		out.series[k] = constant(c, before+after)

@@ -3,6 +3,7 @@ package promtest
 import (
 	"fmt"
 	"math"
+	"math/big"
 	"sort"
 
 	"github.com/redline-sre/redline/rulegen/model"
@@ -75,6 +76,10 @@ func recordingTests(m *model.Model, sig *model.Signal) (Group, error) {
 				values[model.SLOWindowRecord(o, d.String())] = []sample{{nil, ratio}}
 			}
 		}
+		allowed, _ := new(big.Rat).Sub(big.NewRat(1, 1), o.Objective.Rat()).Float64()
+		values[model.SLOWindowRecord(o, o.Period.String())] = []sample{{nil, ratio}}
+		values[model.BudgetBurnRateRecord(o)] = []sample{{nil, ratio / allowed}}
+		values[model.BudgetRemainingRecord(o)] = []sample{{nil, 1 - ratio/allowed}}
 	}
 	g := Group{Name: "recording rules of " + sig.Name, Interval: "1m", InputSeries: in.seriesList()}
 	for _, r := range m.Recordings {

@@ -38,6 +38,17 @@ func (s state) String() string {
 
 func num(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
 
+// counterAt is the value promtool gives counter(inc, n) at minute n: it
+// adds inc n times, and a·n computed otherwise may land above that sum —
+// a drop that rate() reads as a counter reset.
+func counterAt(inc float64, n int) float64 {
+	v := 0.0
+	for range n {
+		v += inc
+	}
+	return v
+}
+
 func counter(incPerMin float64, minutes int) string {
 	return fmt.Sprintf("0+%sx%d", num(incPerMin), minutes)
 }

@@ -13,4 +13,5 @@ func (v *validator) alertmanager(a *Alertmanager) {
 	if a.Receiver == a.DefaultReceiver {
 		v.errorf("alertmanager.receiver", "receiver and default_receiver must differ")
 	}
+	v.freezeRoute(a)
 }

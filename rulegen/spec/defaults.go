@@ -54,6 +54,13 @@ func sloDefaults(s *Spec, o *SLO) {
 	if o.Windows == nil {
 		o.Windows = DefaultBurnWindows()
 	}
+	if o.FreezeBelow == nil {
+		q := DefaultFreezeBelow
+		o.FreezeBelow = &q
+	}
+	if o.FreezeFor.IsZero() {
+		o.FreezeFor = MustDuration("15m")
+	}
 	for i := range o.Windows {
 		w := &o.Windows[i]
 		if w.Severity == "" {
@@ -95,6 +102,14 @@ func alertmanagerDefaults(s *Spec, a *Alertmanager) {
 	}
 	if a.DefaultReceiver == "" {
 		a.DefaultReceiver = "default"
+	}
+	// Freeze alerts go to the rollback webhook unless the spec names
+	// another; they are told apart there by freeze="true".
+	if a.FreezeWebhookURL == "" {
+		a.FreezeWebhookURL = a.WebhookURL
+	}
+	if a.FreezeReceiver == "" {
+		a.FreezeReceiver = s.Service + "-freeze"
 	}
 	for _, d := range []struct {
 		d   *Duration

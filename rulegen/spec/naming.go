@@ -31,3 +31,7 @@ func CanaryAlertName(signal string) string { return Camel(signal) + "CanaryWorse
 
 // SLOAlertName names an SLO's burn-rate alert when the spec gives none.
 func SLOAlertName(slo string) string { return Camel(slo) + "ErrorBudgetBurn" }
+
+// FreezeAlertName names an SLO's release-freeze alert: api_availability →
+// ApiAvailabilityErrorBudgetFreeze.
+func FreezeAlertName(slo string) string { return Camel(slo) + "ErrorBudgetFreeze" }

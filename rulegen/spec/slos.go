@@ -75,6 +75,7 @@ func (v *validator) slo(path string, o *SLO) {
 			}
 		}
 	}
+	v.sloBudget(path, o)
 }
 
 // DefaultBurnWindows is the multi-window multi-burn-rate table used when an

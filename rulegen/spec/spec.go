@@ -156,6 +156,13 @@ type SLO struct {
 	// min_rate; 0 turns it off). At night 1 error in 3 requests burns a
 	// 99.9% budget 333 times too fast and proves nothing.
 	MinRate *Quantity `yaml:"min_rate"`
+	// FreezeBelow is the share of the period's error budget under which
+	// releases stop: an alert with freeze="true" goes to the freeze
+	// receiver (default 10%; 0 turns it off). Never nil after Load.
+	FreezeBelow *Quantity `yaml:"freeze_below"`
+	// FreezeFor is how long the remaining budget stays below FreezeBelow
+	// before the freeze alert fires (default 15m).
+	FreezeFor Duration `yaml:"freeze_for"`
 }
 
 // BurnWindow is one row of the multi-window multi-burn-rate table.
@@ -262,6 +269,11 @@ type Alertmanager struct {
 	GroupWait       Duration `yaml:"group_wait"`
 	GroupInterval   Duration `yaml:"group_interval"`
 	RepeatInterval  Duration `yaml:"repeat_interval"`
+	// FreezeWebhookURL receives the SLOs' release-freeze alerts, which
+	// stop releases in CI/CD (default: webhook_url).
+	FreezeWebhookURL string `yaml:"freeze_webhook_url"`
+	// FreezeReceiver names the freeze receiver (default <service>-freeze).
+	FreezeReceiver string `yaml:"freeze_receiver"`
 }
 
 // Dashboard is parsed and validated here; it is rendered by the dashboard

@@ -72,7 +72,7 @@ var (
 // short_window on SLO burn alerts) and matched by the generated route and
 // inhibit rules; the spec cannot set them. Severity and action have keys of
 // their own on triggers and SLO windows.
-var ReservedLabels = []string{"action", "alertname", "canary", "long_window", "rollback", "service", "severity", "short_window", "signal", "slo"}
+var ReservedLabels = []string{"action", "alertname", "canary", "freeze", "long_window", "rollback", "service", "severity", "short_window", "signal", "slo"}
 
 // IdentityLabels name the one thing an alert is about (pod, pool, table,
 // sequence). They come from the series, and the generated inhibit rules
@@ -159,6 +159,12 @@ func (v *validator) run() {
 			v.errorf(path+".alert", "duplicate alert name %q (also %s)", o.Alert, prev)
 		}
 		alerts[o.Alert] = path
+		if o.Freezes() {
+			if prev, dup := alerts[o.FreezeAlert()]; dup {
+				v.errorf(path+".freeze_below", "alert name %q of the release freeze is taken (by %s)", o.FreezeAlert(), prev)
+			}
+			alerts[o.FreezeAlert()] = path
+		}
 	}
 	if s.Canary != nil {
 		v.canary(s.Canary)

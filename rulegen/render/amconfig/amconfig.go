@@ -137,6 +137,7 @@ func Render(m *model.Model) (render.File, error) {
 			Equal:          in.Equal,
 		})
 	}
+	addFreeze(&c, m)
 	data, err := render.YAML(m, c)
 	return render.File{Path: Path(m), Data: data}, err
 }

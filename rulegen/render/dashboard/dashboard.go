@@ -81,6 +81,7 @@ func Build(m *model.Model) (*grafana.Dashboard, error) {
 			Multi: true, IncludeAll: true, AllValue: ".*",
 		})
 	}
+	d.Links = sloLink(m)
 	var l layout
 	for i := range sd.Panels {
 		sp := &sd.Panels[i]
