@@ -4,6 +4,7 @@ go 1.26.7
 
 require (
 	github.com/alecthomas/kingpin/v2 v2.4.0
+	github.com/goccy/go-yaml v1.19.2
 	github.com/grafana-tools/sdk v0.0.0-20220919052116-6562121319fc
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/prometheus/alertmanager v0.35.0

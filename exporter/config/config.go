@@ -12,8 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgconn"
-
 	"github.com/redline-sre/redline/exporter/dsn"
 	"github.com/redline-sre/redline/exporter/eventloop"
 )
@@ -118,22 +116,22 @@ type Flags struct {
 
 // Load reads the config file (when path is not empty), adds the flag
 // targets, reads DSN files and validates the result. Reading DSN files here
-// means a reload picks up a rotated secret.
+// means a reload picks up a rotated secret. Every problem is reported in one
+// pass: the file's own, the flags', and those of the whole configuration
+// (duplicate names, unreadable DSN files, bad DSNs).
 func Load(path string, flags Flags) (*Config, error) {
 	cfg := &Config{}
+	var errs []error
 	if path != "" {
 		data, err := os.ReadFile(path)
 		if err != nil {
 			return nil, fmt.Errorf("config: %w", err)
 		}
-		if cfg, err = Parse(path, data); err != nil {
-			return nil, err
-		}
+		cfg, err = Parse(path, data)
+		errs = append(errs, err)
 	}
-	if err := cfg.addFlags(flags); err != nil {
-		return nil, err
-	}
-	if err := cfg.resolve(); err != nil {
+	errs = append(errs, cfg.addFlags(flags), cfg.resolve())
+	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
 	return cfg, nil
@@ -156,12 +154,14 @@ func (c *Config) addFlags(f Flags) error {
 		}
 		return nil
 	}
-	if err := add(KindPgBouncer, FlagPgBouncerName, f.PgBouncerDSN, f.PgBouncerDSNFile, "--pgbouncer.dsn"); err != nil {
-		return err
-	}
-	if err := add(KindPostgres, FlagPostgresName, f.PostgresDSN, f.PostgresDSNFile, "--postgres.dsn"); err != nil {
-		return err
-	}
+	return errors.Join(
+		add(KindPgBouncer, FlagPgBouncerName, f.PgBouncerDSN, f.PgBouncerDSNFile, "--pgbouncer.dsn"),
+		add(KindPostgres, FlagPostgresName, f.PostgresDSN, f.PostgresDSNFile, "--postgres.dsn"),
+		c.addFlagProbe(f),
+	)
+}
+
+func (c *Config) addFlagProbe(f Flags) error {
 	if f.EventloopURL != "" && f.EventloopURLFile != "" {
 		return errors.New("config: --eventloop.url and its _FILE variant are both set; use one")
 	}
@@ -217,10 +217,13 @@ func (c *Config) resolve() error {
 					continue
 				}
 			}
+			if t.DSN == "" {
+				continue // no dsn or dsn_file: the parser said so
+			}
 			// Both kinds connect with pgx; checking the syntax here makes
 			// --config.check and reloads catch a broken DSN.
-			if _, err := pgconn.ParseConfig(t.DSN); err != nil {
-				errs = append(errs, fmt.Errorf("%s: target %q: %w", t.Source, t.Name, dsn.ParseError(t.Kind, err)))
+			if _, err := dsn.Parse(t.Kind, t.DSN); err != nil {
+				errs = append(errs, fmt.Errorf("%s: target %q: %w", t.Source, t.Name, err))
 			}
 		}
 	}

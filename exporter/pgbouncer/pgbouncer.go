@@ -106,12 +106,9 @@ func NewTarget(opts Options, logger *slog.Logger) (*Target, error) {
 }
 
 func poolConfig(opts Options) (*pgxpool.Config, error) {
-	if opts.DSN == "" {
-		return nil, errors.New("pgbouncer: empty DSN")
-	}
-	cfg, err := pgxpool.ParseConfig(opts.DSN)
+	cfg, err := dsn.Parse("pgbouncer", opts.DSN)
 	if err != nil {
-		return nil, fmt.Errorf("pgbouncer: %w", dsn.ParseError("pgbouncer", err))
+		return nil, fmt.Errorf("pgbouncer: %w", err)
 	}
 	if opts.MaxConnections <= 0 {
 		opts.MaxConnections = DefaultMaxConnections

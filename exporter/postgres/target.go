@@ -78,12 +78,9 @@ func NewTarget(opts Options, logger *slog.Logger) (*Target, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres options: %w", err)
 	}
-	if opts.DSN == "" {
-		return nil, errors.New("postgres DSN is empty")
-	}
-	cfg, err := pgxpool.ParseConfig(opts.DSN)
+	cfg, err := dsn.Parse("postgres", opts.DSN)
 	if err != nil {
-		return nil, dsn.ParseError("postgres", err)
+		return nil, err
 	}
 	cc := cfg.ConnConfig
 	if cc.ConnectTimeout == 0 {

@@ -25,6 +25,9 @@ func TestNewTargetRejectsBadInputWithoutEchoingThePassword(t *testing.T) {
 		{"bad url escape", Options{DSN: "postgres://mon:" + secret + "%zz@db.example/app"}, "invalid postgres DSN"},
 		{"bad keyword value", Options{DSN: "host=db.example password=" + secret + " sslmode=sometimes"}, "invalid postgres DSN"},
 		{"bad connect timeout", Options{DSN: "postgres://mon:" + secret + "@db.example/app?connect_timeout=soon"}, "invalid postgres DSN"},
+		// pgx ends the user info at the first '@': the rest of the password
+		// would become the host name, shown by every connection error.
+		{"unencoded @ in password", Options{DSN: "postgres://mon:ab@" + secret + "@db.example/app"}, "percent-encode it as %40"},
 		{"negative knob", Options{DSN: "postgres://db.example/app", TopTables: -1}, "top tables must not be negative"},
 		{"empty database name", Options{DSN: "postgres://db.example/app", Databases: []string{""}}, "empty database name"},
 	} {

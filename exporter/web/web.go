@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -155,12 +156,30 @@ func (h *Handler) probe(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	ms, ok := h.targets.Collect(ctx, name)
 	if !ok {
-		http.Error(w, fmt.Sprintf("unknown target %q: not in the configuration", name), http.StatusBadRequest)
+		http.Error(w, fmt.Sprintf("unknown target %q: not in the configuration", echo(name)), http.StatusBadRequest)
 		return
 	}
 	reg := prometheus.NewRegistry()
 	h.register(reg, name, ms)
 	h.serve(w, r, reg)
+}
+
+// maxEcho bounds how much of a request's target name an error repeats: a
+// name longer than any configured one need not come back whole, and a
+// megabyte parameter must not make a megabyte answer.
+const maxEcho = 64
+
+// echo returns name cut to maxEcho bytes (on a rune boundary), marked when
+// cut.
+func echo(name string) string {
+	if len(name) <= maxEcho {
+		return name
+	}
+	cut := maxEcho
+	for cut > 0 && !utf8.RuneStart(name[cut]) {
+		cut--
+	}
+	return name[:cut] + "…"
 }
 
 func (h *Handler) register(reg *prometheus.Registry, name string, ms []prometheus.Metric) {

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"reflect"
 	"regexp"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -349,5 +351,19 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// A megabyte target name used to come back whole in the 400 answer.
+func TestProbeUnknownTargetEchoIsBounded(t *testing.T) {
+	srv, _ := newServer(t, map[string]collector.Target{"a": &fakeTarget{}})
+	// Nearly 1 MB, and a two-byte rune where a cut at 64 bytes falls.
+	long := strings.Repeat("a", 63) + "é" + strings.Repeat("b", 999_000)
+	code, body := get(t, srv.URL+"/probe?target="+url.QueryEscape(long))
+	if code != http.StatusBadRequest {
+		t.Fatalf("status %d, want 400", code)
+	}
+	if len(body) > 200 || !utf8.ValidString(body) || !strings.Contains(body, "unknown target") {
+		t.Errorf("answer of %d bytes (valid UTF-8: %v): %.200q", len(body), utf8.ValidString(body), body)
 	}
 }
