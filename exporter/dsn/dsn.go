@@ -106,9 +106,7 @@ func scrub(text, conn string) string {
 			if _, pw, ok := strings.Cut(info, ":"); ok {
 				secrets = append(secrets, pw)
 			}
-			for _, piece := range strings.FieldsFunc(info, func(r rune) bool { return r == '@' || r == ':' }) {
-				secrets = append(secrets, piece)
-			}
+			secrets = append(secrets, strings.FieldsFunc(info, func(r rune) bool { return r == '@' || r == ':' })...)
 		}
 	}
 	for _, s := range slices.Clone(secrets) {

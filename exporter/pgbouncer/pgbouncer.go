@@ -140,6 +140,15 @@ func poolConfig(opts Options) (*pgxpool.Config, error) {
 // UpDesc is the target's up metric, for collector.UpReporter.
 func (t *Target) UpDesc() *prometheus.Desc { return upDesc }
 
+// Collectors names the enabled collectors, for collector.UpReporter.
+func (t *Target) Collectors() []string {
+	names := make([]string, len(t.collectors))
+	for i, c := range t.collectors {
+		names[i] = c.Name
+	}
+	return names
+}
+
 var _ collector.UpReporter = (*Target)(nil)
 
 // Collect checks that pgBouncer answers, then runs the enabled collectors
@@ -149,8 +158,9 @@ func (t *Target) Collect(ctx context.Context, ch chan<- prometheus.Metric) {
 	version, err := t.showVersion(ctx)
 	if err != nil {
 		t.logger.Error("pgbouncer is not answering", "err", err)
-		ch <- prometheus.MustNewConstMetric(upDesc, prometheus.GaugeValue, 0)
-		collector.ReportFailed(ch, t.collectors)
+		for _, m := range collector.Down(upDesc, t.Collectors()) {
+			ch <- m
+		}
 		return
 	}
 	ch <- prometheus.MustNewConstMetric(upDesc, prometheus.GaugeValue, 1)

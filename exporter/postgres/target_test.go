@@ -48,8 +48,8 @@ func TestNewTargetRejectsBadInputWithoutEchoingThePassword(t *testing.T) {
 }
 
 // A server that does not answer: NewTarget does not block, a scrape reports
-// pg_up 0 and every collector as failed within its deadline, and the error
-// text never carries the password.
+// pg_up 0 and every collector as failed within its deadline, logs that once,
+// and the error text never carries the password.
 func TestUnreachableServer(t *testing.T) {
 	// A listener that accepts and never speaks: the worst case, a
 	// connection that hangs rather than being refused.
@@ -92,6 +92,11 @@ func TestUnreachableServer(t *testing.T) {
 	}
 	if logs.Len() == 0 || strings.Contains(logs.String(), secret) {
 		t.Errorf("log empty or shows the password:\n%s", logs.String())
+	}
+	// A down target is one problem: logged once per scrape, not once per
+	// collector that could not run.
+	if n := strings.Count(logs.String(), "level=ERROR"); n != 1 {
+		t.Errorf("%d errors logged for one scrape of a down server, want 1:\n%s", n, logs.String())
 	}
 }
 

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -18,6 +17,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/exporter-toolkit/web"
+
+	"github.com/redline-sre/redline/exporter/budget"
 )
 
 // Options configures the handler.
@@ -195,23 +196,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, g prometheus.Gat
 	}).ServeHTTP(w, r)
 }
 
-// timeout is the collection deadline: Prometheus's scrape timeout minus the
-// offset, or the default when Prometheus did not say.
+// timeout is the scrape's deadline (budget.ScrapeTimeout).
 func (h *Handler) timeout(r *http.Request) time.Duration {
-	return ScrapeTimeout(r.Header.Get("X-Prometheus-Scrape-Timeout-Seconds"), h.opts.TimeoutOffset, h.opts.DefaultTimeout)
-}
-
-// ScrapeTimeout turns the X-Prometheus-Scrape-Timeout-Seconds header into
-// a collection deadline. An offset that would leave nothing is ignored
-// rather than making every collection fail at once.
-func ScrapeTimeout(header string, offset, def time.Duration) time.Duration {
-	secs, err := strconv.ParseFloat(header, 64)
-	if header == "" || err != nil || !(secs > 0) || secs > 86400 {
-		return def
-	}
-	t := time.Duration(secs * float64(time.Second))
-	if t-offset > 0 {
-		return t - offset
-	}
-	return t
+	return budget.ScrapeTimeout(r.Header.Get("X-Prometheus-Scrape-Timeout-Seconds"), h.opts.TimeoutOffset, h.opts.DefaultTimeout)
 }

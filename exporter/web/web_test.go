@@ -150,26 +150,6 @@ func TestScrapeDeadlineFromHeader(t *testing.T) {
 	}
 }
 
-func TestScrapeTimeout(t *testing.T) {
-	for _, tc := range []struct {
-		header string
-		want   time.Duration
-	}{
-		{"", 10 * time.Second},
-		{"15", 14500 * time.Millisecond},
-		{"2.5", 2 * time.Second},
-		{"0.4", 400 * time.Millisecond}, // offset larger than the timeout: ignored
-		{"abc", 10 * time.Second},
-		{"-1", 10 * time.Second},
-		{"NaN", 10 * time.Second},
-		{"1e300", 10 * time.Second},
-	} {
-		if got := ScrapeTimeout(tc.header, 500*time.Millisecond, 10*time.Second); got != tc.want {
-			t.Errorf("ScrapeTimeout(%q) = %s, want %s", tc.header, got, tc.want)
-		}
-	}
-}
-
 func TestHealthReadyLanding(t *testing.T) {
 	srv, _ := newServer(t, nil)
 	if code, _ := get(t, srv.URL+"/-/healthy"); code != 200 {
