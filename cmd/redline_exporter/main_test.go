@@ -131,7 +131,7 @@ func TestExpositionIsLintClean(t *testing.T) {
 	for _, want := range []string{
 		`pgbouncer_up{target="pgbouncer"} 1`,
 		`pgbouncer_pool_saturation_ratio{database="pgbouncer",target="pgbouncer",user="pgbouncer"}`,
-		`redline_collector_success{collector="pgbouncer.pools",target="pgbouncer"} 1`,
+		`redline_collector_success{collector="pgbouncer_pools",target="pgbouncer"} 1`,
 		`redline_config_last_reload_successful 1`,
 		`redline_build_info{`,
 		`go_goroutines `,

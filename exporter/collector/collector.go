@@ -237,6 +237,8 @@ func safeUpdate(ctx context.Context, c Collector, ch chan<- prometheus.Metric) (
 type registration struct {
 	help    string
 	enabled *bool
+	// aliases are former names, still accepted as hidden flags.
+	aliases []string
 }
 
 var (
@@ -246,15 +248,18 @@ var (
 
 // Register declares a collector name with its default state and help text.
 // Collector packages call it from init; the name becomes the
-// --collector.<name> / --no-collector.<name> flag.
-func Register(name string, enabledByDefault bool, help string) {
+// --collector.<name> / --no-collector.<name> flag and the collector label.
+// Every name is snake_case, prefixed with its target kind when the kind's
+// own name for it (databases, stats) would be ambiguous. aliases are
+// former names: their flags still work, hidden from --help.
+func Register(name string, enabledByDefault bool, help string, aliases ...string) {
 	mu.Lock()
 	defer mu.Unlock()
 	if _, dup := registry[name]; dup {
 		panic("collector registered twice: " + name)
 	}
 	on := enabledByDefault
-	registry[name] = &registration{help: help, enabled: &on}
+	registry[name] = &registration{help: help, enabled: &on, aliases: aliases}
 }
 
 // AddFlags adds a --collector.<name> flag for every registered collector.
@@ -269,6 +274,12 @@ func AddFlags(app *kingpin.Application) {
 		}
 		app.Flag("collector."+name, fmt.Sprintf("%s (default: %s).", r.help, state)).
 			Default(fmt.Sprint(*r.enabled)).BoolVar(r.enabled)
+		// kingpin sets every default before any value, so an alias given
+		// on the command line wins over the default of the flag it shares
+		// its variable with.
+		for _, alias := range r.aliases {
+			app.Flag("collector."+alias, "Former name of --collector."+name+".").Hidden().BoolVar(r.enabled)
+		}
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alecthomas/kingpin/v2"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -242,5 +243,35 @@ func TestRunDeadlineKeepsWhatAPoliteCollectorRead(t *testing.T) {
 		if got != want {
 			t.Fatalf("run %d: got\n%s\nwant\n%s", i, got, want)
 		}
+	}
+}
+
+// A renamed collector's former flag still switches it, and is hidden.
+func TestFormerNameIsAHiddenAlias(t *testing.T) {
+	Register("test_renamed", true, "A collector that was renamed.", "test.renamed")
+	for _, tc := range []struct {
+		args []string
+		want bool
+	}{
+		{nil, true},
+		{[]string{"--no-collector.test.renamed"}, false},
+		{[]string{"--no-collector.test_renamed"}, false},
+		{[]string{"--collector.test.renamed"}, true},
+	} {
+		app := kingpin.New("t", "")
+		AddFlags(app)
+		if _, err := app.Parse(tc.args); err != nil {
+			t.Fatalf("%v: %v", tc.args, err)
+		}
+		if got := Enabled("test_renamed"); got != tc.want {
+			t.Errorf("%v: enabled = %v, want %v", tc.args, got, tc.want)
+		}
+	}
+	var help strings.Builder
+	app := kingpin.New("t", "").UsageWriter(&help)
+	AddFlags(app)
+	app.Usage(nil)
+	if !strings.Contains(help.String(), "--[no-]collector.test_renamed") || strings.Contains(help.String(), "collector.test.renamed") {
+		t.Errorf("help shows the former name or lacks the new one:\n%s", help.String())
 	}
 }

@@ -32,14 +32,11 @@ const (
 	FlagProbeName = "platform"
 )
 
-// Defaults applied to every database target that does not set a value;
-// the target packages use the same ones for options left zero. Probe
-// defaults are eventloop's (ProbeConfig.WithDefaults).
-const (
-	DefaultMaxConnections = 2
-	DefaultConnectTimeout = 5 * time.Second
-	MaxConnectionsLimit   = 20
-)
+// MaxConnectionsLimit bounds max_connections: an exporter needing more
+// than a handful of connections is a mistake. Defaults for settings left
+// out are the target packages' own (pgbouncer.Options, postgres.Options),
+// so a target built from the file, a flag or code gets the same.
+const MaxConnectionsLimit = 20
 
 // Config is everything the exporter serves.
 type Config struct {
@@ -62,9 +59,11 @@ type Target struct {
 	// template and that the role may CONNECT to).
 	Databases []string
 	// MaxConnections bounds the target's connection pool; for a postgres
-	// target it bounds each covered database's pool.
+	// target it bounds each covered database's pool. 0: the target
+	// package's default.
 	MaxConnections int
-	// ConnectTimeout bounds one connection attempt.
+	// ConnectTimeout bounds one connection attempt. 0: the target
+	// package's default.
 	ConnectTimeout time.Duration
 	// Source is where the target was defined ("file.yml:12" or a flag name),
 	// for messages.
@@ -146,7 +145,6 @@ func (c *Config) addFlags(f Flags) error {
 			return fmt.Errorf("config: --%s.dsn and its _FILE variant are both set; use one", kind)
 		}
 		t := Target{Kind: kind, Name: name, DSN: dsn, DSNFile: dsnFile, Source: flag}
-		t.applyDefaults()
 		if kind == KindPgBouncer {
 			c.PgBouncer = append(c.PgBouncer, t)
 		} else {
@@ -235,13 +233,4 @@ func (c *Config) resolve() error {
 		probes[p.Name] = p.Source
 	}
 	return errors.Join(errs...)
-}
-
-func (t *Target) applyDefaults() {
-	if t.MaxConnections == 0 {
-		t.MaxConnections = DefaultMaxConnections
-	}
-	if t.ConnectTimeout == 0 {
-		t.ConnectTimeout = DefaultConnectTimeout
-	}
 }

@@ -50,11 +50,11 @@ probes:
 	}
 	want := &Config{
 		PgBouncer: []Target{
-			{Kind: KindPgBouncer, Name: "bouncer-a", DSN: "postgres://stats:pw@127.0.0.1:6432/pgbouncer", MaxConnections: 2, ConnectTimeout: 5 * time.Second, Source: file + ":3:5"},
+			{Kind: KindPgBouncer, Name: "bouncer-a", DSN: "postgres://stats:pw@127.0.0.1:6432/pgbouncer", Source: file + ":3:5"},
 			{Kind: KindPgBouncer, Name: "bouncer-b", DSN: "postgres://u:s3cret@db:5432/app", DSNFile: secret, MaxConnections: 3, ConnectTimeout: 2 * time.Second, Source: file + ":5:5"},
 		},
 		Postgres: []Target{
-			{Kind: KindPostgres, Name: "primary", DSN: "postgres://u:pw@127.0.0.1:5432/app", Databases: []string{"app", "billing"}, MaxConnections: 2, ConnectTimeout: 5 * time.Second, Source: file + ":10:5"},
+			{Kind: KindPostgres, Name: "primary", DSN: "postgres://u:pw@127.0.0.1:5432/app", Databases: []string{"app", "billing"}, Source: file + ":10:5"},
 		},
 		Probes: []Probe{
 			{ProbeConfig: eventloop.ProbeConfig{Name: "api", URL: "http://127.0.0.1:3000/healthz", Interval: 50 * time.Millisecond, Timeout: time.Second, MaxInFlight: 20}, Source: file + ":14:5"},
@@ -131,7 +131,7 @@ func TestLoadFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(cfg.PgBouncer) != 1 || cfg.PgBouncer[0].Name != FlagPgBouncerName || cfg.PgBouncer[0].MaxConnections != DefaultMaxConnections {
+	if len(cfg.PgBouncer) != 1 || cfg.PgBouncer[0].Name != FlagPgBouncerName || cfg.PgBouncer[0].MaxConnections != 0 {
 		t.Errorf("pgbouncer = %+v", cfg.PgBouncer)
 	}
 	if len(cfg.Postgres) != 1 || cfg.Postgres[0].Name != FlagPostgresName || cfg.Postgres[0].DSN != "postgres://u:pw@h/db" {

@@ -143,7 +143,6 @@ func (p *parser) targets(n *yaml.Node, path, kind string) []Target {
 		case t.DSN != "" && t.DSNFile != "":
 			p.errorf(e, ep, "set only one of %q and %q", "dsn", "dsn_file")
 		}
-		t.applyDefaults()
 		out = append(out, t)
 	})
 	return out

@@ -23,35 +23,35 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/redline-sre/redline/exporter/collector"
-	"github.com/redline-sre/redline/exporter/config"
 	"github.com/redline-sre/redline/exporter/dsn"
 )
 
 // Collector names, as they appear in --collector.<name> flags and in the
-// collector label.
+// collector label: snake_case like the PostgreSQL ones (dead_tuples). The
+// former dotted names (pgbouncer.pools) remain hidden flag aliases.
 const (
-	CollectorPools     = "pgbouncer.pools"
-	CollectorDatabases = "pgbouncer.databases"
-	CollectorStats     = "pgbouncer.stats"
-	CollectorClients   = "pgbouncer.clients"
+	CollectorPools     = "pgbouncer_pools"
+	CollectorDatabases = "pgbouncer_databases"
+	CollectorStats     = "pgbouncer_stats"
+	CollectorClients   = "pgbouncer_clients"
 )
 
 func init() {
-	collector.Register(CollectorPools, true, "pgBouncer pools from SHOW POOLS, with pgbouncer_pool_saturation_ratio")
-	collector.Register(CollectorDatabases, true, "pgBouncer databases from SHOW DATABASES")
-	collector.Register(CollectorStats, true, "pgBouncer traffic counters from SHOW STATS")
-	collector.Register(CollectorClients, true, "pgBouncer client connections against max_client_conn (SHOW CONFIG, SHOW LISTS)")
+	collector.Register(CollectorPools, true, "pgBouncer pools from SHOW POOLS, with pgbouncer_pool_saturation_ratio", "pgbouncer.pools")
+	collector.Register(CollectorDatabases, true, "pgBouncer databases from SHOW DATABASES", "pgbouncer.databases")
+	collector.Register(CollectorStats, true, "pgBouncer traffic counters from SHOW STATS", "pgbouncer.stats")
+	collector.Register(CollectorClients, true, "pgBouncer client connections against max_client_conn (SHOW CONFIG, SHOW LISTS)", "pgbouncer.clients")
 }
 
 // ApplicationName is sent on every connection, so a DBA can tell the
 // exporter's connections apart in SHOW CLIENTS.
 const ApplicationName = "redline_exporter"
 
-// Defaults for Options fields left zero: the same as a config file
-// target's.
+// Defaults for Options fields left zero, whether the target comes from the
+// config file, a flag or code.
 const (
-	DefaultMaxConnections = config.DefaultMaxConnections
-	DefaultConnectTimeout = config.DefaultConnectTimeout
+	DefaultMaxConnections = 2
+	DefaultConnectTimeout = 5 * time.Second
 )
 
 var (

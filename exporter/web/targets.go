@@ -66,16 +66,6 @@ func (t *Targets) Swap(next map[string]collector.Target) map[string]collector.Ta
 	return out
 }
 
-// snapshot returns the current targets by name.
-func (t *Targets) snapshot() map[string]collector.Target {
-	m := *t.current.Load()
-	out := make(map[string]collector.Target, len(m))
-	for name, s := range m {
-		out[name] = s.target
-	}
-	return out
-}
-
 // Names lists the configured targets, sorted.
 func (t *Targets) Names() []string {
 	m := *t.current.Load()

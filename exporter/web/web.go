@@ -38,17 +38,23 @@ type Options struct {
 	Version string
 }
 
+// Reloader is what /-/ready and /-/reload ask (lifecycle.Reloader).
+type Reloader interface {
+	Ready() bool
+	Reload() error
+}
+
 // Handler serves the exporter's endpoints.
 type Handler struct {
 	opts     Options
 	targets  *Targets
-	reloader *Reloader
+	reloader Reloader
 	logger   *slog.Logger
 	mux      *http.ServeMux
 }
 
 // NewHandler wires the endpoints.
-func NewHandler(opts Options, targets *Targets, reloader *Reloader, logger *slog.Logger) (*Handler, error) {
+func NewHandler(opts Options, targets *Targets, reloader Reloader, logger *slog.Logger) (*Handler, error) {
 	if opts.TelemetryPath == "" {
 		opts.TelemetryPath = "/metrics"
 	}
