@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/redline-sre/redline/internal/demo"
 	"github.com/redline-sre/redline/internal/testenv"
 )
@@ -83,6 +85,13 @@ func TestRollbackChain(t *testing.T) {
 	ctx := context.Background()
 	s := startStack(t)
 
+	// A Prisma migration that failed (its row unfinished, no run holding
+	// Prisma's lock). Planted first: the exporter finds new migration
+	// tables within its one-minute table-list TTL, which the pool steps
+	// below outlast; the webhook is checked at the end.
+	migrationPlanted := time.Now()
+	failedMigration(t, s.TradingDSN)
+
 	// A saturated pool: more clients holding transactions than the pool
 	// has server connections.
 	start := time.Now()
@@ -127,6 +136,49 @@ func TestRollbackChain(t *testing.T) {
 	for k, want := range map[string]string{"rollback": "true", "datname": demo.TradingDB, "table": "fills", "column": "id"} {
 		if got := seq.Labels[k]; got != want {
 			t.Errorf("webhook label %s = %q, want %q (labels %v)", k, got, want, seq.Labels)
+		}
+	}
+
+	mig, ok := s.Webhook.WaitFor(120*time.Second, alert("MigrationFailed", "firing"))
+	if !ok {
+		t.Fatalf("no MigrationFailed rollback webhook within 120s of the checks above; got %+v", s.Webhook.Deliveries())
+	}
+	t.Logf("failed migration planted → rollback webhook in %s", mig.Received.Sub(migrationPlanted).Round(100*time.Millisecond))
+	for k, want := range map[string]string{"rollback": "true", "datname": demo.TradingDB, "schemaname": "public", "tool": "prisma"} {
+		if got := mig.Labels[k]; got != want {
+			t.Errorf("webhook label %s = %q, want %q (labels %v)", k, got, want, mig.Labels)
+		}
+	}
+}
+
+// failedMigration creates Prisma's history table as prisma-engines does,
+// with one migration applied and one that failed.
+func failedMigration(t *testing.T, dsn string) {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	for _, stmt := range []string{
+		`CREATE TABLE _prisma_migrations (
+    id                      VARCHAR(36) PRIMARY KEY NOT NULL,
+    checksum                VARCHAR(64) NOT NULL,
+    finished_at             TIMESTAMPTZ,
+    migration_name          VARCHAR(255) NOT NULL,
+    logs                    TEXT,
+    rolled_back_at          TIMESTAMPTZ,
+    started_at              TIMESTAMPTZ NOT NULL DEFAULT now(),
+    applied_steps_count     INTEGER NOT NULL DEFAULT 0
+)`,
+		`INSERT INTO _prisma_migrations (id, checksum, finished_at, migration_name, applied_steps_count)
+  VALUES ('1', 'x', now(), '20260101000000_init', 1)`,
+		`INSERT INTO _prisma_migrations (id, checksum, migration_name, logs)
+  VALUES ('2', 'x', '20260102000000_fills_index', 'ERROR: could not create unique index')`,
+	} {
+		if _, err := conn.Exec(ctx, stmt); err != nil {
+			t.Fatalf("plant failed migration: %v", err)
 		}
 	}
 }

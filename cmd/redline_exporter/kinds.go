@@ -9,6 +9,7 @@ import (
 	"github.com/redline-sre/redline/exporter/collector"
 	"github.com/redline-sre/redline/exporter/config"
 	"github.com/redline-sre/redline/exporter/eventloop"
+	"github.com/redline-sre/redline/exporter/headers"
 	"github.com/redline-sre/redline/exporter/lifecycle"
 	"github.com/redline-sre/redline/exporter/pgbouncer"
 	"github.com/redline-sre/redline/exporter/postgres"
@@ -43,7 +44,8 @@ func builders(pg postgres.Options) lifecycle.Builders {
 
 // wireHooks connects background work that follows the configuration to
 // each successful (re)load: the event-loop probers start, restart or stop
-// with the probes: section. It returns the function that stops them.
+// with the probes: section, the header probers with headers:. It returns
+// the function that stops them.
 func wireHooks(r *lifecycle.Reloader, reg prometheus.Registerer, logger *slog.Logger) func() {
 	m := eventloop.NewManager(reg, logger.With("component", "eventloop"))
 	r.Hooks = append(r.Hooks, func(cfg *config.Config) error {
@@ -58,5 +60,16 @@ func wireHooks(r *lifecycle.Reloader, reg prometheus.Registerer, logger *slog.Lo
 		}
 		return nil
 	})
-	return m.Stop
+	hm := headers.NewManager(reg, logger.With("component", "headers"))
+	r.Hooks = append(r.Hooks, func(cfg *config.Config) error {
+		probes := make([]headers.ProbeConfig, 0, len(cfg.HeaderProbes))
+		for _, p := range cfg.HeaderProbes {
+			probes = append(probes, p.ProbeConfig)
+		}
+		if err := hm.Apply(probes); err != nil {
+			return fmt.Errorf("header probes: %w", err)
+		}
+		return nil
+	})
+	return func() { m.Stop(); hm.Stop() }
 }

@@ -60,6 +60,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	app.Flag("postgres.dsn-file", "File holding the --postgres.dsn value (for secrets).").Envar("REDLINE_POSTGRES_DSN_FILE").StringVar(&flags.PostgresDSNFile)
 	app.Flag("eventloop.url", "One HTTP endpoint to probe for event-loop lag, named by --eventloop.name.").Envar("REDLINE_EVENTLOOP_URL").StringVar(&flags.EventloopURL)
 	app.Flag("eventloop.name", "The probe label of --eventloop.url's probe; the default is what the platform spec selects.").Default(config.FlagProbeName).Envar("REDLINE_EVENTLOOP_NAME").StringVar(&flags.EventloopName)
+	app.Flag("headers.url", "One HTTP page to check for the security headers Content-Security-Policy and Cross-Origin-Embedder-Policy every 30s, probe named \""+config.FlagProbeName+"\" (headers: in the config file for more).").Envar("REDLINE_HEADERS_URL").StringVar(&flags.HeadersURL)
 	app.Flag("eventloop.url-file", "File holding the --eventloop.url value (for a URL with credentials).").Envar("REDLINE_EVENTLOOP_URL_FILE").StringVar(&flags.EventloopURLFile)
 	pg := postgres.Defaults()
 	app.Flag("postgres.top-tables", "Tables per database with per-table dead-tuple series (those with the most dead tuples).").Default(strconv.Itoa(pg.TopTables)).IntVar(&pg.TopTables)
@@ -144,7 +145,7 @@ func checkConfig(load func() (*config.Config, error), kinds lifecycle.Builders) 
 	if err != nil {
 		return err
 	}
-	if len(cfg.Targets()) == 0 && len(cfg.Probes) == 0 {
+	if len(cfg.Targets()) == 0 && len(cfg.Probes) == 0 && len(cfg.HeaderProbes) == 0 {
 		// Valid but useless: most often a DSN variable that did not reach
 		// the process. Serving would only warn; a check must fail.
 		return errors.New("no targets configured: give --config.file with pgbouncer:, postgres: or probes: entries, or --pgbouncer.dsn, --postgres.dsn or --eventloop.url (or their REDLINE_* variables)")

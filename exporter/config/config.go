@@ -14,6 +14,7 @@ import (
 
 	"github.com/redline-sre/redline/exporter/dsn"
 	"github.com/redline-sre/redline/exporter/eventloop"
+	"github.com/redline-sre/redline/exporter/headers"
 )
 
 // Target kinds. A kind selects the code that builds a target from its
@@ -43,6 +44,9 @@ type Config struct {
 	PgBouncer []Target
 	Postgres  []Target
 	Probes    []Probe
+	// HeaderProbes are the security-header probes (headers: entries and
+	// --headers.url).
+	HeaderProbes []HeaderProbe
 }
 
 // Target is one database endpoint. DSN is a secret: it never goes into logs,
@@ -90,6 +94,19 @@ func (p Probe) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("name", p.Name), slog.String("source", p.Source))
 }
 
+// HeaderProbe is one security-header probe and where it was defined; its
+// settings are package headers' own type, defaulted and validated there.
+type HeaderProbe struct {
+	headers.ProbeConfig
+	// Source is where the probe was defined ("file.yml:12" or a flag name).
+	Source string
+}
+
+// LogValue keeps the URL (possibly secret) out of structured logs.
+func (p HeaderProbe) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("name", p.Name), slog.String("source", p.Source))
+}
+
 // Targets returns every database target, pgBouncer first, in file order.
 func (c *Config) Targets() []Target {
 	out := make([]Target, 0, len(c.PgBouncer)+len(c.Postgres))
@@ -111,6 +128,9 @@ type Flags struct {
 	// EventloopName names the flag's probe (the probe label); empty means
 	// FlagProbeName. A spec selects its probe by this name.
 	EventloopName string
+	// HeadersURL adds one header probe named FlagProbeName with the
+	// default requirements.
+	HeadersURL string
 }
 
 // Load reads the config file (when path is not empty), adds the flag
@@ -186,6 +206,13 @@ func (c *Config) addFlagProbe(f Flags) error {
 		}
 		c.Probes = append(c.Probes, p)
 	}
+	if f.HeadersURL != "" {
+		p := HeaderProbe{ProbeConfig: headers.ProbeConfig{Name: FlagProbeName, URL: f.HeadersURL}.WithDefaults(), Source: "--headers.url"}
+		if err := p.Validate(); err != nil {
+			return fmt.Errorf("config: %s: %w", p.Source, err)
+		}
+		c.HeaderProbes = append(c.HeaderProbes, p)
+	}
 	return nil
 }
 
@@ -231,6 +258,15 @@ func (c *Config) resolve() error {
 			errs = append(errs, fmt.Errorf("%s: probe name %q is already used at %s", p.Source, p.Name, prev))
 		}
 		probes[p.Name] = p.Source
+	}
+	// Header probes have their own metrics, so their names may repeat an
+	// event-loop probe's (both flags name theirs platform).
+	headerProbes := map[string]string{}
+	for _, p := range c.HeaderProbes {
+		if prev, dup := headerProbes[p.Name]; dup {
+			errs = append(errs, fmt.Errorf("%s: header probe name %q is already used at %s", p.Source, p.Name, prev))
+		}
+		headerProbes[p.Name] = p.Source
 	}
 	return errors.Join(errs...)
 }

@@ -38,6 +38,9 @@ func Parse(file string, data []byte) (*Config, error) {
 		"probes": func(n *yaml.Node, path string) {
 			cfg.Probes = p.probes(n, path)
 		},
+		"headers": func(n *yaml.Node, path string) {
+			cfg.HeaderProbes = p.headerProbes(n, path)
+		},
 	})
 	return cfg, errors.Join(p.errs...)
 }
@@ -187,6 +190,62 @@ func (p *parser) probes(n *yaml.Node, path string) []Probe {
 		}
 		// The prober's own checks (URL, header names and values, timing),
 		// so that --config.check and a reload reject what could not run.
+		pr.ProbeConfig = pr.WithDefaults()
+		if err := pr.Validate(); err != nil {
+			p.errorf(e, ep, "%v", err)
+		}
+		out = append(out, pr)
+	})
+	return out
+}
+
+func (p *parser) headerProbes(n *yaml.Node, path string) []HeaderProbe {
+	var out []HeaderProbe
+	p.sequence(n, path, func(e *yaml.Node, ep string) {
+		pr := HeaderProbe{Source: p.at(e)}
+		p.mapping(e, ep, map[string]func(*yaml.Node, string){
+			"name":     func(v *yaml.Node, kp string) { pr.Name = p.name(v, kp) },
+			"url":      func(v *yaml.Node, kp string) { pr.URL = p.str(v, kp) },
+			"interval": func(v *yaml.Node, kp string) { pr.Interval = p.duration(v, kp) },
+			"timeout":  func(v *yaml.Node, kp string) { pr.Timeout = p.duration(v, kp) },
+			"follow_redirects": func(v *yaml.Node, kp string) {
+				switch s := p.str(v, kp); s {
+				case "true":
+					pr.FollowRedirects = true
+				case "false", "":
+				default:
+					p.errorf(v, kp, "must be true or false")
+				}
+			},
+			"require": func(v *yaml.Node, kp string) {
+				if v.Kind != yaml.MappingNode {
+					p.errorf(v, kp, "must be a mapping of header names to regular expressions (\"\" for any value), got %s", kindName(v))
+					return
+				}
+				pr.Require = map[string]string{}
+				for i := 0; i+1 < len(v.Content); i += 2 {
+					hk, hv := v.Content[i], v.Content[i+1]
+					if _, dup := pr.Require[hk.Value]; dup {
+						p.errorf(hk, "", "key %q set twice", kp+"."+hk.Value)
+					}
+					pr.Require[hk.Value] = p.str(hv, kp+"."+hk.Value)
+				}
+			},
+		})
+		if e.Kind != yaml.MappingNode {
+			return
+		}
+		if pr.Name == "" {
+			p.errorf(e, ep, "missing key %q", "name")
+		}
+		if pr.URL == "" {
+			p.errorf(e, ep, "missing key %q", "url")
+		}
+		if pr.Name == "" || pr.URL == "" {
+			return
+		}
+		// The prober's own checks, so that --config.check and a reload
+		// reject what could not run.
 		pr.ProbeConfig = pr.WithDefaults()
 		if err := pr.Validate(); err != nil {
 			p.errorf(e, ep, "%v", err)

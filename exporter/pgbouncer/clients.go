@@ -12,6 +12,8 @@ import (
 var (
 	maxClientConnDesc = prometheus.NewDesc("pgbouncer_config_max_client_connections",
 		"Client connections pgBouncer accepts at most (SHOW CONFIG max_client_conn).", nil, nil)
+	maxUserConnDesc = prometheus.NewDesc("pgbouncer_config_max_user_connections",
+		"Server connections pgBouncer opens at most per user over all its pools, 0 for unlimited (SHOW CONFIG max_user_connections).", nil, nil)
 	usedClientsDesc = prometheus.NewDesc("pgbouncer_used_clients",
 		"Client connections pgBouncer holds, in every state including login and the admin console (SHOW LISTS used_clients).", nil, nil)
 	clientRatioDesc = prometheus.NewDesc("pgbouncer_client_connections_ratio",
@@ -45,6 +47,10 @@ func clientMetrics(config, lists []row) ([]prometheus.Metric, error) {
 	maxConn, okMax := setting(config, "max_client_conn")
 	if okMax {
 		out = append(out, prometheus.MustNewConstMetric(maxClientConnDesc, prometheus.GaugeValue, maxConn))
+	}
+	// The pgbouncer mixin's saturation alerts divide by this one.
+	if v, ok := setting(config, "max_user_connections"); ok {
+		out = append(out, prometheus.MustNewConstMetric(maxUserConnDesc, prometheus.GaugeValue, v))
 	}
 	used, okUsed := listItem(lists, "used_clients")
 	if okUsed {

@@ -106,27 +106,34 @@ func TestPoolColumnsByVersion(t *testing.T) {
 }
 
 func TestDatabaseColumnsByVersion(t *testing.T) {
+	oldKey := `{database="app",force_user="",host="10.0.0.1",name="app",pool_mode="transaction",port="5432"}`
 	old := index(t, databaseMetrics(table(oldDBs, "app 10.0.0.1 5432 app NULL 4 1 transaction 0 4 1 0")))
-	if got := old.get(t, `pgbouncer_databases_reserve_pool_size{database="app"}`); got != 1 {
-		t.Errorf("1.7 reserve_pool read as %g, want 1", got)
+	for _, name := range []string{"reserve_pool", "reserve_pool_size"} {
+		if got := old.get(t, "pgbouncer_databases_"+name+oldKey); got != 1 {
+			t.Errorf("1.7 reserve_pool read into %s as %g, want 1", name, got)
+		}
 	}
-	if got := old.get(t, `pgbouncer_databases_paused{database="app"}`); got != 1 {
+	if got := old.get(t, "pgbouncer_databases_paused"+oldKey); got != 1 {
 		t.Errorf("1.7 paused = %g, want 1", got)
 	}
-	if _, ok := old[`pgbouncer_databases_min_pool_size{database="app"}`]; ok {
+	if _, ok := old["pgbouncer_databases_min_pool_size"+oldKey]; ok {
 		t.Error("1.7 has no min_pool_size column, but the series is present")
 	}
-	cur := index(t, databaseMetrics(table(newDBs, "app 10.0.0.1 5432 app NULL 8 2 3 3600 NULL NULL 50 6 100 12 0 0")))
+	// An alias for another backend database, with a forced user: name and
+	// database tell them apart, as in pgbouncer_exporter.
+	curKey := `{database="appdb",force_user="svc",host="10.0.0.1",name="app",pool_mode="session",port="6432"}`
+	cur := index(t, databaseMetrics(table(newDBs, "app 10.0.0.1 6432 appdb svc 8 2 3 3600 session NULL 50 6 100 12 0 0")))
 	for k, want := range map[string]float64{
-		`pgbouncer_databases_pool_size{database="app"}`:                  8,
-		`pgbouncer_databases_min_pool_size{database="app"}`:              2,
-		`pgbouncer_databases_reserve_pool_size{database="app"}`:          3,
-		`pgbouncer_databases_max_connections{database="app"}`:            50,
-		`pgbouncer_databases_current_connections{database="app"}`:        6,
-		`pgbouncer_databases_max_client_connections{database="app"}`:     100,
-		`pgbouncer_databases_current_client_connections{database="app"}`: 12,
+		"pool_size":                  8,
+		"min_pool_size":              2,
+		"reserve_pool":               3,
+		"reserve_pool_size":          3,
+		"max_connections":            50,
+		"current_connections":        6,
+		"max_client_connections":     100,
+		"current_client_connections": 12,
 	} {
-		if got := cur.get(t, k); got != want {
+		if got := cur.get(t, "pgbouncer_databases_"+k+curKey); got != want {
 			t.Errorf("1.24 %s = %g, want %g", k, got, want)
 		}
 	}
@@ -142,7 +149,7 @@ func TestStatsColumnsByVersion(t *testing.T) {
 	if _, ok := old[`pgbouncer_stats_queries_pooled_total{database="app"}`]; ok {
 		t.Error("1.7 has no total_query_count, but the series is present")
 	}
-	cur := index(t, statsMetrics(table(newStats, "app 7 5 9 100 200 1500000 500000 250000 0 0 0 1 1 1 1 1 1 1 1 0 0 0")))
+	cur := index(t, statsMetrics(table(newStats, "app 7 5 9 100 200 1500000 500000 250000 11 4 13 1 1 1 1 1 1 1 1 0 0 0")))
 	for k, want := range map[string]float64{
 		`pgbouncer_stats_server_assignments_total{database="app"}`:            7,
 		`pgbouncer_stats_sql_transactions_pooled_total{database="app"}`:       5,
@@ -151,6 +158,9 @@ func TestStatsColumnsByVersion(t *testing.T) {
 		`pgbouncer_stats_server_in_transaction_seconds_total{database="app"}`: 1.5,
 		`pgbouncer_stats_queries_duration_seconds_total{database="app"}`:      0.5,
 		`pgbouncer_stats_client_wait_seconds_total{database="app"}`:           0.25,
+		`pgbouncer_stats_client_parses_total{database="app"}`:                 11,
+		`pgbouncer_stats_server_parses_total{database="app"}`:                 4,
+		`pgbouncer_stats_binds_total{database="app"}`:                         13,
 	} {
 		if got := cur.get(t, k); got != want {
 			t.Errorf("1.24 %s = %g, want %g", k, got, want)
@@ -159,7 +169,7 @@ func TestStatsColumnsByVersion(t *testing.T) {
 }
 
 func TestClientRatioBothListShapes(t *testing.T) {
-	config := table("key value default changeable", "max_client_conn 200 100 yes", "default_pool_size 20 20 yes")
+	config := table("key value default changeable", "max_client_conn 200 100 yes", "default_pool_size 20 20 yes", "max_user_connections 40 0 yes")
 	for name, lists := range map[string][]row{
 		"rows (1.18)":      table("list items", "databases 3", "used_clients 50", "free_clients 10"),
 		"one row, columns": table("databases users pools free_clients used_clients", "3 2 2 10 50"),
@@ -172,6 +182,9 @@ func TestClientRatioBothListShapes(t *testing.T) {
 			s := index(t, ms)
 			if got := s.get(t, "pgbouncer_client_connections_ratio{}"); got != 0.25 {
 				t.Errorf("ratio = %g, want 50/200", got)
+			}
+			if got := s.get(t, "pgbouncer_config_max_user_connections{}"); got != 40 {
+				t.Errorf("max_user_connections = %g, want 40", got)
 			}
 		})
 	}

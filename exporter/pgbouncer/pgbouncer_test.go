@@ -211,10 +211,16 @@ func TestSaturation(t *testing.T) {
 	if got := s.get(t, "pgbouncer_pools_client_maxwait_seconds"+busy); got <= 0 {
 		t.Errorf("busy pool: maxwait = %g, want > 0 while a client waits", got)
 	}
+	// SHOW DATABASES series carry pgbouncer_exporter's labels: name is the
+	// entry clients connect to, database the server's database behind it.
 	for db, want := range map[string]float64{"busy": 2, "quiet": 3, "plain": 5} {
-		if got := s.get(t, fmt.Sprintf("pgbouncer_databases_pool_size{database=%q}", db)); got != want {
+		key := fmt.Sprintf(`pgbouncer_databases_pool_size{database="postgres",force_user="",host=%q,name=%q,pool_mode="",port="%d"}`, e.pg.Host, db, e.pg.Port)
+		if got := s.get(t, key); got != want {
 			t.Errorf("database %s: pool_size = %g, want %g", db, got, want)
 		}
+	}
+	if got := s.get(t, "pgbouncer_config_max_user_connections{}"); got != 0 {
+		t.Errorf("max_user_connections = %g, want the default 0 (unlimited)", got)
 	}
 	if s.get(t, "pgbouncer_up{}") != 1 || s.get(t, `pgbouncer_version_info{version="`+strings.TrimPrefix(e.pb.Version, "PgBouncer ")+`"}`) != 1 {
 		t.Errorf("up/version wrong:\n%s", s)

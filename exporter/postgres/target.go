@@ -65,6 +65,8 @@ type database struct {
 	// life ends when the database disappears or the target closes.
 	life   context.Context
 	cancel context.CancelFunc
+
+	migrations migrationCatalog // migrations.go
 }
 
 // NewTarget checks the options and the DSN and returns a target that
