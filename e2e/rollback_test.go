@@ -20,7 +20,7 @@ import (
 	"github.com/redline-sre/redline/internal/testenv"
 )
 
-var exporterBin string
+var exporterBin, rulegenBin string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "redline-e2e-bin-")
@@ -29,11 +29,14 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	exporterBin = filepath.Join(dir, "redline_exporter")
-	build := exec.Command("go", "build", "-o", exporterBin, "../cmd/redline_exporter")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building redline_exporter:", err)
-		os.Exit(1)
+	rulegenBin = filepath.Join(dir, "rulegen")
+	for bin, pkg := range map[string]string{exporterBin: "../cmd/redline_exporter", rulegenBin: "../cmd/rulegen"} {
+		build := exec.Command("go", "build", "-o", bin, pkg)
+		build.Stdout, build.Stderr = os.Stderr, os.Stderr
+		if err := build.Run(); err != nil {
+			fmt.Fprintf(os.Stderr, "building %s: %v\n", pkg, err)
+			os.Exit(1)
+		}
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
@@ -48,9 +51,17 @@ func (w logWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func startStack(t *testing.T) *demo.Stack {
+func startStack(t *testing.T) *demo.Stack { return startStackOn(t, false) }
+
+// startStackOn starts the stack with Prometheus evaluating the rules, or
+// with vmalert against VictoriaMetrics.
+func startStackOn(t *testing.T, vmalert bool) *demo.Stack {
 	t.Helper()
-	for _, bin := range []string{"initdb", "pgbouncer", "prometheus", "alertmanager"} {
+	bins := []string{"initdb", "pgbouncer", "prometheus", "alertmanager"}
+	if vmalert {
+		bins = []string{"initdb", "pgbouncer", "victoria-metrics", "vmalert", "alertmanager"}
+	}
+	for _, bin := range bins {
 		testenv.Binary(t, bin)
 	}
 	s, err := demo.StartStack(context.Background(), demo.StackOptions{
@@ -60,13 +71,20 @@ func startStack(t *testing.T) *demo.Stack {
 		BehindColumnTTL: time.Second,
 		Interval:        time.Second,
 		Log:             logWriter{t},
+		VMAlert:         vmalert,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("exporter log:\n%s\nprometheus log:\n%s\nalertmanager log:\n%s", s.Exporter.Log(), s.Prometheus.Log(), s.Alertmanager.Log())
+			t.Logf("exporter log:\n%s\nalertmanager log:\n%s", s.Exporter.Log(), s.Alertmanager.Log())
+			if s.Prometheus != nil {
+				t.Logf("prometheus log:\n%s", s.Prometheus.Log())
+			}
+			if s.VMAlert != nil {
+				t.Logf("victoria-metrics log:\n%s\nvmalert log:\n%s", s.VictoriaMetrics.Log(), s.VMAlert.Log())
+			}
 		}
 		if err := s.Stop(); err != nil {
 			t.Error(err)

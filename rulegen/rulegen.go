@@ -19,7 +19,11 @@ import (
 	"github.com/redline-sre/redline/rulegen/model"
 	"github.com/redline-sre/redline/rulegen/render"
 	"github.com/redline-sre/redline/rulegen/render/amconfig"
+	"github.com/redline-sre/redline/rulegen/render/argo"
 	"github.com/redline-sre/redline/rulegen/render/dashboard"
+	"github.com/redline-sre/redline/rulegen/render/flagger"
+	"github.com/redline-sre/redline/rulegen/render/mimir"
+	"github.com/redline-sre/redline/rulegen/render/prometheusrule"
 	"github.com/redline-sre/redline/rulegen/render/rulefile"
 	"github.com/redline-sre/redline/rulegen/render/testfile"
 	"github.com/redline-sre/redline/rulegen/spec"
@@ -32,16 +36,21 @@ var Outputs = []render.Output{
 	{Name: "tests", Render: testfile.Render, Validate: validate.Tests},
 	{Name: "alertmanager", Render: amconfig.Render, Validate: validate.Alertmanager},
 	{Name: "dashboard", Render: dashboard.Render, Validate: dashboard.Validate},
+	{Name: "prometheusrule", Render: prometheusrule.Render, Validate: prometheusrule.Validate},
+	{Name: "argo-analysistemplate", Render: argo.RenderTemplate, Validate: argo.ValidateTemplate},
+	{Name: "argo-rollout", Render: argo.RenderRollout, Validate: argo.ValidateRollout},
+	{Name: "flagger-metrictemplates", Render: flagger.RenderMetrics, Validate: flagger.ValidateMetrics},
+	{Name: "flagger-canary", Render: flagger.RenderCanary, Validate: flagger.ValidateCanary},
+	{Name: "mimir", Render: mimir.Render, Validate: mimir.Validate},
 }
 
 // Generate renders and validates every output of a spec. source names the
 // spec in the generated headers.
 func Generate(s *spec.Spec, source string) ([]render.File, error) {
-	m, err := model.Build(s)
+	m, err := model.Build(s, source)
 	if err != nil {
 		return nil, err
 	}
-	m.Source = source
 	// Outputs only read the model, so they render and validate in parallel;
 	// validation (template and series parsing) is most of the work.
 	files := make([]render.File, len(Outputs))

@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -38,6 +39,8 @@ type options struct {
 	timeout    time.Duration
 	commandTxt string
 	others     bool
+	tables     int
+	interval   time.Duration
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
@@ -47,15 +50,25 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.shape.Databases, "databases", 2, "databases to create")
 	fs.IntVar(&o.shape.Schemas, "schemas", 10, "schemas per database")
 	fs.IntVar(&o.shape.TablesPerSchema, "tables-per-schema", 500, "tables (each with a sequence) per schema")
+	fs.IntVar(&o.tables, "tables", 0, "database size: tables (each with a sequence) over all databases, e.g. 1000, 10000, 100000; sets -tables-per-schema (0: keep it)")
 	fs.IntVar(&o.shape.RowsPerTable, "rows", 20, "rows per table (half of them updated into dead tuples)")
 	fs.IntVar(&o.scrapes, "scrapes", 20, "measured scrapes per exporter")
 	fs.IntVar(&o.warmup, "warmup", 3, "unmeasured warm-up scrapes per exporter")
+	fs.DurationVar(&o.interval, "interval", 0, "start a measured scrape every interval, as Prometheus would (0: one right after the other); cached results refresh in the background, so the database cost per scrape needs a realistic interval")
 	fs.StringVar(&o.redline, "redline", "bin/redline_exporter", "redline_exporter binary")
 	fs.StringVar(&o.out, "out", "", "also write the report to this file")
 	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "scrape timeout")
 	fs.BoolVar(&o.others, "others", true, "also measure Debian's exporters when installed (false: redline only, for quick repeats)")
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if o.tables > 0 {
+		per := o.shape.Databases * o.shape.Schemas
+		if per <= 0 || o.tables%per != 0 {
+			fmt.Fprintf(stderr, "redline-bench: -tables %d is not a multiple of -databases × -schemas (%d)\n", o.tables, per)
+			return 2
+		}
+		o.shape.TablesPerSchema = o.tables / per
 	}
 	o.commandTxt = "go run ./cmd/redline-bench " + strings.Join(args, " ")
 	report, err := benchmark(context.Background(), o, stderr)
@@ -85,17 +98,25 @@ func benchmark(ctx context.Context, o options, logw io.Writer) (string, error) {
 	logf("work directory: %s", work)
 
 	logf("starting PostgreSQL")
-	pg, err := testenv.StartPostgres(testenv.PostgresOptions{
-		MaxConnections: 200,
-		Settings: map[string]string{
-			"log_connections":           "on",
-			"max_locks_per_transaction": "1024",
-		},
-	})
+	settings := map[string]string{
+		"log_connections":           "on",
+		"max_locks_per_transaction": "1024",
+	}
+	maps.Copy(settings, bench.StatementSettings)
+	pg, err := testenv.StartPostgres(testenv.PostgresOptions{MaxConnections: 200, Settings: settings})
 	if err != nil {
 		return "", err
 	}
 	defer pg.Stop()
+	// The exporters log in as their own role, so pg_stat_statements tells
+	// their statements from the benchmark's.
+	role, rolePassword := "bench_exporter", "bench-exporter-password"
+	if err := bench.CreateStatementsExtension(ctx, pg.DSN("postgres"), role, rolePassword); err != nil {
+		return "", err
+	}
+	roleDSN := func(db string) string {
+		return fmt.Sprintf("postgres://%s:%s@%s:%d/%s?sslmode=disable", role, rolePassword, pg.Host, pg.Port, db)
+	}
 	load0 := loadAverage()
 	start := time.Now()
 	logf("building %d tables and sequences in %d databases", o.shape.Tables(), o.shape.Databases)
@@ -123,6 +144,7 @@ func benchmark(ctx context.Context, o options, logw io.Writer) (string, error) {
 	counters := bench.Counters{
 		PGConnections: bench.CountLines(filepath.Join(pg.Dir, "postgres.log"), "connection authorized"),
 		BouncerLogins: bench.CountLines(filepath.Join(bouncer.Dir, "pgbouncer.log"), "login attempt"),
+		Statements:    bench.StatementCounter(pg.DSN("postgres"), role),
 	}
 	var results []bench.Result
 	var versions []string
@@ -130,7 +152,7 @@ func benchmark(ctx context.Context, o options, logw io.Writer) (string, error) {
 	// redline
 	port, _ := testenv.FreePort()
 	cfg := filepath.Join(work, "redline.yml")
-	cfgText := fmt.Sprintf("pgbouncer:\n  - name: bench_pgbouncer\n    dsn: %q\npostgres:\n  - name: bench_postgres\n    dsn: %q\n", bouncer.StatsDSN(), pg.DSN("postgres"))
+	cfgText := fmt.Sprintf("pgbouncer:\n  - name: bench_pgbouncer\n    dsn: %q\npostgres:\n  - name: bench_postgres\n    dsn: %q\n", bouncer.StatsDSN(), roleDSN("postgres"))
 	if err := os.WriteFile(cfg, []byte(cfgText), 0o600); err != nil {
 		return "", err
 	}
@@ -148,7 +170,7 @@ func benchmark(ctx context.Context, o options, logw io.Writer) (string, error) {
 		results = append(results, measure(ctx, o, logf, counters, "prometheus-postgres-exporter", bin, args,
 			// postgres_exporter 0.11 cannot parse URL DSNs with
 			// --auto-discover-databases; it takes the key=value form.
-			[]string{fmt.Sprintf("DATA_SOURCE_NAME=host=%s port=%d user=%s password=%s dbname=postgres sslmode=disable", pg.Host, pg.Port, pg.User, pg.Password)}, fmt.Sprintf("http://127.0.0.1:%d/metrics", port), work, &versions))
+			[]string{fmt.Sprintf("DATA_SOURCE_NAME=host=%s port=%d user=%s password=%s dbname=postgres sslmode=disable", pg.Host, pg.Port, role, rolePassword)}, fmt.Sprintf("http://127.0.0.1:%d/metrics", port), work, &versions))
 	}
 	// pgbouncer_exporter (Debian, python)
 	if bin, err := exec.LookPath("prometheus-pgbouncer-exporter"); err == nil && o.others {
@@ -171,7 +193,7 @@ func measure(ctx context.Context, o options, logf func(string, ...any), counters
 		return bench.Result{Name: name, Error: shortError(err.Error())}
 	}
 	defer e.Stop()
-	return bench.Measure(ctx, name, url, e.Pid(), o.warmup, o.scrapes, o.timeout, counters)
+	return bench.Measure(ctx, name, url, e.Pid(), o.warmup, o.scrapes, o.interval, o.timeout, counters)
 }
 
 func render(o options, bouncer *testenv.PgBouncer, build time.Duration, load0 string, results []bench.Result, versions []string) string {
@@ -184,18 +206,30 @@ func render(o options, bouncer *testenv.PgBouncer, build time.Duration, load0 st
 	for _, v := range versions {
 		fmt.Fprintf(&b, "- %s\n", v)
 	}
-	b.WriteString("\n| exporter | median | p90 | series | bytes | RSS | PG connections opened | pgBouncer logins | failed scrapes |\n|---|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("\n| exporter | median | p90 | series | bytes | RSS | DB time per scrape | statements per scrape | PG connections opened | pgBouncer logins | failed scrapes |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range results {
 		if r.Error != "" {
-			fmt.Fprintf(&b, "| %s | failed: %s | | | | | | | |\n", r.Name, strings.ReplaceAll(r.Error, "|", "/"))
+			fmt.Fprintf(&b, "| %s | failed: %s | | | | | | | | | |\n", r.Name, strings.ReplaceAll(r.Error, "|", "/"))
 			continue
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %d | %d | %s | %d | %d | %d |\n", r.Name,
+		fmt.Fprintf(&b, "| %s | %s | %s | %d | %d | %s | %s | %s | %d | %d | %d |\n", r.Name,
 			r.Median.Round(time.Millisecond), r.P90.Round(time.Millisecond), r.Series, r.Bytes,
-			bench.FormatBytes(r.RSSBytes), r.PGConnections, r.BouncerLogins, r.FailedScrapes)
+			bench.FormatBytes(r.RSSBytes), dbTime(r), dbCalls(r), r.PGConnections, r.BouncerLogins, r.FailedScrapes)
 	}
-	fmt.Fprintf(&b, "\nOver %d measured scrapes after %d warm-up scrapes each. Load average (1, 5, 15 min) before the build: %s; after the measurements: %s.\n",
-		o.scrapes, o.warmup, load0, loadAverage())
+	pace := "one right after the other"
+	if o.interval > 0 {
+		pace = "one every " + o.interval.String()
+	}
+	fmt.Fprintf(&b, "\nOver %d measured scrapes (%s) after %d warm-up scrapes each. Load average (1, 5, 15 min) before the build: %s; after the measurements: %s.\n",
+		o.scrapes, pace, o.warmup, load0, loadAverage())
+	b.WriteString("DB time per scrape: pg_stat_statements' execution plus planning time of the exporter's statements from the first measured scrape to the last (background refreshes included), divided by the scrapes; the pgBouncer exporters' statements go to pgBouncer, not PostgreSQL.\n")
+	for _, r := range results {
+		if r.Error == "" && r.StatementsError == "" && r.Window > 0 {
+			fmt.Fprintf(&b, "%s: %d statements, %s of server time in a %s window (%.1f%% of one core).\n", r.Name, r.Statements.Calls,
+				(r.Statements.Exec + r.Statements.Plan).Round(time.Millisecond), r.Window.Round(time.Second),
+				100*float64(r.Statements.Exec+r.Statements.Plan)/float64(r.Window))
+		}
+	}
 	for _, r := range results {
 		if len(r.CollectorSeconds) == 0 {
 			continue
@@ -207,6 +241,30 @@ func render(o options, bouncer *testenv.PgBouncer, build time.Duration, load0 st
 		}
 	}
 	return b.String()
+}
+
+// dbTime is the server time per measured scrape, exec + plan.
+func dbTime(r bench.Result) string {
+	if r.StatementsError != "" {
+		return "unknown"
+	}
+	if r.Scrapes <= 0 {
+		return ""
+	}
+	per := (r.Statements.Exec + r.Statements.Plan) / time.Duration(r.Scrapes)
+	s := fmt.Sprintf("%s (plan %s)", per.Round(100*time.Microsecond), (r.Statements.Plan / time.Duration(r.Scrapes)).Round(100*time.Microsecond))
+	if r.Statements.Evicted > 0 {
+		s += " ≥, entries evicted"
+	}
+	return s
+}
+
+// dbCalls is the exporter's statements per measured scrape.
+func dbCalls(r bench.Result) string {
+	if r.StatementsError != "" || r.Scrapes <= 0 {
+		return ""
+	}
+	return strconv.FormatFloat(float64(r.Statements.Calls)/float64(r.Scrapes), 'f', 1, 64)
 }
 
 // loadAverage is the machine's load average: the benchmark runs on shared

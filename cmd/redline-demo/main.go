@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/redline-sre/redline/internal/demo"
+	"github.com/redline-sre/redline/rulegen/preflight"
 )
 
 func main() {
@@ -66,7 +67,9 @@ func demoRun(ctx context.Context, exporterBin string, keep bool, out io.Writer) 
 		Dir:         dir,
 		// The platform's triggers wait 1–15 minutes; the demo waits 15s so
 		// that rollbacks show within a minute. Thresholds are unchanged.
-		Spec:            demo.SpecOverrides{For: 15 * time.Second, GroupWait: 5 * time.Second, GroupInterval: 10 * time.Second},
+		// There is no yesterday for the CSP baseline: NewStack makes its
+		// preflight check a warning.
+		Spec:            demo.SpecOverrides{For: 15 * time.Second, GroupWait: 5 * time.Second, GroupInterval: 10 * time.Second, NewStack: true},
 		BehindColumnTTL: 15 * time.Second,
 		Interval:        5 * time.Second,
 		Log:             out,
@@ -79,29 +82,52 @@ func demoRun(ctx context.Context, exporterBin string, keep bool, out io.Writer) 
 		_ = s.Stop()
 	}()
 
+	if err := demo.CreateHealthyTable(ctx, s.TradingDSN, "accounts"); err != nil {
+		return err
+	}
+	printGuide(out, s, dir, keep)
+
+	// T-10: the release gate, once the stack has data. Recordings need a
+	// few scrapes; until then the preflight says UNKNOWN, never GO.
+	fmt.Fprintf(out, "%s preflight before the workload (waits up to 60s for the stack's data):\n", time.Now().Format("15:04:05"))
+	if _, err := s.Preflight(ctx, dir, "preflight-before", 60*time.Second, func(r *preflight.Report) bool { return r.Decision == preflight.GO }, out); err != nil {
+		return ignoreDone(ctx, err)
+	}
+
 	if err := demo.PlantDeadTuples(ctx, s.TradingDSN, "orders", 50000); err != nil {
 		return err
 	}
 	if _, err := demo.PlantSequenceBehind(ctx, s.TradingDSN, "fills"); err != nil {
 		return err
 	}
-	printGuide(out, s, dir, keep)
+	fmt.Fprintf(out, "%s workload: dead tuples in %q, sequence of %q 990 behind its column\n", time.Now().Format("15:04:05"), "orders", "fills")
 
 	// Saturate the trading pool for 45s of every 90s, so its rollback both
 	// fires and resolves while you watch.
 	t := time.NewTicker(90 * time.Second)
 	defer t.Stop()
-	for {
+	for round := 0; ; round++ {
 		sat, err := demo.Saturate(ctx, s.AppDSN, 2*demo.TradingPoolSize+1, time.Second)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(out, "%s workload: saturating pgBouncer pool %q for 45s\n", time.Now().Format("15:04:05"), demo.TradingDB)
+		released := time.After(45 * time.Second)
+		if round == 0 {
+			// The gate again, during the saturation: NO-GO, naming the pool
+			// and the sequence.
+			fmt.Fprintf(out, "%s preflight during the saturation:\n", time.Now().Format("15:04:05"))
+			_, err := s.Preflight(ctx, dir, "preflight-during", 40*time.Second, saturatedAndBehind, out)
+			if err != nil {
+				sat.Stop()
+				return ignoreDone(ctx, err)
+			}
+		}
 		select {
 		case <-ctx.Done():
 			sat.Stop()
 			return nil
-		case <-time.After(45 * time.Second):
+		case <-released:
 		}
 		sat.Stop()
 		fmt.Fprintf(out, "%s workload: pool released\n", time.Now().Format("15:04:05"))
@@ -111,6 +137,26 @@ func demoRun(ctx context.Context, exporterBin string, keep bool, out io.Writer) 
 		case <-t.C:
 		}
 	}
+}
+
+// saturatedAndBehind accepts a preflight that names both planted problems.
+func saturatedAndBehind(r *preflight.Report) bool {
+	n := 0
+	for _, res := range r.Results {
+		if (res.Check == "trigger:PgBouncerPoolSaturated" || res.Check == "trigger:SequenceBehindColumn") && res.Status == preflight.NoGo {
+			n++
+		}
+	}
+	return n == 2
+}
+
+// ignoreDone turns the end of the demo's time (DEMO_SECONDS, Ctrl-C)
+// during a preflight into a normal stop.
+func ignoreDone(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
 }
 
 func printGuide(out io.Writer, s *demo.Stack, dir string, keep bool) {
@@ -130,10 +176,12 @@ reconnect triggers': their "for" outlasts their window so that a one-time step n
 What to look at:
   - pgbouncer_pool_saturation_ratio{database="trading"} reaches 1 while the pool is saturated, and
     PgBouncerPoolSaturated reaches the webhook about 30s later; it resolves after the release.
-  - pg_sequence_behind_column{table="fills"} is 990: SequenceBehindColumn rolls back.
+  - pg_sequence_behind_column{table="fills"} is 990 once planted: SequenceBehindColumn rolls back.
   - pg_table_dead_tuple_ratio{relname="orders"} is about 0.4: DeadTupleBloat.
   - histogram_quantile(0.95, rate(redline_eventloop_probe_duration_seconds_bucket[1m])): the
     platform's event loop stalls 120ms every 3s.
+  - two preflight tables below: one before the workload (GO once the stack has data), one during the
+    saturation (NO-GO naming the pool and the sequence); their evidence is in %[6]s/preflight-*.
 
 `, s.Prometheus.URL, s.Alertmanager.URL, s.ExporterURL, s.PlatformURL, s.WebhookURL, dir, keepNote(keep))
 }

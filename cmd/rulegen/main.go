@@ -1,9 +1,11 @@
 // Command rulegen turns a deploy-safety spec into Prometheus rules, promtool
-// unit tests and an Alertmanager rollback route.
+// unit tests and an Alertmanager rollback route, and gates a release on it
+// (preflight).
 //
 // Exit codes: 0 success; 1 generated files are stale (check) or the
 // promtool tests failed (test); 2 the spec is invalid or the command line is
-// wrong; 3 any other error (I/O, promtool missing).
+// wrong; 3 any other error (I/O, promtool missing). preflight: 0 GO, 1
+// NO-GO, 2 spec or flags, 3 Prometheus unreachable or credentials refused.
 package main
 
 import (

@@ -20,10 +20,11 @@ import (
 
 // Exit codes.
 const (
-	exitOK      = 0
-	exitStale   = 1
-	exitInvalid = 2
-	exitError   = 3
+	exitOK = 0
+	// exitCheckFailed: generated files are stale, or their tests fail.
+	exitCheckFailed = 1
+	exitInvalid     = 2
+	exitError       = 3
 )
 
 // Run executes rulegen with args (without the program name) and returns the
@@ -43,18 +44,21 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	app.HelpFlag.Short('h')
 
 	gen := app.Command("generate", "Write the generated files into --out.")
-	genSpec := gen.Flag("spec", "Spec file (default: the built-in platform spec).").PlaceHolder("FILE").String()
+	genSpec := gen.Flag("spec", "Spec file (default: the "+spec.DefaultName+" spec, the platform's).").PlaceHolder("FILE").String()
 	genOut := gen.Flag("out", "Output directory.").Default(".").String()
 
 	check := app.Command("check", "Fail when the generated files in --out are stale (exit 1, with a diff) or the spec is invalid (exit 2).")
-	checkSpec := check.Flag("spec", "Spec file (default: the built-in platform spec).").PlaceHolder("FILE").String()
+	checkSpec := check.Flag("spec", "Spec file (default: the "+spec.DefaultName+" spec, the platform's).").PlaceHolder("FILE").String()
 	checkOut := check.Flag("out", "Directory holding the generated files.").Default(".").String()
 
 	test := app.Command("test", "Run promtool test rules on the generated tests in --out.")
 	testOut := test.Flag("out", "Directory holding the generated files.").Default(".").String()
 	testPromtool := test.Flag("promtool", "promtool binary.").Default("promtool").String()
 
-	app.Command("init", "Print the built-in platform spec to start from.")
+	pf := preflightCommand(app)
+
+	initCmd := app.Command("init", "Print a spec to start from: the "+spec.DefaultName+" spec (the platform's), or with --minimal a small one for another service.")
+	initMinimal := initCmd.Flag("minimal", "Print a minimal spec (a ratio and a latency signal, a trigger, an SLO, the route) instead of the platform's.").Bool()
 	app.Command("version", "Print the version.")
 
 	if len(args) == 0 {
@@ -100,21 +104,38 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			for _, s := range stale {
 				fmt.Fprint(stdout, s.Diff)
 			}
-			fmt.Fprintf(stderr, "rulegen: %d generated file(s) are stale; run `rulegen generate` (make generate) and commit the result\n", len(stale))
-			return exitStale
+			fmt.Fprintf(stderr, "rulegen: %d generated file(s) are stale; run `%s` and commit the result\n", len(stale), generateCommand(*checkSpec, *checkOut))
+			return exitCheckFailed
 		}
 		fmt.Fprintf(stdout, "%d generated files are up to date\n", len(files))
 		return exitOK
 	case test.FullCommand():
 		return runTests(ctx, *testPromtool, *testOut, stdout, stderr)
-	case "init":
-		_, _ = stdout.Write(spec.DefaultSpec)
+	case pf.cmd.FullCommand():
+		return runPreflight(ctx, pf, stdout, stderr)
+	case initCmd.FullCommand():
+		if *initMinimal {
+			_, _ = stdout.Write(spec.MinimalSpec)
+		} else {
+			_, _ = stdout.Write(spec.DefaultSpec)
+		}
 		return exitOK
 	case "version":
+		fillVersion()
 		fmt.Fprintln(stdout, version.Print("rulegen"))
 		return exitOK
 	}
 	return exitInvalid
+}
+
+// generateCommand is the command that rewrites what check found stale,
+// with the same spec and directory.
+func generateCommand(specFile, out string) string {
+	cmd := "rulegen generate"
+	if specFile != "" {
+		cmd += " --spec " + specFile
+	}
+	return cmd + " --out " + out
 }
 
 // generate loads the spec (or the built-in one) and renders every output.
@@ -123,7 +144,7 @@ func generate(specFile string, stderr io.Writer) ([]render.File, int) {
 	var (
 		s      *spec.Spec
 		err    error
-		source = "built-in default"
+		source = spec.DefaultName
 	)
 	if specFile == "" {
 		s, err = spec.Default()
@@ -167,7 +188,7 @@ func runTests(ctx context.Context, promtool, dir string, stdout, stderr io.Write
 		var exit *exec.ExitError
 		if errors.As(err, &exit) {
 			fmt.Fprintf(stderr, "rulegen: promtool test rules failed for %s\n", strings.Join(tests, " "))
-			return exitStale
+			return exitCheckFailed
 		}
 		fmt.Fprintf(stderr, "rulegen: %v\n", err)
 		return exitError

@@ -45,8 +45,8 @@ func TestGenerateCheckCycle(t *testing.T) {
 	out := filepath.Join(dir, "out")
 
 	code, _, stderr := runCLI(t, "check", "--spec", specFile, "--out", out)
-	if code != exitStale {
-		t.Fatalf("check before generate: exit %d, want %d (%s)", code, exitStale, stderr)
+	if code != exitCheckFailed {
+		t.Fatalf("check before generate: exit %d, want %d (%s)", code, exitCheckFailed, stderr)
 	}
 	code, stdout, stderr := runCLI(t, "generate", "--spec", specFile, "--out", out)
 	if code != exitOK {
@@ -76,16 +76,19 @@ func TestGenerateCheckCycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, stdout, stderr = runCLI(t, "check", "--spec", specFile, "--out", out)
-	if code != exitStale {
-		t.Fatalf("check after edit: exit %d, want %d", code, exitStale)
+	if code != exitCheckFailed {
+		t.Fatalf("check after edit: exit %d, want %d", code, exitCheckFailed)
 	}
 	for _, want := range []string{"--- a/rules/shop.rules.yml", "+++ b/rules/shop.rules.yml", "-        expr: service:queue_age:max > 45", "+        expr: service:queue_age:max > 30"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("diff lacks %q:\n%s", want, stdout)
 		}
 	}
-	if !strings.Contains(stderr, "1 generated file(s) are stale") {
-		t.Errorf("stderr: %s", stderr)
+	// The fix is named as a command the user has: rulegen with the same
+	// spec and directory, not this repository's make generate.
+	wantFix := "run `rulegen generate --spec " + specFile + " --out " + out + "` and commit the result"
+	if !strings.Contains(stderr, "1 generated file(s) are stale") || !strings.Contains(stderr, wantFix) || strings.Contains(stderr, "make") {
+		t.Errorf("stderr: %s\nwant it to say %q", stderr, wantFix)
 	}
 }
 
@@ -164,7 +167,7 @@ func TestTestCommand(t *testing.T) {
 	if err := os.WriteFile(rules, []byte(strings.Replace(string(data), "> 30", "> 35", 1)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if code, _, stderr = runCLI(t, "test", "--out", dir, "--promtool", promtool); code != exitStale || !strings.Contains(stderr, "promtool test rules failed") {
+	if code, _, stderr = runCLI(t, "test", "--out", dir, "--promtool", promtool); code != exitCheckFailed || !strings.Contains(stderr, "promtool test rules failed") {
 		t.Errorf("broken rules: exit %d: %s", code, stderr)
 	}
 }

@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math/big"
@@ -29,7 +30,13 @@ var (
 		"How long the last behind-column check of the database took. It runs in the background, at most once per TTL, so scrapes do not pay for it.",
 		[]string{"datname"}, nil)
 	dbBehindAgeDesc = prometheus.NewDesc("pg_database_sequences_behind_column_age_seconds",
-		"Seconds since the behind-column result served for the database was computed. Up to the TTL normally; more while refreshes fail, and the result is dropped past three TTLs.",
+		"Seconds since the oldest comparison in the behind-column result served for the database was made or confirmed. Up to the TTL normally; more while refreshes fail or a round spans several refreshes (see pending), and the result is dropped three TTLs after its refresh.",
+		[]string{"datname"}, nil)
+	dbPendingDesc = prometheus.NewDesc("pg_database_sequences_behind_column_pending",
+		"Checkable owned sequences not compared yet: the last behind-column check reached its run-time cap, and the next one resumes with them.",
+		[]string{"datname"}, nil)
+	dbLookupsDesc = prometheus.NewDesc("pg_database_sequences_behind_column_lookups",
+		"Columns the last behind-column check looked up (one index descent each); the other compared sequences' tables had no row change since their last lookup.",
 		[]string{"datname"}, nil)
 )
 
@@ -58,7 +65,10 @@ SELECT c.oid, n.nspname, c.relname, s.seqincrement,
            AND am.amname = 'btree' AND i.indpred IS NULL AND i.indisvalid AND i.indisready
        ) AS indexed,
        t.oid IN (SELECT relation FROM locked WHERE mode = 'AccessExclusiveLock') AS table_locked,
-       t.relkind = 'p' AS partitioned
+       t.relkind = 'p' AS partitioned,
+       t.relfilenode,
+       pg_stat_get_tuples_inserted(t.oid) + pg_stat_get_tuples_updated(t.oid) + pg_stat_get_tuples_deleted(t.oid),
+       current_setting('track_counts')::bool AND NOT pg_is_in_recovery() AS counted
 FROM pg_sequence s
 JOIN pg_class c ON c.oid = s.seqrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -68,7 +78,20 @@ JOIN pg_depend d
 JOIN pg_class t ON t.oid = d.refobjid
 JOIN pg_namespace tn ON tn.oid = t.relnamespace
 JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = d.refobjsubid
-WHERE c.relpersistence <> 't' AND t.relkind IN ('r', 'p')`
+WHERE c.relpersistence <> 't' AND t.relkind IN ('r', 'p')
+  AND s.seqrelid = ANY($1::oid[])
+ORDER BY c.oid`
+
+// sequenceOidsSQL lists every sequence, for ownedSequencesSQL's pages.
+const sequenceOidsSQL = `SELECT seqrelid FROM pg_sequence ORDER BY seqrelid`
+
+// ownedPage is how many sequences one ownedSequencesSQL statement lists.
+// One statement over a whole catalog of 50,000 sequences takes seconds,
+// more than statement_timeout on a loaded server, and would then fail on
+// every refresh; a page of 1,000 is planned as index lookups per sequence
+// (the oid list gives the planner the row count) and takes a fraction of
+// a second.
+const ownedPage = 1000
 
 // ownedSequence is a sequence with its owning column.
 type ownedSequence struct {
@@ -79,14 +102,45 @@ type ownedSequence struct {
 	// inheritance child may lack the index and would be scanned.
 	partitioned bool
 	checkable   bool
+	state       tableState
+}
+
+// tableState is what a table's statistics say about changes to its rows:
+// the file its rows live in (TRUNCATE, VACUUM FULL and CLUSTER replace it)
+// and its cumulative inserted + updated + deleted row count. While both
+// stay put, no transaction that changed a row has ended (and had its
+// statistics flushed) since, so a column extreme read earlier still holds.
+type tableState struct {
+	changes int64
+	file    uint32
+	// counted is false when the counts cannot be trusted: track_counts is
+	// off, or the server is a standby (replay does not count). Partitioned
+	// tables count nothing themselves; their rows are in the partitions.
+	counted bool
+}
+
+// comparison is the last column lookup of one owned sequence, kept across
+// refreshes (by sequence oid, in oid order).
+type comparison struct {
+	oid     uint32
+	empty   bool // the table had no row
+	extreme int64
+	state   tableState // at the lookup (read before it)
+	at      time.Time  // the refresh that last looked the column up or confirmed it unchanged
+	behind  float64    // at that refresh
 }
 
 // behindResult is one completed check of a database.
 type behindResult struct {
-	at                 time.Time
+	at                 time.Time // when the refresh ended; the TTL counts from it
+	oldest             time.Time // the oldest comparison the result holds
 	anomalies          []behindAnomaly
 	checked, unchecked int
-	took               time.Duration // the check's own duration
+	// pending are checkable sequences not compared yet: the refresh hit
+	// its run-time cap and the next one resumes with them.
+	pending int
+	lookups int           // columns the refresh looked up; the rest were unchanged
+	took    time.Duration // the check's own duration
 }
 
 type behindAnomaly struct {
@@ -106,6 +160,11 @@ type behindCache struct {
 	failures int
 	retryAt  time.Time
 	running  chan struct{} // closed when the refresh in flight ends
+	// comparisons and resumeAfter belong to the refresh in flight (one
+	// at a time): the last lookup of each owned sequence, and the oid the
+	// next refresh's lookups start after, 0 once a round is complete.
+	comparisons []comparison
+	resumeAfter uint32
 }
 
 // Refreshes that fail are retried after behindRetryBase, doubling per
@@ -132,7 +191,9 @@ func collectBehindColumn(ctx context.Context, s *scrape, ch chan<- prometheus.Me
 		ch <- prometheus.MustNewConstMetric(dbCheckedDesc, prometheus.GaugeValue, float64(r.checked), db.name)
 		ch <- prometheus.MustNewConstMetric(dbUncheckedDesc, prometheus.GaugeValue, float64(r.unchecked), db.name)
 		ch <- prometheus.MustNewConstMetric(dbBehindCheckDesc, prometheus.GaugeValue, r.took.Seconds(), db.name)
-		ch <- prometheus.MustNewConstMetric(dbBehindAgeDesc, prometheus.GaugeValue, time.Since(r.at).Seconds(), db.name)
+		ch <- prometheus.MustNewConstMetric(dbBehindAgeDesc, prometheus.GaugeValue, time.Since(r.oldest).Seconds(), db.name)
+		ch <- prometheus.MustNewConstMetric(dbPendingDesc, prometheus.GaugeValue, float64(r.pending), db.name)
+		ch <- prometheus.MustNewConstMetric(dbLookupsDesc, prometheus.GaugeValue, float64(r.lookups), db.name)
 		// A stale result comes with the refresh's error: its series are
 		// sent, and the collector reports failure.
 		return err
@@ -251,27 +312,57 @@ func behindRetryDelay(n int, ttl time.Duration) time.Duration {
 // 0.36 ms at 100.
 const lookupChunk = 20
 
-// checkBehind compares every owned sequence's next value with its column.
+// checkBehind compares owned sequences' next values with their columns.
+// It reads every owned sequence and its table's state, then looks up only
+// the columns whose table changed since their last lookup (or that were
+// never looked up), in oid order from where the last refresh stopped,
+// until Options.BehindColumnMaxRuntime has passed; the rest wait for the
+// next refresh. The comparisons of unchanged tables are recomputed exactly
+// from their kept extremes and the sequences' current values.
+// It runs in the refresh goroutine, the only user of c.comparisons.
 func (t *Target) checkBehind(ctx context.Context, db *database) (*behindResult, error) {
 	start := time.Now()
-	rows, err := db.pool.Query(ctx, ownedSequencesSQL)
+	c := &db.behind
+	rows, err := db.pool.Query(ctx, sequenceOidsSQL)
+	if err != nil {
+		return nil, fmt.Errorf("owned sequences: %w", err)
+	}
+	oids, err := pgx.CollectRows(rows, pgx.RowTo[uint32])
 	if err != nil {
 		return nil, fmt.Errorf("owned sequences: %w", err)
 	}
 	var owned []*ownedSequence
-	for rows.Next() {
-		o := &ownedSequence{}
-		var integer, colReadable, indexed, locked bool
-		if err := rows.Scan(&o.oid, &o.schema, &o.name, &o.increment, &o.tableSchema, &o.table, &o.column,
-			&integer, &colReadable, &indexed, &locked, &o.partitioned); err != nil {
-			rows.Close()
+	// Schema and column names repeat: one copy each (50,000 owned
+	// sequences are held at once).
+	names := map[string]string{}
+	var schema, tableSchema, column []byte
+	var block []ownedSequence // allocated 1,024 at a time
+	for page := range slices.Chunk(oids, ownedPage) {
+		rows, err := db.pool.Query(ctx, ownedSequencesSQL, page)
+		if err != nil {
 			return nil, fmt.Errorf("owned sequences: %w", err)
 		}
-		o.checkable = integer && colReadable && indexed && !locked
-		owned = append(owned, o)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("owned sequences: %w", err)
+		for rows.Next() {
+			if len(block) == cap(block) {
+				block = make([]ownedSequence, 0, 1024)
+			}
+			block = block[:len(block)+1]
+			o := &block[len(block)-1]
+			var integer, colReadable, indexed, locked bool
+			if err := rows.Scan(&o.oid, &schema, &o.name, &o.increment, &tableSchema, &o.table, &column,
+				&integer, &colReadable, &indexed, &locked, &o.partitioned,
+				&o.state.file, &o.state.changes, &o.state.counted); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("owned sequences: %w", err)
+			}
+			o.schema, o.tableSchema, o.column = internBytes(names, schema), internBytes(names, tableSchema), internBytes(names, column)
+			o.checkable = integer && colReadable && indexed && !locked
+			o.state.counted = o.state.counted && !o.partitioned
+			owned = append(owned, o)
+		}
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("owned sequences: %w", err)
+		}
 	}
 
 	var todo []*ownedSequence
@@ -288,32 +379,111 @@ func (t *Target) checkBehind(ctx context.Context, db *database) (*behindResult, 
 	}
 	todo = slices.DeleteFunc(todo, func(o *ownedSequence) bool { return o.last == nil })
 
-	extremes, err := t.lookupExtremes(ctx, db, todo)
-	if err != nil {
-		return nil, err
-	}
-	r := &behindResult{at: time.Now(), unchecked: len(owned), took: time.Since(start)}
+	// Pair each sequence with its kept comparison (both in oid order) and
+	// keep only those of sequences still checkable.
+	kept := make([]comparison, 0, len(todo))
+	var stale []int // indexes into todo of the columns to look up
+	k := 0
 	for i, o := range todo {
-		e, ok := extremes[i]
-		if !ok {
+		for k < len(c.comparisons) && c.comparisons[k].oid < o.oid {
+			k++
+		}
+		if k < len(c.comparisons) && c.comparisons[k].oid == o.oid {
+			prev := c.comparisons[k]
+			if prev.state == o.state && o.state.counted {
+				prev.at, prev.behind = start, o.behindExtreme(prev)
+			} else {
+				stale = append(stale, i)
+			}
+			kept = append(kept, prev)
 			continue
 		}
-		r.checked++
-		r.unchecked--
-		if e == nil {
-			continue // empty table: nothing to collide with
+		kept = append(kept, comparison{oid: o.oid}) // never compared: at is zero
+		stale = append(stale, i)
+	}
+
+	// Look up from where the last refresh stopped, until the cap.
+	first, _ := slices.BinarySearchFunc(stale, c.resumeAfter+1, func(i int, oid uint32) int { return cmp.Compare(todo[i].oid, oid) })
+	order := append(slices.Clone(stale[first:]), stale[:first]...)
+	capAt := start.Add(t.opts.BehindColumnMaxRuntime)
+	r := &behindResult{}
+	failed := make([]bool, len(kept))
+	done := 0
+	for done < len(order) && (done == 0 || time.Now().Before(capAt)) {
+		batch := order[done:min(done+lookupChunk, len(order))]
+		looked := make([]*ownedSequence, len(batch))
+		for j, i := range batch {
+			looked[j] = todo[i]
 		}
-		if behind := o.behind(*e); behind > 0 {
+		extremes, err := t.lookupExtremes(ctx, db, looked)
+		if err != nil {
+			return nil, err
+		}
+		for j, i := range batch {
+			e, ok := extremes[j]
+			if !ok {
+				failed[i] = true // skipped (logged): unchecked this time
+				continue
+			}
+			c := comparison{oid: todo[i].oid, empty: e == nil, state: todo[i].state, at: start}
+			if e != nil {
+				c.extreme = *e
+			}
+			c.behind = todo[i].behindExtreme(c)
+			kept[i] = c
+		}
+		r.lookups += len(batch)
+		done += len(batch)
+	}
+	c.resumeAfter = 0
+	if done < len(order) && done > 0 {
+		c.resumeAfter = todo[order[done-1]].oid
+	}
+
+	// Failed lookups are dropped (unchecked); never-compared ones pending.
+	r.unchecked = len(owned) - len(todo)
+	// Filtered in place: at most one copy of 50,000 comparisons is made.
+	comparisons := kept[:0]
+	for i, k := range kept {
+		switch {
+		case failed[i]:
+			r.unchecked++
+			continue
+		case k.at.IsZero():
+			r.pending++
+			continue
+		}
+		comparisons = append(comparisons, k)
+		r.checked++
+		if r.oldest.IsZero() || k.at.Before(r.oldest) {
+			r.oldest = k.at
+		}
+		if k.behind > 0 {
+			o := todo[i]
 			table := o.table
 			if o.tableSchema != o.schema {
 				table = o.tableSchema + "." + o.table
 			}
 			r.anomalies = append(r.anomalies, behindAnomaly{
-				schema: o.schema, sequence: o.name, table: table, column: o.column, behind: behind,
+				schema: o.schema, sequence: o.name, table: table, column: o.column, behind: k.behind,
 			})
 		}
 	}
+	c.comparisons = comparisons
+	r.at = time.Now()
+	if r.oldest.IsZero() {
+		r.oldest = start
+	}
+	r.took = r.at.Sub(start)
 	return r, nil
+}
+
+// behindExtreme is behind for a kept comparison: 0 for an empty table.
+func (o *ownedSequence) behindExtreme(c comparison) float64 {
+	if c.empty {
+		return 0
+	}
+	return o.behind(c.extreme)
 }
 
 // behind is how far the next value must move to get past the column's
@@ -427,4 +597,15 @@ func lookupSQL(first int, batch []*ownedSequence) string {
 			pgx.Identifier{o.column}.Sanitize(), only, pgx.Identifier{o.tableSchema, o.table}.Sanitize())
 	}
 	return sb.String()
+}
+
+// internBytes is intern for a scanned name: no allocation when the name
+// is already kept.
+func internBytes(names map[string]string, b []byte) string {
+	if v, ok := names[string(b)]; ok {
+		return v
+	}
+	s := string(b)
+	names[s] = s
+	return s
 }

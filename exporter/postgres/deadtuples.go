@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -34,11 +35,12 @@ func init() {
 // functions it needs directly: the view computes every column and joins
 // pg_index for each table, which costs several times more on 10,000
 // tables. The window sums run before LIMIT, so every row carries the
-// database totals.
+// database totals and
+// the table count.
 const deadTuplesSQL = `
 SELECT n.nspname, c.relname, st.dead, st.live,
        extract(epoch FROM clock_timestamp() - st.autovacuumed)::float8,
-       sum(st.dead) OVER ()::float8, sum(st.live) OVER ()::float8
+       sum(st.dead) OVER ()::float8, sum(st.live) OVER ()::float8, count(*) OVER ()
 FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
 CROSS JOIN LATERAL (
@@ -50,37 +52,62 @@ WHERE c.relkind IN ('r', 't', 'm', 'p')
 ORDER BY st.dead DESC, n.nspname, c.relname
 LIMIT $1`
 
+// deadTuples is a database's top tables by dead tuples and its totals.
+type deadTuples struct {
+	top                  []tableTuples
+	totalDead, totalLive float64
+}
+
+type tableTuples struct {
+	schema, rel string
+	dead, live  int64
+	vacuumAge   *float64 // seconds since the last autovacuum, nil when never
+}
+
 func collectDeadTuples(ctx context.Context, s *scrape, ch chan<- prometheus.Metric) error {
 	return s.eachDatabase(ctx, func(ctx context.Context, db *database) error {
-		rows, err := db.pool.Query(ctx, deadTuplesSQL, s.t.opts.TopTables)
+		r, at, err := db.deadTuples.get(ctx, s.t, db, "dead_tuples", func(ctx context.Context) (deadTuples, int, error) {
+			return readDeadTuples(ctx, db, s.t.opts.TopTables)
+		})
 		if err != nil {
-			return fmt.Errorf("pg_stat_user_tables: %w", err)
+			return err
 		}
-		defer rows.Close()
-		var totalDead, totalLive float64
-		for rows.Next() {
-			var schema, rel string
-			var dead, live int64
-			var age *float64
-			if err := rows.Scan(&schema, &rel, &dead, &live, &age, &totalDead, &totalLive); err != nil {
-				return fmt.Errorf("pg_stat_user_tables: %w", err)
-			}
+		for _, t := range r.top {
 			ratio := 0.0
-			if dead+live > 0 {
-				ratio = float64(dead) / float64(dead+live)
+			if t.dead+t.live > 0 {
+				ratio = float64(t.dead) / float64(t.dead+t.live)
 			}
-			ch <- prometheus.MustNewConstMetric(deadTupDesc, prometheus.GaugeValue, float64(dead), db.name, schema, rel)
-			ch <- prometheus.MustNewConstMetric(liveTupDesc, prometheus.GaugeValue, float64(live), db.name, schema, rel)
-			ch <- prometheus.MustNewConstMetric(deadRatioDesc, prometheus.GaugeValue, ratio, db.name, schema, rel)
-			if age != nil {
-				ch <- prometheus.MustNewConstMetric(autovacuumAgeDesc, prometheus.GaugeValue, *age, db.name, schema, rel)
+			ch <- prometheus.MustNewConstMetric(deadTupDesc, prometheus.GaugeValue, float64(t.dead), db.name, t.schema, t.rel)
+			ch <- prometheus.MustNewConstMetric(liveTupDesc, prometheus.GaugeValue, float64(t.live), db.name, t.schema, t.rel)
+			ch <- prometheus.MustNewConstMetric(deadRatioDesc, prometheus.GaugeValue, ratio, db.name, t.schema, t.rel)
+			if t.vacuumAge != nil {
+				// The age grows while the result is cached.
+				ch <- prometheus.MustNewConstMetric(autovacuumAgeDesc, prometheus.GaugeValue, *t.vacuumAge+time.Since(at).Seconds(), db.name, t.schema, t.rel)
 			}
 		}
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("pg_stat_user_tables: %w", err)
-		}
-		ch <- prometheus.MustNewConstMetric(dbDeadTupDesc, prometheus.GaugeValue, totalDead, db.name)
-		ch <- prometheus.MustNewConstMetric(dbLiveTupDesc, prometheus.GaugeValue, totalLive, db.name)
+		ch <- prometheus.MustNewConstMetric(dbDeadTupDesc, prometheus.GaugeValue, r.totalDead, db.name)
+		ch <- prometheus.MustNewConstMetric(dbLiveTupDesc, prometheus.GaugeValue, r.totalLive, db.name)
+		ch <- lastRefreshMetric("dead_tuples", db.name, at)
 		return nil
 	})
+}
+
+// readDeadTuples runs deadTuplesSQL; objects is the tables it went through.
+func readDeadTuples(ctx context.Context, db *database, top int) (r deadTuples, objects int, err error) {
+	rows, err := db.pool.Query(ctx, deadTuplesSQL, top)
+	if err != nil {
+		return r, 0, fmt.Errorf("pg_stat_user_tables: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var t tableTuples
+		if err := rows.Scan(&t.schema, &t.rel, &t.dead, &t.live, &t.vacuumAge, &r.totalDead, &r.totalLive, &objects); err != nil {
+			return r, 0, fmt.Errorf("pg_stat_user_tables: %w", err)
+		}
+		r.top = append(r.top, t)
+	}
+	if err := rows.Err(); err != nil {
+		return r, 0, fmt.Errorf("pg_stat_user_tables: %w", err)
+	}
+	return r, objects, nil
 }

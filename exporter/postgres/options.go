@@ -27,6 +27,19 @@ type Options struct {
 	// before a scrape starts a background refresh. It also bounds how long
 	// one refresh may run.
 	BehindColumnTTL time.Duration
+	// BehindColumnMaxRuntime caps the column lookups of one behind-column
+	// refresh: past it, no new batch starts and the next refresh (one TTL
+	// later) resumes where this one stopped. At least one batch runs.
+	BehindColumnMaxRuntime time.Duration
+	// CacheAbove is the size, in sequences for the sequences collector and
+	// in tables for dead_tuples, above which a database's result is served
+	// from memory between background refreshes instead of read on every
+	// scrape (their cost grows with the catalog).
+	CacheAbove int
+	// CacheMaxAge bounds how old a cached result may be when served: a
+	// sequence moved or a table bloated shows within it. Refreshes start
+	// at half of it.
+	CacheMaxAge time.Duration
 	// MaxConnsPerDatabase caps each database's pool. A connection serves
 	// one database, so a target holds up to this many per covered database
 	// (plus the maintenance database's pool), not in total.
@@ -45,13 +58,16 @@ type Options struct {
 // from the config file, a flag or code.
 func Defaults() Options {
 	return Options{
-		TopTables:           50,
-		TopSequences:        50,
-		BehindColumnTTL:     5 * time.Minute,
-		MaxConnsPerDatabase: 2,
-		StatementTimeout:    5 * time.Second,
-		LockTimeout:         time.Second,
-		ConnectTimeout:      5 * time.Second,
+		TopTables:              50,
+		TopSequences:           50,
+		BehindColumnTTL:        5 * time.Minute,
+		BehindColumnMaxRuntime: 10 * time.Second,
+		CacheAbove:             1000,
+		CacheMaxAge:            time.Minute,
+		MaxConnsPerDatabase:    2,
+		StatementTimeout:       5 * time.Second,
+		LockTimeout:            time.Second,
+		ConnectTimeout:         5 * time.Second,
 	}
 }
 
@@ -77,8 +93,11 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	intKnob("top tables", &o.TopTables, d.TopTables)
 	intKnob("top sequences", &o.TopSequences, d.TopSequences)
+	intKnob("cache above", &o.CacheAbove, d.CacheAbove)
 	intKnob("max connections per database", &o.MaxConnsPerDatabase, d.MaxConnsPerDatabase)
 	durKnob("behind-column TTL", &o.BehindColumnTTL, d.BehindColumnTTL)
+	durKnob("behind-column max runtime", &o.BehindColumnMaxRuntime, d.BehindColumnMaxRuntime)
+	durKnob("cache max age", &o.CacheMaxAge, d.CacheMaxAge)
 	durKnob("statement timeout", &o.StatementTimeout, d.StatementTimeout)
 	durKnob("lock timeout", &o.LockTimeout, d.LockTimeout)
 	durKnob("connect timeout", &o.ConnectTimeout, d.ConnectTimeout)

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -52,25 +53,31 @@ type sequenceCatalog struct {
 	loaded time.Time
 }
 
-// read returns the database's sequences with this scrape's values,
-// reloading the catalog part when its fingerprint changed or it is older
-// than sequenceCatalogTTL.
-func (c *sequenceCatalog) read(ctx context.Context, q querier) ([]*sequence, error) {
+// read reads the database's sequences with their current values, a batch
+// of valuesChunk at a time, and hands each batch to use (which must not
+// keep it: the batch's memory is reused). The catalog part is reloaded when
+// its fingerprint changed or it is older than sequenceCatalogTTL. It
+// returns how many sequences there are.
+func (c *sequenceCatalog) read(ctx context.Context, q querier, use func([]*sequence)) (int, error) {
 	defs, err := c.current(ctx, q)
 	if err != nil {
-		return nil, err
+		return 0, err
 	}
-	// One allocation for the scrape's copies; the cached ones stay clean.
-	copies := make([]sequence, len(defs))
-	copy(copies, defs)
+	// One batch of copies at a time; the cached definitions stay clean.
+	copies := make([]sequence, min(len(defs), valuesChunk))
 	seqs := make([]*sequence, len(copies))
-	for i := range copies {
-		seqs[i] = &copies[i]
+	for chunk := range slices.Chunk(defs, valuesChunk) {
+		batch := seqs[:len(chunk)]
+		for i := range chunk {
+			copies[i] = chunk[i]
+			batch[i] = &copies[i]
+		}
+		if err := readValues(ctx, q, batch); err != nil {
+			return 0, err
+		}
+		use(batch)
 	}
-	if err := readValues(ctx, q, seqs); err != nil {
-		return nil, err
-	}
-	return seqs, nil
+	return len(defs), nil
 }
 
 // current returns the cached catalog part, reloaded when stale. A
@@ -105,6 +112,7 @@ func (c *sequenceCatalog) current(ctx context.Context, q querier) ([]sequence, e
 func loadCatalog(ctx context.Context, q querier) (catalogSignal, []sequence, error) {
 	var sig catalogSignal
 	defs := []sequence{}
+	var names map[string]string
 	rows, err := q.Query(ctx, catalogLoadSQL)
 	if err != nil {
 		return sig, nil, fmt.Errorf("sequences: %w", err)
@@ -121,7 +129,12 @@ func loadCatalog(ctx context.Context, q querier) (catalogSignal, []sequence, err
 		if oid == nil {
 			return nil // no sequence at all
 		}
-		defs = append(defs, sequence{oid: *oid, schema: *schema, name: *name, increment: *increment,
+		if cap(defs) == 0 {
+			// Every row carries the count: no regrowth for 50,000.
+			defs = make([]sequence, 0, sig.sequences)
+			names = map[string]string{}
+		}
+		defs = append(defs, sequence{oid: *oid, schema: intern(names, *schema), name: *name, increment: *increment,
 			min: *min, max: *max, cycle: *cycle, columnBytes: *columnBytes})
 		return nil
 	})
@@ -129,4 +142,14 @@ func loadCatalog(ctx context.Context, q querier) (catalogSignal, []sequence, err
 		return sig, nil, fmt.Errorf("sequences: %w", err)
 	}
 	return sig, defs, nil
+}
+
+// intern returns the copy of s kept in names: schema names repeat across
+// thousands of sequences and need one copy each.
+func intern(names map[string]string, s string) string {
+	if v, ok := names[s]; ok {
+		return v
+	}
+	names[s] = s
+	return s
 }

@@ -80,17 +80,18 @@ FROM (
   FROM unnest($1::oid[]) WITH ORDINALITY AS u(o, i)
 ) r`
 
-// sequence is one sequence's state.
+// sequence is one sequence's state. The small fields come first: tens of
+// thousands of these are cached.
 type sequence struct {
 	oid            uint32
+	cycle          bool
+	readable       bool
+	calledResolved bool // is_called, once last is known
 	schema, name   string
 	increment      int64
 	min, max       int64
-	cycle          bool
-	readable       bool
 	last           *int64 // pg_sequence_last_value: nil when not called (or unreadable)
 	columnBytes    int    // owning column's integer width, 0 when none
-	calledResolved bool   // is_called, once last is known
 }
 
 // position is the last value the sequence handed out, or one step before
@@ -331,11 +332,17 @@ func resolveUncalled(ctx context.Context, q querier, seqs []*sequence) error {
 
 func collectSequences(ctx context.Context, s *scrape, ch chan<- prometheus.Metric) error {
 	return s.eachDatabase(ctx, func(ctx context.Context, db *database) error {
-		seqs, err := db.sequences.read(ctx, db.pool)
+		r, at, err := db.sequenceRanks.get(ctx, s.t, db, "sequences", func(ctx context.Context) (ranking, int, error) {
+			k := newRanker(s.t.opts.TopSequences)
+			n, err := db.sequences.read(ctx, db.pool, k.add)
+			if err != nil {
+				return ranking{}, 0, err
+			}
+			return k.result(), n, nil
+		})
 		if err != nil {
 			return err
 		}
-		r := rankSequences(seqs, s.t.opts.TopSequences)
 		for _, u := range r.top {
 			cycle := strconv.FormatBool(u.s.cycle)
 			ch <- prometheus.MustNewConstMetric(sequenceUsedDesc, prometheus.GaugeValue, u.ratio, db.name, u.s.schema, u.s.name, cycle)
@@ -347,6 +354,7 @@ func collectSequences(ctx context.Context, s *scrape, ch chan<- prometheus.Metri
 			ch <- prometheus.MustNewConstMetric(dbSequenceMaxUsedDesc, prometheus.GaugeValue, r.maxUsed, db.name)
 		}
 		ch <- prometheus.MustNewConstMetric(dbSequencesUnreadableDesc, prometheus.GaugeValue, float64(r.unreadable), db.name)
+		ch <- lastRefreshMetric("sequences", db.name, at)
 		return nil
 	})
 }
@@ -373,35 +381,57 @@ func (r ranking) maxUsedKnown() bool { return r.readNonCycling > 0 || r.unreadab
 
 // rankSequences computes every readable sequence's usage and keeps the top
 // n by used ratio (ties by schema and name, so the selection is stable).
-// It runs on every scrape over every sequence: a bounded heap keeps the
-// top n without sorting them all.
 func rankSequences(seqs []*sequence, n int) ranking {
-	var r ranking
-	h := &usageHeap{}
+	k := newRanker(n)
+	k.add(seqs)
+	return k.result()
+}
+
+// ranker ranks sequences a batch at a time, so a read never holds more
+// than a batch of values: a bounded heap keeps the top n without sorting
+// them all, each kept sequence in its own copy.
+type ranker struct {
+	n int
+	h usageHeap
+	r ranking
+}
+
+func newRanker(n int) *ranker { return &ranker{n: n} }
+
+func (k *ranker) add(seqs []*sequence) {
 	for _, seq := range seqs {
 		if !seq.readable || seq.last == nil {
-			r.unreadable++
+			k.r.unreadable++
 			if !seq.cycle {
-				r.unreadableNonCycling++
+				k.r.unreadableNonCycling++
 			}
 			continue
 		}
 		ratio, left := seq.usage()
 		if !seq.cycle {
-			r.readNonCycling++
-			r.maxUsed = max(r.maxUsed, ratio)
+			k.r.readNonCycling++
+			k.r.maxUsed = max(k.r.maxUsed, ratio)
 		}
 		u := sequenceUsage{seq, ratio, left}
 		switch {
-		case n <= 0:
-		case len(*h) < n:
-			heap.Push(h, u)
-		case byUsage(u, (*h)[0]) < 0:
-			(*h)[0] = u
-			heap.Fix(h, 0)
+		case k.n <= 0:
+			continue
+		case len(k.h) < k.n:
+		case byUsage(u, k.h[0]) < 0:
+			heap.Pop(&k.h)
+		default:
+			continue
 		}
+		kept := *seq
+		u.s = &kept
+		heap.Push(&k.h, u)
 	}
-	r.top = *h
+}
+
+// result is the ranking of everything added.
+func (k *ranker) result() ranking {
+	r := k.r
+	r.top = slices.Clone(k.h)
 	slices.SortFunc(r.top, byUsage)
 	return r
 }

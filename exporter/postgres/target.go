@@ -45,10 +45,15 @@ type Target struct {
 	life   context.Context
 	cancel context.CancelFunc
 
-	// refreshSlots bounds the background refreshes running at once, so a
-	// server with many databases does not get all of them together when
-	// their TTLs run out.
+	// refreshSlots bounds the behind-column refreshes running at once, so
+	// a server with many databases does not get all of them together when
+	// their TTLs run out, and the exporter holds one database's owned
+	// sequences at a time (tens of MB with 50,000 of them).
 	refreshSlots chan struct{}
+	// cacheSlots bounds the background refreshes of cached collectors
+	// (freshCache) running at once; apart from refreshSlots, so a long
+	// behind-column check cannot hold them past their max age.
+	cacheSlots chan struct{}
 
 	mu      sync.Mutex
 	closed  bool
@@ -62,6 +67,10 @@ type database struct {
 	pool      *pgxpool.Pool
 	sequences sequenceCatalog
 	behind    behindCache
+	// sequenceRanks and deadTuples are what the sequences and dead_tuples
+	// collectors serve, cached on large databases.
+	sequenceRanks freshCache[ranking]
+	deadTuples    freshCache[deadTuples]
 	// life ends when the database disappears or the target closes.
 	life   context.Context
 	cancel context.CancelFunc
@@ -121,7 +130,8 @@ func NewTarget(opts Options, logger *slog.Logger) (*Target, error) {
 		cancel:       cancel,
 		dbs:          map[string]*database{},
 		missing:      map[string]bool{},
-		refreshSlots: make(chan struct{}, 2),
+		refreshSlots: make(chan struct{}, 1),
+		cacheSlots:   make(chan struct{}, perDatabaseParallelism),
 	}
 	return t, nil
 }

@@ -28,6 +28,12 @@ type Result struct {
 	BouncerLogins   int   // pgBouncer logins during the scrapes
 	FailedScrapes   int   // non-200 answers or transport errors
 	LastScrapeError string
+	// Statements is what the exporter's statements cost the server over
+	// the measured scrapes (zero without Counters.Statements), background
+	// refreshes included; StatementsError says why it could not be read.
+	Statements      StatementCost
+	StatementsError string
+	Window          time.Duration // from the first measured scrape's start to the last one's end
 	// CollectorSeconds is the median over the measured scrapes of each
 	// series of redline's own cost metrics (DurationMetrics), keyed by
 	// the series, e.g. redline_collector_duration_seconds{collector="sequences",target="db"}.
@@ -39,12 +45,15 @@ type Result struct {
 type Counters struct {
 	PGConnections func() (int, error)
 	BouncerLogins func() (int, error)
+	// Statements reads the server time of the exporter's statements.
+	Statements func() (StatementCost, error)
 }
 
-// Measure scrapes url warmup times unmeasured, then n times, and reports
-// latency, series, size, the resident memory of pid and what the scrapes
-// cost the database.
-func Measure(ctx context.Context, name, url string, pid, warmup, n int, timeout time.Duration, counters Counters) Result {
+// Measure scrapes url warmup times unmeasured, then n times, a measured
+// scrape starting every interval (0: one right after the other), and
+// reports latency, series, size, the resident memory of pid and what the
+// scrapes cost the database.
+func Measure(ctx context.Context, name, url string, pid, warmup, n int, interval, timeout time.Duration, counters Counters) Result {
 	r := Result{Name: name, Scrapes: n}
 	client := &http.Client{Timeout: timeout}
 	var body []byte
@@ -77,10 +86,21 @@ func Measure(ctx context.Context, name, url string, pid, warmup, n int, timeout 
 			return r
 		}
 	}
+	// The statement reader logs in itself: read it outside the window the
+	// connection counters cover.
+	var stmtBefore StatementCost
+	var stmtErr error
+	if counters.Statements != nil {
+		stmtBefore, stmtErr = counters.Statements()
+	}
 	before := readCounters(counters)
 	var lat []time.Duration
 	perCollector := map[string][]float64{}
-	for range n {
+	windowStart := time.Now()
+	for i := range n {
+		if interval > 0 {
+			time.Sleep(time.Until(windowStart.Add(time.Duration(i) * interval)))
+		}
 		d, err := scrape()
 		if err != nil {
 			r.FailedScrapes++
@@ -100,6 +120,16 @@ func Measure(ctx context.Context, name, url string, pid, warmup, n int, timeout 
 		}
 	}
 	after := readCounters(counters)
+	r.Window = time.Since(windowStart)
+	if counters.Statements != nil && stmtErr == nil {
+		var stmtAfter StatementCost
+		if stmtAfter, stmtErr = counters.Statements(); stmtErr == nil {
+			r.Statements = stmtAfter.Sub(stmtBefore)
+		}
+	}
+	if stmtErr != nil {
+		r.StatementsError = stmtErr.Error()
+	}
 	r.PGConnections = after[0] - before[0]
 	r.BouncerLogins = after[1] - before[1]
 	if len(lat) > 0 {

@@ -29,7 +29,7 @@ func TestMeasureCountsScrapesSeriesAndLogins(t *testing.T) {
 	}))
 	defer srv.Close()
 
-	r := Measure(context.Background(), "fake", srv.URL, os.Getpid(), 2, 10, 5*time.Second,
+	r := Measure(context.Background(), "fake", srv.URL, os.Getpid(), 2, 10, 0, 5*time.Second,
 		Counters{PGConnections: CountLines(log, "connection authorized")})
 	if r.Error != "" || r.FailedScrapes != 0 {
 		t.Fatalf("unexpected failure: %+v", r)
@@ -55,7 +55,7 @@ func TestMeasureReportsDeadExporter(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	url := srv.URL
 	srv.Close()
-	r := Measure(context.Background(), "dead", url, os.Getpid(), 1, 3, time.Second, Counters{})
+	r := Measure(context.Background(), "dead", url, os.Getpid(), 1, 3, 0, time.Second, Counters{})
 	if r.Error == "" {
 		t.Fatal("a dead exporter was measured as if it answered")
 	}

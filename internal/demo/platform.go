@@ -75,10 +75,17 @@ func (p *Platform) Run(ctx context.Context, period, stall time.Duration) {
 	go every(ctx, time.Second, p.background)
 }
 
-// Handler serves /noop (the prober's route) and /metrics.
+// Handler serves /noop (the prober's route), /metrics, and the page at /
+// with the security headers a browser enforces (the header probe's
+// target).
 func (p *Platform) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/noop", p.Loop.NoopHandler())
+	mux.HandleFunc("/{$}", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Security-Policy", "default-src 'self'")
+		w.Header().Set("Cross-Origin-Embedder-Policy", "require-corp")
+		_, _ = w.Write([]byte("<!doctype html><title>trading platform</title>\n"))
+	})
 	mux.Handle("/metrics", promhttp.HandlerFor(p.Registry, promhttp.HandlerOpts{}))
 	return mux
 }

@@ -18,6 +18,10 @@ type SpecOverrides struct {
 	For           time.Duration // every trigger's `for`, when not zero (see stepProof)
 	GroupWait     time.Duration // Alertmanager group_wait, when not zero
 	GroupInterval time.Duration // Alertmanager group_interval, when not zero
+	// NewStack says the stack started minutes ago: the preflight: section
+	// gets an entry that makes the CSP baseline signal a warning, since
+	// there is no yesterday to compare with (docs/preflight.md).
+	NewStack bool
 }
 
 // PlatformSpec returns the built-in platform spec with o applied, as YAML.
@@ -41,6 +45,11 @@ func PlatformSpec(o SpecOverrides) ([]byte, error) {
 				continue
 			}
 			setScalar(t, "for", o.For.String())
+		}
+	}
+	if o.NewStack {
+		if err := appendPreflight(root, newStackEntry); err != nil {
+			return nil, err
 		}
 	}
 	am := mapValue(root, "alertmanager")
@@ -125,4 +134,25 @@ func setScalar(m *yaml.Node, key, value string) {
 	m.Content = append(m.Content,
 		&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key},
 		&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: value})
+}
+
+// newStackEntry is the preflight: entry of a stack without history.
+const newStackEntry = `name: csp_baseline_new_stack
+signal: csp_violations
+required: false
+description: This stack started minutes ago; there is no CSP report rate from yesterday to compare with, so the check is a warning.`
+
+// appendPreflight adds an entry to the spec's preflight: section.
+func appendPreflight(root *yaml.Node, entry string) error {
+	var item yaml.Node
+	if err := yaml.Unmarshal([]byte(entry), &item); err != nil {
+		return err
+	}
+	list := mapValue(root, "preflight")
+	if list == nil {
+		list = &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
+		root.Content = append(root.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: "preflight"}, list)
+	}
+	list.Content = append(list.Content, item.Content[0])
+	return nil
 }

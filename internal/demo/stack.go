@@ -35,6 +35,9 @@ type StackOptions struct {
 	StallPeriod, Stall time.Duration
 	// Log receives the webhook's lines (nil: silent).
 	Log io.Writer
+	// VMAlert evaluates the rules with vmalert against VictoriaMetrics
+	// (which scrapes the same targets) instead of Prometheus.
+	VMAlert bool
 }
 
 // Stack is the running deployment: PostgreSQL and pgBouncer with the
@@ -47,7 +50,10 @@ type Stack struct {
 	Exporter     *testenv.Command
 	Prometheus   *testenv.Prometheus
 	Alertmanager *testenv.Alertmanager
-	Webhook      *Webhook
+	// VictoriaMetrics and VMAlert replace Prometheus with StackOptions.VMAlert.
+	VictoriaMetrics *testenv.VictoriaMetrics
+	VMAlert         *testenv.VMAlert
+	Webhook         *Webhook
 
 	ExporterURL string
 	PlatformURL string
@@ -142,23 +148,36 @@ func StartStack(ctx context.Context, o StackOptions) (_ *Stack, err error) {
 		return s, err
 	}
 	interval := orDuration(o.Interval, time.Second)
+	scrape := []testenv.ScrapeTarget{
+		{Job: "redline", Targets: []string{hostPort(s.ExporterURL)}},
+		// The platform spec selects the application by job="platform".
+		{Job: "platform", Targets: []string{hostPort(s.PlatformURL)}},
+	}
+	rules := filepath.Join(o.Dir, "rules", "platform.rules.yml")
+	if o.VMAlert {
+		if s.VictoriaMetrics, err = testenv.StartVictoriaMetrics(testenv.VictoriaMetricsOptions{ScrapeInterval: interval, Scrape: scrape}); err != nil {
+			return s, err
+		}
+		s.VMAlert, err = testenv.StartVMAlert(testenv.VMAlertOptions{
+			RuleFiles: []string{rules}, Datasource: s.VictoriaMetrics.URL,
+			Notifiers: []string{s.Alertmanager.URL}, EvaluationInterval: interval,
+		})
+		return s, err
+	}
 	s.Prometheus, err = testenv.StartPrometheus(testenv.PrometheusOptions{
 		ScrapeInterval:     interval,
 		EvaluationInterval: interval,
-		Scrape: []testenv.ScrapeTarget{
-			{Job: "redline", Targets: []string{hostPort(s.ExporterURL)}},
-			// The platform spec selects the application by job="platform".
-			{Job: "platform", Targets: []string{hostPort(s.PlatformURL)}},
-		},
-		RuleFiles:     []string{filepath.Join(o.Dir, "rules", "platform.rules.yml")},
-		Alertmanagers: []string{s.Alertmanager.Addr},
+		Scrape:             scrape,
+		RuleFiles:          []string{rules},
+		Alertmanagers:      []string{s.Alertmanager.Addr},
 	})
 	return s, err
 }
 
 // startExporter writes the exporter's config — pgBouncer's stats console,
 // the PostgreSQL server as the least-privileged monitor role, and an
-// event-loop probe on the platform's no-op route — and runs it.
+// event-loop probe on the platform's no-op route, a security-header probe on
+// its page — and runs it.
 func (s *Stack) startExporter(o StackOptions, monitorPassword string) error {
 	port, err := testenv.FreePort()
 	if err != nil {
@@ -173,7 +192,10 @@ postgres:
 probes:
   - name: platform
     url: %q
-`, s.PgBouncer.StatsDSN(), s.Postgres.DSNFor(monitorUser, monitorPassword, "postgres"), s.PlatformURL+"/noop")
+headers:
+  - name: platform
+    url: %q
+`, s.PgBouncer.StatsDSN(), s.Postgres.DSNFor(monitorUser, monitorPassword, "postgres"), s.PlatformURL+"/noop", s.PlatformURL+"/")
 	cfgPath := filepath.Join(o.Dir, "redline_exporter.yml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		return err
@@ -205,6 +227,12 @@ func (s *Stack) Stop() error {
 	var errs []error
 	if s.Prometheus != nil {
 		errs = append(errs, s.Prometheus.Stop())
+	}
+	if s.VMAlert != nil {
+		errs = append(errs, s.VMAlert.Stop())
+	}
+	if s.VictoriaMetrics != nil {
+		errs = append(errs, s.VictoriaMetrics.Stop())
 	}
 	if s.Alertmanager != nil {
 		errs = append(errs, s.Alertmanager.Stop())

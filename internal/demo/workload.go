@@ -39,6 +39,27 @@ func PlantDeadTuples(ctx context.Context, dsn, table string, rows int) error {
 	return nil
 }
 
+// CreateHealthyTable creates a table with a sequence and a few rows and no
+// dead tuples: the database of a running platform has tables, and without
+// any the dead-tuple and sequence signals have no series to judge.
+func CreateHealthyTable(ctx context.Context, dsn, table string) error {
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	t := pgx.Identifier{table}.Sanitize()
+	for _, stmt := range []string{
+		fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s (id bigserial PRIMARY KEY, name text NOT NULL)", t),
+		fmt.Sprintf("INSERT INTO %s (name) SELECT 'account ' || g FROM generate_series(1, 100) g", t),
+	} {
+		if _, err := conn.Exec(ctx, stmt); err != nil {
+			return fmt.Errorf("create healthy table: %w", err)
+		}
+	}
+	return nil
+}
+
 // PlantSequenceBehind creates a table whose rows were imported with explicit
 // ids while its sequence stayed behind — the state a restore or bulk import
 // leaves, where the next insert fails with a duplicate key. It returns how

@@ -19,7 +19,7 @@ func startAlertmanagerOnce(configFile string) (*Alertmanager, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := startHTTPService("alertmanager", bin, func(dir, addr string) ([]string, error) {
+	s, err := startHTTPService("alertmanager", bin, nil, func(dir, addr string) ([]string, error) {
 		return []string{
 			"--config.file=" + absDir(configFile),
 			"--storage.path=" + filepath.Join(dir, "data"),

@@ -23,6 +23,8 @@ var packages = map[string]string{
 	"prometheus-alertmanager": "prometheus-alertmanager",
 	"alertmanager":            "prometheus-alertmanager",
 	"amtool":                  "prometheus-alertmanager",
+	"victoria-metrics":        "victoria-metrics",
+	"vmalert":                 "victoria-metrics",
 }
 
 // MissingBinaryError says which program could not be found and how to get it.

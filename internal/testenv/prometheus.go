@@ -2,11 +2,13 @@ package testenv
 
 import (
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
 	"gopkg.in/yaml.v3"
 )
 
@@ -25,6 +27,9 @@ type PrometheusOptions struct {
 	Scrape             []ScrapeTarget
 	RuleFiles          []string // absolute paths
 	Alertmanagers      []string // host:port of Alertmanagers to send alerts to
+	// BasicAuth, when set, makes Prometheus's API and UI require one of
+	// these user names with its password (--web.config.file).
+	BasicAuth map[string]string
 }
 
 // Prometheus is a running throwaway Prometheus server.
@@ -45,14 +50,31 @@ func startPrometheusOnce(opts PrometheusOptions) (*Prometheus, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := startHTTPService("prometheus", bin, func(dir, addr string) ([]string, error) {
+	var readyAuth *url.Userinfo
+	for user, password := range opts.BasicAuth {
+		readyAuth = url.UserPassword(user, password)
+		break
+	}
+	s, err := startHTTPService("prometheus", bin, readyAuth, func(dir, addr string) ([]string, error) {
 		cfgPath := filepath.Join(dir, "prometheus.yml")
-		return []string{
+		args := []string{
 			"--config.file=" + cfgPath,
 			"--storage.tsdb.path=" + filepath.Join(dir, "data"),
 			"--web.listen-address=" + addr,
 			"--web.enable-lifecycle",
-		}, os.WriteFile(cfgPath, cfg, 0o644)
+		}
+		if len(opts.BasicAuth) > 0 {
+			web, err := webConfig(opts.BasicAuth)
+			if err != nil {
+				return nil, err
+			}
+			webPath := filepath.Join(dir, "web.yml")
+			if err := os.WriteFile(webPath, web, 0o600); err != nil {
+				return nil, err
+			}
+			args = append(args, "--web.config.file="+webPath)
+		}
+		return args, os.WriteFile(cfgPath, cfg, 0o644)
 	})
 	if err != nil {
 		return nil, err
@@ -92,6 +114,21 @@ func prometheusConfig(opts PrometheusOptions) ([]byte, error) {
 		cfg["scrape_configs"] = jobs
 	}
 	return yaml.Marshal(cfg)
+}
+
+// webConfig is the exporter-toolkit web configuration that requires basic
+// auth. bcrypt's lowest cost keeps each request cheap: these are test
+// passwords, hashed only because the format asks for a hash.
+func webConfig(users map[string]string) ([]byte, error) {
+	hashed := map[string]string{}
+	for user, password := range users {
+		h, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.MinCost)
+		if err != nil {
+			return nil, err
+		}
+		hashed[user] = string(h)
+	}
+	return yaml.Marshal(map[string]any{"basic_auth_users": hashed})
 }
 
 // NewPrometheus starts Prometheus for a test and stops it when the test ends.

@@ -1,6 +1,7 @@
 package testenv
 
 import (
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -42,8 +43,9 @@ type httpService struct {
 }
 
 // startHTTPService runs bin with the arguments args returns for its state
-// directory and listen address, and waits until /-/ready answers 200.
-func startHTTPService(name, bin string, args func(dir, addr string) ([]string, error)) (*httpService, error) {
+// directory and listen address, and waits until /-/ready answers 200 (to
+// readyAuth's basic-auth credentials when not nil).
+func startHTTPService(name, bin string, readyAuth *url.Userinfo, args func(dir, addr string) ([]string, error)) (*httpService, error) {
 	dir, err := os.MkdirTemp("", "redline-"+name+"-")
 	if err != nil {
 		return nil, err
@@ -65,7 +67,8 @@ func startHTTPService(name, bin string, args func(dir, addr string) ([]string, e
 		s.Stop()
 		return nil, err
 	}
-	if err := s.proc.waitReady(httpReady(s.URL + "/-/ready")); err != nil {
+	ready := url.URL{Scheme: "http", Host: s.Addr, Path: "/-/ready", User: readyAuth}
+	if err := s.proc.waitReady(httpReady(ready.String())); err != nil {
 		s.Stop()
 		return nil, err
 	}

@@ -28,6 +28,7 @@ func Unmarshal(data []byte) (*Dashboard, error) {
 		Title:         b.Title,
 		Description:   top.Description,
 		Tags:          b.Tags,
+		Editable:      b.Editable,
 		From:          b.Time.From,
 		SchemaVersion: int(b.SchemaVersion),
 	}
@@ -37,7 +38,7 @@ func Unmarshal(data []byte) (*Dashboard, error) {
 	for _, tv := range b.Templating.List {
 		q, _ := tv.Query.(string)
 		d.Variables = append(d.Variables, Variable{
-			Name: tv.Name, Label: tv.Label, Type: tv.Type, Query: q, Multi: tv.Multi, IncludeAll: tv.IncludeAll,
+			Name: tv.Name, Label: tv.Label, Type: tv.Type, Query: q, Multi: tv.Multi, IncludeAll: tv.IncludeAll, AllValue: tv.AllValue,
 		})
 	}
 	for i, sp := range b.Panels {

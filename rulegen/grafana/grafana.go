@@ -39,6 +39,9 @@ type Dashboard struct {
 	// "generated, do not edit" note here because JSON has no comments.
 	Description string
 	Tags        []string
+	// Editable is read back from JSON only: the writer always writes
+	// false, because edits to a generated dashboard are lost.
+	Editable bool
 	// From is the start of the default time range (e.g. now-6h).
 	From string
 	// Refresh is the auto-refresh interval (e.g. 30s).
@@ -58,6 +61,9 @@ type Variable struct {
 	Query      string
 	Multi      bool
 	IncludeAll bool
+	// AllValue is what "All" stands for in a query; empty lets Grafana
+	// join every listed value, which drops series without the label.
+	AllValue string
 }
 
 // Panel is one visualization.
@@ -102,11 +108,13 @@ func datasourceRef(uid string) map[string]string {
 // field order and sorts map keys, so equal dashboards give equal bytes.
 func Marshal(d *Dashboard) ([]byte, error) {
 	b := sdk.Board{
-		UID:           d.UID,
-		Title:         d.Title,
-		Tags:          d.Tags,
-		Timezone:      "browser",
-		Editable:      true,
+		UID:      d.UID,
+		Title:    d.Title,
+		Tags:     d.Tags,
+		Timezone: "browser",
+		// Generated: an edit in Grafana is lost at the next provisioning,
+		// so the dashboard says so by not offering one.
+		Editable:      false,
 		SchemaVersion: uint(d.SchemaVersion),
 		Time:          sdk.Time{From: d.From, To: "now"},
 		Timepicker: sdk.Timepicker{
@@ -162,13 +170,17 @@ func templateVar(v Variable) sdk.TemplateVar {
 		Query:      v.Query,
 		Multi:      v.Multi,
 		IncludeAll: v.IncludeAll,
+		AllValue:   v.AllValue,
 		Options:    []sdk.Option{},
 	}
-	one := int64(1)
+	// Grafana's model has refresh as a number (0 never, 1 on load); the
+	// SDK writes its zero value as false, which Grafana cannot decode.
+	never, onLoad := int64(0), int64(1)
+	tv.Refresh = sdk.BoolInt{Value: &never}
 	switch v.Type {
 	case "datasource":
 		// Refresh on load, so the picker lists this Grafana's sources.
-		tv.Refresh = sdk.BoolInt{Value: &one}
+		tv.Refresh = sdk.BoolInt{Value: &onLoad}
 		tv.Current = sdk.Current{Text: &sdk.StringSliceString{Value: []string{"default"}, Valid: true}, Value: "default"}
 	case "custom":
 		if v.IncludeAll {
@@ -183,7 +195,6 @@ func intp(i int) *int { return &i }
 func panel(p *Panel) (*sdk.Panel, error) {
 	common := sdk.CommonPanel{
 		Datasource: datasourceRef(p.Datasource),
-		Editable:   true,
 		ID:         uint(p.ID),
 		Title:      p.Title,
 		Type:       p.Type,
@@ -208,72 +219,75 @@ func panel(p *Panel) (*sdk.Panel, error) {
 		thresholds.Steps = append(thresholds.Steps, sdk.ThresholdStep{Color: s.Color, Value: s.Value})
 	}
 
+	// The SDK's timeseries and stat panels lack options current Grafana's
+	// model requires, and it has no gauge: all three go out as custom
+	// panels carrying Grafana's current JSON.
+	common.OfType = sdk.CustomType
+	var defaults map[string]any
+	var options map[string]any
+	reduce := map[string]any{"calcs": []string{"lastNotNull"}, "fields": "", "values": false}
 	switch p.Type {
 	case TypeTimeseries:
-		common.OfType = sdk.TimeseriesType
-		fc := sdk.FieldConfig{Defaults: sdk.FieldConfigDefaults{
-			Unit:       p.Unit,
-			Min:        p.Min,
-			Max:        p.Max,
-			Color:      sdk.FieldConfigColor{Mode: "palette-classic"},
-			Thresholds: thresholds,
-			Custom:     timeseriesStyle(),
-		}}
-		return &sdk.Panel{CommonPanel: common, TimeseriesPanel: &sdk.TimeseriesPanel{
-			Targets: targets,
-			Options: sdk.TimeseriesOptions{
-				Legend:  sdk.TimeseriesLegendOptions{Calcs: []string{"lastNotNull", "max"}, DisplayMode: "table", Placement: "bottom"},
-				Tooltip: sdk.TimeseriesTooltipOptions{Mode: "multi"},
-			},
-			FieldConfig: fc,
-		}}, nil
-	case TypeStat, TypeGauge:
-		// The SDK's stat panel predates field config and it has no gauge:
-		// both go out as custom panels carrying Grafana's current JSON.
-		common.OfType = sdk.CustomType
-		defaults := map[string]any{
+		defaults = map[string]any{
+			"unit":       p.Unit,
+			"color":      map[string]string{"mode": "palette-classic"},
+			"thresholds": thresholds,
+			"custom":     timeseriesStyle(),
+		}
+		options = map[string]any{
+			"legend":  map[string]any{"calcs": []string{"lastNotNull", "max"}, "displayMode": "table", "placement": "bottom", "showLegend": true},
+			"tooltip": map[string]any{"mode": "multi", "sort": "none"},
+		}
+	case TypeStat:
+		defaults = map[string]any{
 			"unit":       p.Unit,
 			"color":      map[string]string{"mode": "thresholds"},
 			"thresholds": thresholds,
 		}
-		if p.Min != nil {
-			defaults["min"] = *p.Min
+		options = map[string]any{
+			"reduceOptions":          reduce,
+			"colorMode":              "background",
+			"graphMode":              "none",
+			"justifyMode":            "auto",
+			"orientation":            "auto",
+			"textMode":               "value_and_name",
+			"wideLayout":             true,
+			"showPercentChange":      false,
+			"percentChangeColorMode": "standard",
 		}
-		if p.Max != nil {
-			defaults["max"] = *p.Max
+	case TypeGauge:
+		defaults = map[string]any{
+			"unit":       p.Unit,
+			"color":      map[string]string{"mode": "thresholds"},
+			"thresholds": thresholds,
 		}
-		if p.NoValue != "" {
-			defaults["noValue"] = p.NoValue
+		options = map[string]any{
+			"reduceOptions":        reduce,
+			"orientation":          "auto",
+			"showThresholdLabels":  false,
+			"showThresholdMarkers": true,
+			"sizing":               "auto",
+			"minVizHeight":         75,
+			"minVizWidth":          75,
 		}
-		reduce := map[string]any{"calcs": []string{"lastNotNull"}, "fields": "", "values": false}
-		var options map[string]any
-		if p.Type == TypeStat {
-			options = map[string]any{
-				"reduceOptions": reduce,
-				"colorMode":     "background",
-				"graphMode":     "none",
-				"justifyMode":   "auto",
-				"orientation":   "auto",
-				"textMode":      "value_and_name",
-				"wideLayout":    true,
-			}
-		} else {
-			options = map[string]any{
-				"reduceOptions":        reduce,
-				"orientation":          "auto",
-				"showThresholdLabels":  false,
-				"showThresholdMarkers": true,
-				"sizing":               "auto",
-			}
-		}
-		custom := sdk.CustomPanel{
-			"targets":     targets,
-			"fieldConfig": map[string]any{"defaults": defaults, "overrides": []any{}},
-			"options":     options,
-		}
-		return &sdk.Panel{CommonPanel: common, CustomPanel: &custom}, nil
+	default:
+		return nil, fmt.Errorf("panel %q: unknown panel type %q (want %s, %s or %s)", p.Title, p.Type, TypeTimeseries, TypeStat, TypeGauge)
 	}
-	return nil, fmt.Errorf("panel %q: unknown panel type %q (want %s, %s or %s)", p.Title, p.Type, TypeTimeseries, TypeStat, TypeGauge)
+	if p.Min != nil {
+		defaults["min"] = *p.Min
+	}
+	if p.Max != nil {
+		defaults["max"] = *p.Max
+	}
+	if p.NoValue != "" {
+		defaults["noValue"] = p.NoValue
+	}
+	custom := sdk.CustomPanel{
+		"targets":     targets,
+		"fieldConfig": map[string]any{"defaults": defaults, "overrides": []any{}},
+		"options":     options,
+	}
+	return &sdk.Panel{CommonPanel: common, CustomPanel: &custom}, nil
 }
 
 // timeseriesStyle draws lines with the thresholds as a line and a shaded

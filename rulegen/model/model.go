@@ -19,16 +19,38 @@ import (
 
 // Model is everything the writers need.
 type Model struct {
-	Spec *spec.Spec
 	// Source names the spec in generated headers: a file's base name or
-	// "built-in default".
-	Source     string
-	Service    string
+	// the built-in spec's name.
+	Source  string
+	Service string
+	// Labels are the spec's labels, on every alert.
+	Labels     map[string]string
 	Signals    []*Signal
 	Recordings []Recording
 	Alerts     []*Alert
 	// Inhibitions are the spec's inhibited_by pairs, in spec order.
 	Inhibitions []Inhibition
+	// SLOs are the spec's SLOs, defaults applied.
+	SLOs []*spec.SLO
+	// Canary is the spec's canary: section, nil without one.
+	Canary *spec.Canary
+	// Alertmanager is the route's receivers and timings.
+	Alertmanager spec.Alertmanager
+	// Dashboard is the spec's dashboard: section, nil without one.
+	Dashboard *spec.Dashboard
+	// Preflight is the spec's preflight: section, the checks `rulegen
+	// preflight` runs besides those it derives.
+	Preflight []spec.PreflightCheck
+	// Checks are the canary analysis measurements (analysis.go).
+	Checks []*Check
+	// Outputs and Ladder carry the spec's outputs: section and stage
+	// ladder to their writers (outputs.go).
+	Outputs *spec.Outputs
+	Ladder  *Ladder
+
+	// trackSelectors are the expressions of the canary's selectors: the
+	// series its pods report (analysis.go).
+	trackSelectors []string
 }
 
 // Inhibition is one "cause explains effect" pair: Alertmanager holds the
@@ -110,7 +132,9 @@ type AbsentCheck struct {
 // CanaryCheck describes a canary alert for test synthesis.
 type CanaryCheck struct {
 	Signal *Signal
-	Spec   *spec.Canary
+	// Tracks is the spec's canary: section: the label, its two values
+	// and the factor.
+	Tracks *spec.Canary
 	// Value and Traffic are the recorded per-track value and denominator.
 	Value, Traffic string
 }
@@ -129,9 +153,17 @@ type Burn struct {
 	Siblings []*Alert
 }
 
-// Build derives the model from a validated spec.
-func Build(s *spec.Spec) (*Model, error) {
-	m := &Model{Spec: s, Service: s.Service}
+// Build derives the model from a validated spec; source names the spec in
+// the generated headers.
+func Build(s *spec.Spec, source string) (*Model, error) {
+	m := &Model{
+		Source: source, Service: s.Service, Labels: s.Labels,
+		Canary: s.Canary, Alertmanager: s.Alertmanager, Dashboard: s.Dashboard,
+		Preflight: s.Preflight,
+	}
+	for i := range s.SLOs {
+		m.SLOs = append(m.SLOs, &s.SLOs[i])
+	}
 	for i := range s.Signals {
 		sig, err := m.addSignal(&s.Signals[i])
 		if err != nil {
@@ -151,11 +183,17 @@ func Build(s *spec.Spec) (*Model, error) {
 		m.addSLO(&s.SLOs[i])
 	}
 	if s.Canary != nil {
+		for _, name := range s.Canary.Selectors {
+			m.trackSelectors = append(m.trackSelectors, s.Selectors[name])
+		}
 		for _, sig := range m.Signals {
-			if sig.Kind == spec.KindRatio || sig.Kind == spec.KindLatency {
+			if m.TracksCompared(sig) {
 				m.addCanary(sig, s.Canary)
 			}
 		}
+	}
+	if err := m.addOutputs(s); err != nil {
+		return nil, err
 	}
 	return m, nil
 }
@@ -256,7 +294,9 @@ func guarded(expr string, g *spec.Guard) string {
 	return fmt.Sprintf("%s and on(%s) (%s)", expr, strings.Join(g.On, ", "), g.Expr)
 }
 
-func level(labels []string) string {
+// aggregationLevel is the first part of a recording rule's name: the labels
+// its series keep, or service when it keeps none.
+func aggregationLevel(labels []string) string {
 	if len(labels) == 0 {
 		return "service"
 	}
@@ -282,58 +322,7 @@ func (m *Model) addSignal(s *spec.Signal) (*Signal, error) {
 			return nil, err
 		}
 	}
-	w := s.Window.String()
-	name := s.Name
-	switch s.Kind {
-	case spec.KindRatio:
-		errs := m.record("service:"+name+"_errors:rate"+w, fmt.Sprintf("sum(rate(%s[%s]))", s.Errors, w))
-		sig.Traffic = m.record("service:"+name+"_total:rate"+w, fmt.Sprintf("sum(rate(%s[%s]))", s.Total, w))
-		sig.Value = m.record("service:"+name+":ratio_rate"+w, errs+" / "+sig.Traffic)
-	case spec.KindLatency:
-		h := sig.Histogram
-		buckets := m.record("service:"+name+"_bucket:rate"+w, fmt.Sprintf("sum by (le) (%s)", guarded(fmt.Sprintf("rate(%s[%s])", Selector(h, h.Name+"_bucket"), w), s.Guard)))
-		sig.Traffic = m.record("service:"+name+"_count:rate"+w, fmt.Sprintf("sum(%s)", guarded(fmt.Sprintf("rate(%s[%s])", Selector(h, h.Name+"_count"), w), s.Guard)))
-		sig.Value = m.record("service:"+name+":"+QuantileName(*s.Quantile)+"_rate"+w,
-			fmt.Sprintf("histogram_quantile(%s, %s)", s.Quantile.String(), buckets))
-		if s.Bucket {
-			sig.Good = m.record("service:"+name+"_good:rate"+w,
-				fmt.Sprintf("sum(%s{%s})", buckets, LeMatcher(s.Threshold.String())))
-		}
-	case spec.KindGauge:
-		by := s.By
-		var expr, op string
-		switch s.Function {
-		case "max", "min", "avg", "sum":
-			expr, op = agg(s.Function, by, guarded(s.Metric, s.Guard)), s.Function
-		case "max_abs":
-			expr, op = agg("max", by, guarded("abs("+s.Metric+")", s.Guard)), "max_abs"
-		case "rate":
-			expr, op = agg("sum", by, guarded(fmt.Sprintf("rate(%s[%s])", s.Metric, w), s.Guard)), "rate"+w
-		case "deriv":
-			expr, op = agg("max", by, guarded(fmt.Sprintf("deriv(%s[%s])", s.Metric, w), s.Guard)), "deriv"+w
-		case "mean":
-			mv := sig.Metric
-			expr = agg("sum", by, fmt.Sprintf("rate(%s[%s])", Selector(mv, mv.Name+"_sum"), w)) + " / " +
-				agg("sum", by, fmt.Sprintf("rate(%s[%s])", Selector(mv, mv.Name+"_count"), w))
-			op = "mean" + w
-		}
-		sig.Value = m.record(level(s.By)+":"+name+":"+op, expr)
-		sig.Scale = perScale[s.Per]
-	case spec.KindRate:
-		sig.Value = m.record(level(s.By)+":"+name+":rate"+w, agg("sum", s.By, fmt.Sprintf("rate(%s[%s])", s.Counter, w)))
-		sig.Traffic = sig.Value
-		sig.Scale = perScale[s.Per]
-	case spec.KindBaseline:
-		sig.Value = m.record("service:"+name+":rate"+w, fmt.Sprintf("sum(rate(%s[%s]))", s.Counter, w))
-		sig.Traffic = sig.Value
-		// The record name stays baseline_rate<window> for the default offset
-		// (dashboards query it); another offset is part of the name.
-		rec := "service:" + name + ":baseline_rate" + s.BaselineWindow.String()
-		if s.BaselineOffset.Duration != s.Window.Duration {
-			rec += "_offset" + s.BaselineOffset.String()
-		}
-		sig.Baseline = m.record(rec, fmt.Sprintf("sum(rate(%s[%s] offset %s))", s.Counter, s.BaselineWindow.String(), s.BaselineOffset.String()))
-	}
+	sig.kind().record(m, sig)
 	if sig.Scale != 1 {
 		sig.Value = fmt.Sprintf("%s * %d", sig.Value, sig.Scale)
 	}
@@ -346,56 +335,9 @@ var violation = map[string]string{"<=": ">", "<": ">=", ">=": "<", ">": "<="}
 // Violation returns the comparison operator of an unhealthy value.
 func (s *Signal) Violation() string { return violation[s.Op] }
 
-// condition builds "signal beyond threshold" with the signal's guards.
-func (s *Signal) condition(thr spec.Quantity) string {
-	if s.Kind == spec.KindBaseline {
-		factor := new(big.Rat).Add(big.NewRat(1, 1), s.Tolerance.Rat())
-		expr := fmt.Sprintf("%s > %s * %s", s.Value, spec.FormatRat(factor), s.Baseline)
-		if s.MinRate != nil {
-			expr += fmt.Sprintf(" and %s >= %s", s.Traffic, s.MinRate.String())
-		}
-		return expr
-	}
-	expr := fmt.Sprintf("%s %s %s", s.Value, s.Violation(), thr.String())
-	if s.catchesFirstIncrement(thr) {
-		expr += "\nor\n" + s.firstIncrement()
-	}
-	if s.Good != "" {
-		expr += fmt.Sprintf(" and %s < %s * %s", s.Good, s.Quantile.String(), s.Traffic)
-	}
-	if s.MinRate != nil && (s.Kind == spec.KindRatio || s.Kind == spec.KindLatency) {
-		expr += fmt.Sprintf(" and %s >= %s", s.Traffic, s.MinRate.String())
-	}
-	return expr
-}
-
-// catchesFirstIncrement reports whether any increase of a rate signal's
-// counter is a violation (threshold 0), so a counter that appears already
-// above 0 must fire too.
-func (s *Signal) catchesFirstIncrement(thr spec.Quantity) bool {
-	return s.Kind == spec.KindRate && s.Violation() == ">" && thr.Rat().Sign() == 0
-}
-
-// firstIncrement catches a counter that appears already above 0 — an
-// application that creates it on the first event. rate() needs two samples,
-// so that first event never shows as a rate; a series above 0 that had no
-// sample in the hour before the window counts as that increase within the
-// window. The hour (rather than the instant one window ago) keeps a target
-// that was unreachable for a while from reading as new when it returns:
-// range selectors skip the staleness markers its failed scrapes left.
-func (s *Signal) firstIncrement() string {
-	c := s.Signal.Counter
-	w := s.Window.String()
-	expr := fmt.Sprintf("%s / %d", agg("sum", s.By, fmt.Sprintf("%s > 0 unless last_over_time(%s[1h] offset %s)", c, c, w)), int(s.Window.Seconds()))
-	if s.Scale != 1 {
-		expr += fmt.Sprintf(" * %d", s.Scale)
-	}
-	return expr
-}
-
 func (m *Model) baseLabels(severity, action, signal string) map[string]string {
 	l := map[string]string{}
-	for k, v := range m.Spec.Labels {
+	for k, v := range m.Labels {
 		l[k] = v
 	}
 	l["service"] = m.Service
@@ -474,24 +416,6 @@ func (m *Model) addTrigger(t *spec.Trigger) error {
 	a.Annotations = map[string]string{"summary": summary, "description": desc}
 	m.Alerts = append(m.Alerts, a)
 	return nil
-}
-
-// Source is the selector of the series a signal's value is computed from,
-// the one whose absence leaves the signal without a value: the total of a
-// ratio (errors may rightly not exist), a histogram's _count, a mean's
-// _count, a gauge's metric, a counter.
-func (s *Signal) Source() string {
-	switch {
-	case s.Kind == spec.KindRatio:
-		return s.Signal.Total
-	case s.Kind == spec.KindLatency:
-		return Selector(s.Histogram, s.Histogram.Name+"_count")
-	case s.Kind == spec.KindGauge && s.Function == "mean":
-		return Selector(s.Metric, s.Metric.Name+"_count")
-	case s.Kind == spec.KindGauge:
-		return s.Signal.Metric
-	}
-	return s.Signal.Counter
 }
 
 // absentLabels are the labels PromQL's absent() puts on its sample: the
@@ -584,14 +508,6 @@ func sortedCopy(s []string) []string {
 	return out
 }
 
-// describeCondition says in words when a condition is met.
-func describeCondition(s *Signal, thr spec.Quantity) string {
-	if s.Kind == spec.KindBaseline {
-		return fmt.Sprintf("%s is more than %s above its %s", s.Name, s.Tolerance.Text, s.BaselineName())
-	}
-	return fmt.Sprintf("%s %s %s", s.Name, s.Violation(), s.ThresholdText(thr))
-}
-
 // SLOWindowRecord names the recorded error ratio of an SLO over a window.
 func SLOWindowRecord(o *spec.SLO, w string) string {
 	return "service:" + o.Name + ":error_ratio_rate" + w
@@ -613,15 +529,7 @@ func (m *Model) addSLO(o *spec.SLO) {
 	sort.SliceStable(windows, func(i, j int) bool { return windows[i].Duration < windows[j].Duration })
 	for _, d := range windows {
 		ws := d.String()
-		var expr string
-		switch sig.Kind {
-		case spec.KindRatio:
-			errs := "service:" + sig.Name + "_errors:rate" + sig.Window.String()
-			expr = fmt.Sprintf("sum_over_time(%s[%s]) / sum_over_time(%s[%s])", errs, ws, sig.Traffic, ws)
-		case spec.KindLatency:
-			expr = fmt.Sprintf("1 - sum_over_time(%s[%s]) / sum_over_time(%s[%s])", sig.Good, ws, sig.Traffic, ws)
-		}
-		m.record(SLOWindowRecord(o, ws), expr)
+		m.record(SLOWindowRecord(o, ws), sig.kind().errorRatio(sig, ws))
 	}
 	var siblings []*Alert
 	for _, w := range o.Windows {
@@ -661,39 +569,11 @@ func (m *Model) addSLO(o *spec.SLO) {
 	}
 }
 
-// CanaryAlertName names the canary alert of a signal.
-func CanaryAlertName(sig *Signal) string { return camel(sig.Name) + "CanaryWorse" }
-
-func camel(s string) string {
-	var b strings.Builder
-	for _, part := range strings.Split(s, "_") {
-		if part != "" {
-			b.WriteString(strings.ToUpper(part[:1]) + part[1:])
-		}
-	}
-	return b.String()
-}
-
 // addCanary records the signal per track and alerts when the canary is
 // worse than both the threshold and factor × the baseline track, with
 // traffic on both tracks (no traffic proves nothing either way).
 func (m *Model) addCanary(sig *Signal, c *spec.Canary) {
-	w := sig.Window.String()
-	lvl := c.Label
-	by := []string{c.Label}
-	var value, traffic string
-	switch sig.Kind {
-	case spec.KindRatio:
-		errs := m.record(lvl+":"+sig.Name+"_errors:rate"+w, agg("sum", by, fmt.Sprintf("rate(%s[%s])", sig.Signal.Errors, w)))
-		traffic = m.record(lvl+":"+sig.Name+"_total:rate"+w, agg("sum", by, fmt.Sprintf("rate(%s[%s])", sig.Signal.Total, w)))
-		value = m.record(lvl+":"+sig.Name+":ratio_rate"+w, errs+" / "+traffic)
-	case spec.KindLatency:
-		h := sig.Histogram
-		buckets := m.record(lvl+":"+sig.Name+"_bucket:rate"+w, agg("sum", append(by, "le"), guarded(fmt.Sprintf("rate(%s[%s])", Selector(h, h.Name+"_bucket"), w), sig.Guard)))
-		traffic = m.record(lvl+":"+sig.Name+"_count:rate"+w, agg("sum", by, guarded(fmt.Sprintf("rate(%s[%s])", Selector(h, h.Name+"_count"), w), sig.Guard)))
-		value = m.record(lvl+":"+sig.Name+":"+QuantileName(*sig.Quantile)+"_rate"+w,
-			fmt.Sprintf("histogram_quantile(%s, %s)", sig.Quantile.String(), buckets))
-	}
+	value, traffic := sig.kind().recordTracks(m, sig, c)
 	canary := fmt.Sprintf("{%s=%q}", c.Label, c.Canary)
 	base := fmt.Sprintf("{%s=%q}", c.Label, c.Baseline)
 	guard := "0"
@@ -708,8 +588,8 @@ func (m *Model) addCanary(sig *Signal, c *spec.Canary) {
 		fmt.Sprintf("and on() %s%s %s %s", traffic, base, cmp, guard),
 	}, "\n")
 	a := &Alert{
-		Name: CanaryAlertName(sig), Expr: expr, For: c.For,
-		Canary: &CanaryCheck{Signal: sig, Spec: c, Value: value, Traffic: traffic},
+		Name: spec.CanaryAlertName(sig.Name), Expr: expr, For: c.For,
+		Canary: &CanaryCheck{Signal: sig, Tracks: c, Value: value, Traffic: traffic},
 	}
 	a.Labels = m.baseLabels("critical", spec.ActionRollback, sig.Name)
 	a.Labels["canary"] = "true"

@@ -36,7 +36,7 @@ func mustBuild(t *testing.T, name, text string) *Model {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := Build(s)
+	m, err := Build(s, "")
 	if err != nil {
 		t.Fatal(err)
 	}

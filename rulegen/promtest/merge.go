@@ -59,7 +59,7 @@ func mergeLong(m *model.Model, groups []Group) ([]Group, error) {
 			continue
 		}
 		h := &out[into.at]
-		h.absorb(g)
+		h.addAssertions(g)
 		h.InputSeries = append(h.InputSeries, g.InputSeries...)
 		sort.SliceStable(h.InputSeries, func(a, b int) bool { return h.InputSeries[a].Series < h.InputSeries[b].Series })
 		for k := range writes {
@@ -195,4 +195,54 @@ func (r *readSet) expr(e string) (map[string]bool, error) {
 		}
 	}
 	return out, nil
+}
+
+// mergeBurnGroups runs the same scenario of different SLOs in one promtool group
+// when their input series are disjoint. promtool evaluates every rule at
+// every step of every group, and long windows need a day of steps, so this
+// keeps the suite fast as SLOs are added.
+func mergeBurnGroups(burns []burnGroup) []Group {
+	var merged []burnGroup
+	for _, b := range burns {
+		joined := false
+		for i := range merged {
+			m := &merged[i]
+			if m.scenario != b.scenario || overlaps(m.in, b.in) {
+				continue
+			}
+			m.addAssertions(b.Group)
+			for k, v := range b.in.series {
+				m.in.series[k] = v
+			}
+			joined = true
+			break
+		}
+		if !joined {
+			merged = append(merged, b)
+		}
+	}
+	out := make([]Group, len(merged))
+	for i, m := range merged {
+		out[i] = m.Group
+		out[i].InputSeries = m.in.seriesList()
+	}
+	return out
+}
+
+// addAssertions adds another group's name and every one of its assertions to g;
+// the caller joins the input series. Both merges go through here, so an
+// assertion kind added to Group is carried by both or by neither.
+func (g *Group) addAssertions(o Group) {
+	g.Name += "; " + o.Name
+	g.AlertRuleTests = append(g.AlertRuleTests, o.AlertRuleTests...)
+	g.ExprTests = append(g.ExprTests, o.ExprTests...)
+}
+
+func overlaps(a, b *input) bool {
+	for k := range b.series {
+		if _, ok := a.series[k]; ok {
+			return true
+		}
+	}
+	return false
 }

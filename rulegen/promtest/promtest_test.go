@@ -13,7 +13,7 @@ func buildModel(t *testing.T, s *spec.Spec, err error) *model.Model {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := model.Build(s)
+	m, err := model.Build(s, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -181,20 +181,20 @@ func guardLabels(sig *model.Signal, extra map[string]string) map[string]string {
 	return out
 }
 
-// witness is an alert that must fire while a quantile guard of another
+// guardAlert is an alert that must fire while a quantile guard of another
 // alert does not hold, with the value it shows.
-type witness struct {
+type guardAlert struct {
 	alert *model.Alert
 	value float64
 }
 
-// witnesses finds, for the guards of a's signals that read a quantile, the
+// guardAlerts finds, for the guards of a's signals that read a quantile, the
 // alerts on that very quantile beyond the same bound: "the exporter is
 // starved" beside "event-loop lag, counted while the exporter is not
 // starved". The test in which the guard fails asserts that they fire, so
 // what silences a is proven visible, not silent.
-func witnesses(m *model.Model, a *model.Alert) []witness {
-	var out []witness
+func guardAlerts(m *model.Model, a *model.Alert) []guardAlert {
+	var out []guardAlert
 	seen := map[string]bool{}
 	for _, c := range a.Conditions {
 		g := c.Signal.Guard
@@ -238,7 +238,7 @@ func witnesses(m *model.Model, a *model.Alert) []witness {
 				continue
 			}
 			seen[b.Name] = true
-			out = append(out, witness{alert: b, value: value})
+			out = append(out, guardAlert{alert: b, value: value})
 		}
 	}
 	return out

@@ -36,59 +36,6 @@ func (s state) String() string {
 		"appears at 1", "constant above 0", "back after a gap"}[s]
 }
 
-// input is the series of one test and the value the alert will show.
-type input struct {
-	series map[string]string  // series → values
-	incs   map[string]float64 // counter series → increment per minute
-	consts map[string]float64 // constant series (a guard's) → value
-	value  float64            // the signal's value in its unit
-	labels labelSet           // labels the signal's value keeps (by labels)
-}
-
-// addCounter adds a counter growing by inc per minute and remembers inc,
-// so that two inputs can be joined into one that changes midway.
-func (in *input) addCounter(l labelSet, inc float64, minutes int) error {
-	if in.incs == nil {
-		in.incs = map[string]float64{}
-	}
-	in.incs[l.String()] = inc
-	return in.add(l, counter(inc, minutes))
-}
-
-// addConst adds a series holding v and remembers v, so that a joined
-// input keeps it (a guard's series beside the signal's counters).
-func (in *input) addConst(l labelSet, v float64, minutes int) error {
-	if in.consts == nil {
-		in.consts = map[string]float64{}
-	}
-	in.consts[l.String()] = v
-	return in.add(l, constant(v, minutes))
-}
-
-// stepped joins two inputs with the same series: the first's rates for
-// `before` minutes, then the second's for `after` more minutes. Constant
-// series hold the first's value throughout.
-func stepped(first, second *input, before, after int) *input {
-	out := newInput()
-	for k, a := range first.incs {
-		b := second.incs[k]
-		out.series[k] = fmt.Sprintf("%s %s+%sx%d", counter(a, before), num(a*float64(before)+b), num(b), after-1)
-	}
-	for k, c := range first.consts {
-		out.series[k] = constant(c, before+after)
-	}
-	return out
-}
-
-func (in *input) add(l labelSet, values string) error {
-	k := l.String()
-	if old, ok := in.series[k]; ok && old != values {
-		return fmt.Errorf("two signals of one test need different values for %s", k)
-	}
-	in.series[k] = values
-	return nil
-}
-
 func num(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
 
 func counter(incPerMin float64, minutes int) string {
@@ -196,85 +143,7 @@ func signalInput(in *input, sig *model.Signal, thr spec.Quantity, st state, minu
 	for _, l := range sig.By {
 		by[l] = "test"
 	}
-	switch sig.Kind {
-	case spec.KindRatio:
-		return ratioInput(in, sig, v, traffic, minutes, nil)
-	case spec.KindLatency:
-		return latencyInput(in, sig, thr, st, traffic, minutes)
-	case spec.KindGauge:
-		if st == idle {
-			return nil // a gauge without traffic is a gauge without series
-		}
-		scale := float64(sig.Scale)
-		if sig.Guard != nil {
-			// The signal's series carry the labels its guard joins on.
-			for _, l := range sig.Guard.On {
-				if _, set := by[l]; !set {
-					by[l] = "test"
-				}
-			}
-		}
-		var l labelSet
-		switch sig.Function {
-		case "rate":
-			if l, err = seriesFor(sig.Metric, sig.Metric.Name, by); err == nil {
-				err = in.add(l, counter(v/scale*60, minutes))
-			}
-		case "deriv":
-			if l, err = seriesFor(sig.Metric, sig.Metric.Name, by); err == nil {
-				err = in.add(l, fmt.Sprintf("1000+%sx%d", num(v/scale*60), minutes))
-			}
-		case "mean":
-			var sum, count labelSet
-			if sum, err = seriesFor(sig.Metric, sig.Metric.Name+"_sum", by); err != nil {
-				return err
-			}
-			if count, err = seriesFor(sig.Metric, sig.Metric.Name+"_count", by); err != nil {
-				return err
-			}
-			if err = in.add(sum, counter(v*60, minutes)); err == nil {
-				err = in.add(count, counter(60, minutes))
-			}
-			l = sum
-		default:
-			if l, err = seriesFor(sig.Metric, sig.Metric.Name, by); err == nil {
-				err = in.add(l, constant(v, minutes))
-			}
-		}
-		if err == nil && sig.Guard != nil {
-			err = guardInput(in, sig, l, st != unmet, minutes)
-		}
-		in.value, in.labels = v, keep(l, sig.By)
-		return err
-	case spec.KindRate:
-		l, err := seriesFor(sig.Counter, sig.Counter.Name, by)
-		if err != nil {
-			return err
-		}
-		in.labels = keep(l, sig.By)
-		switch st {
-		case appears:
-			// One event within the window, in the signal's unit.
-			in.value = float64(sig.Scale) / sig.Window.Seconds()
-			return in.add(l, fmt.Sprintf("_x%d 1+0x%d", appearAt, minutes-appearAt-1))
-		case flat:
-			in.value = 0
-			return in.add(l, constant(3, minutes))
-		case returns:
-			// Scraped for 10 minutes, then stale (the target went away)
-			// until returnAt, then back at the same value.
-			at := returnAt(sig)
-			in.value = 0
-			return in.add(l, fmt.Sprintf("3+0x9 stale _x%d 3+0x%d", at-11, max(minutes, at+minutesOf(sig.Window)+2)-at-1))
-		}
-		inc := v / float64(sig.Scale) * 60
-		if st == idle {
-			inc, v = 0, 0
-		}
-		in.value = v
-		return in.add(l, counter(inc, minutes))
-	}
-	return fmt.Errorf("no input synthesis for %s signals", sig.Kind)
+	return synthKinds[sig.Kind].input(in, synthesis{sig: sig, thr: thr, st: st, minutes: minutes, value: v, traffic: traffic, by: by})
 }
 
 func keep(l labelSet, by []string) labelSet {
@@ -422,7 +291,6 @@ func minutesOf(d spec.Duration) int {
 // recordedValues predicts the recording rules of a signal under its firing
 // input (steady state), keyed by rule name; each value carries its labels.
 func recordedValues(sig *model.Signal) (map[string][]sample, error) {
-	out := map[string][]sample{}
 	var thr spec.Quantity
 	if sig.Threshold != nil {
 		thr = *sig.Threshold
@@ -434,46 +302,7 @@ func recordedValues(sig *model.Signal) (map[string][]sample, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := sig.Window.String()
-	traffic := trafficPerMin(sig)
-	byLabels := labelSet{}
-	for _, l := range sig.By {
-		byLabels[l] = "test"
-	}
-	switch sig.Kind {
-	case spec.KindRatio:
-		out["service:"+sig.Name+"_errors:rate"+w] = []sample{{nil, fire * traffic / 60}}
-		out["service:"+sig.Name+"_total:rate"+w] = []sample{{nil, traffic / 60}}
-		out["service:"+sig.Name+":ratio_rate"+w] = []sample{{nil, fire}}
-	case spec.KindLatency:
-		q, _ := sig.Quantile.Rat().Float64()
-		t, _ := thr.Rat().Float64()
-		f, quantile := fractionFast(q, t, firing)
-		out["service:"+sig.Name+"_bucket:rate"+w] = []sample{
-			{labelSet{"le": leValue(t)}, f * traffic / 60},
-			{labelSet{"le": leValue(2 * t)}, traffic / 60},
-			{labelSet{"le": "+Inf"}, traffic / 60},
-		}
-		out["service:"+sig.Name+"_count:rate"+w] = []sample{{nil, traffic / 60}}
-		out["service:"+sig.Name+":"+model.QuantileName(*sig.Quantile)+"_rate"+w] = []sample{{nil, quantile}}
-		if sig.Good != "" {
-			out[sig.Good] = []sample{{nil, f * traffic / 60}}
-		}
-	case spec.KindGauge, spec.KindRate:
-		name := sig.Value
-		if sig.Scale != 1 {
-			name = name[:len(name)-len(" * "+strconv.Itoa(sig.Scale))]
-		}
-		var by labelSet
-		if len(sig.By) > 0 {
-			by = byLabels
-		}
-		out[name] = []sample{{by, fire / float64(sig.Scale)}}
-	case spec.KindBaseline:
-		out[sig.Value] = []sample{{nil, 10.0 / 60}}
-		out[sig.Baseline] = []sample{{nil, 10.0 / 60}}
-	}
-	return out, nil
+	return synthKinds[sig.Kind].recorded(sig, thr, fire), nil
 }
 
 type sample struct {

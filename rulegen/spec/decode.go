@@ -31,6 +31,8 @@ type decoder struct {
 	errs  ErrorList
 	pos   map[string]Pos
 	nodes int
+	// failed are the key paths whose value was not decoded.
+	failed map[string]bool
 }
 
 func (d *decoder) errorf(n *yaml.Node, path, format string, args ...any) {
@@ -38,6 +40,7 @@ func (d *decoder) errorf(n *yaml.Node, path, format string, args ...any) {
 	if n != nil {
 		p = Pos{n.Line, n.Column}
 	}
+	d.failed[path] = true
 	d.errs = append(d.errs, &Error{File: d.file, Pos: p, Path: path, Msg: fmt.Sprintf(format, args...)})
 }
 
@@ -136,7 +139,7 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 		seen[k.Value] = true
 		idx, ok := fields[k.Value]
 		if !ok {
-			d.errorf(k, kp, "unknown key %q (known keys: %s)", k.Value, strings.Join(names, ", "))
+			d.errorf(k, kp, "%s", unknownKeyMessage(t, n, k.Value, names))
 			continue
 		}
 		d.decode(val, v.Field(idx), kp)
@@ -197,29 +200,39 @@ func describe(n *yaml.Node) string {
 	return "an unsupported YAML node"
 }
 
-// decodeDocument parses exactly one YAML document into out.
-func decodeDocument(file string, data []byte, out any) (map[string]Pos, ErrorList) {
-	d := &decoder{file: file, pos: map[string]Pos{}}
+// decoded is the outcome of decoding a spec: the position of every value,
+// the paths whose value could not be decoded, and the errors that say why.
+type decoded struct {
+	pos    map[string]Pos
+	failed map[string]bool
+	errs   ErrorList
+}
+
+// decodeDocument parses exactly one YAML document into out. A nil pos means
+// nothing was decoded (a syntax error, an empty file); otherwise out holds
+// every value that decoded, so that the spec can still be checked.
+func decodeDocument(file string, data []byte, out any) decoded {
+	d := &decoder{file: file, pos: map[string]Pos{}, failed: map[string]bool{}}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
-			return nil, ErrorList{{File: file, Msg: "empty spec"}}
+			return decoded{errs: ErrorList{{File: file, Msg: "empty spec"}}}
 		}
-		return nil, ErrorList{yamlError(file, err)}
+		return decoded{errs: ErrorList{yamlError(file, err)}}
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
 		if err != nil {
-			return nil, ErrorList{yamlError(file, err)}
+			return decoded{errs: ErrorList{yamlError(file, err)}}
 		}
-		return nil, ErrorList{{File: file, Pos: Pos{extra.Line, extra.Column}, Msg: "a spec is one YAML document; found a second one"}}
+		return decoded{errs: ErrorList{{File: file, Pos: Pos{extra.Line, extra.Column}, Msg: "a spec is one YAML document; found a second one"}}}
 	}
 	if len(doc.Content) != 1 {
-		return nil, ErrorList{{File: file, Msg: "empty spec"}}
+		return decoded{errs: ErrorList{{File: file, Msg: "empty spec"}}}
 	}
 	d.decode(doc.Content[0], reflect.ValueOf(out).Elem(), "")
-	return d.pos, d.errs
+	return decoded{pos: d.pos, failed: d.failed, errs: d.errs}
 }
 
 // yamlError turns a yaml.v3 syntax error ("yaml: line 3: ...") into our

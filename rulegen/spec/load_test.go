@@ -33,12 +33,28 @@ func TestDefaultSpecLoads(t *testing.T) {
 // TestLoadErrors pins the exact message of every invalid spec in testdata.
 func TestLoadErrors(t *testing.T) {
 	want := map[string]string{
-		"invalid-unknown-key.yml":       `testdata/invalid-unknown-key.yml:8:5: signals[0].treshold: unknown key "treshold" (known keys: baseline_offset, baseline_window, bucket, by, counter, description, errors, function, guard, histogram, kind, metric, min_rate, name, op, per, quantile, threshold, tolerance, total, unit, window)`,
-		"invalid-percent-range.yml":     `testdata/invalid-percent-range.yml:8:16: signals[0].threshold: 150% is out of range (0% to 100%)`,
-		"invalid-duration.yml":          `testdata/invalid-duration.yml:12:10: triggers[0].for: invalid duration "5 minutes" (use a number and one of ms, s, m, h, d, w, y)`,
-		"invalid-unknown-signal.yml":    `testdata/invalid-unknown-signal.yml:13:17: triggers[0].all[1].signal: unknown signal "latency"`,
-		"invalid-duplicate-name.yml":    `testdata/invalid-duplicate-name.yml:9:11: signals[1].name: duplicate signal name "errors"`,
-		"invalid-duplicate-key.yml":     `testdata/invalid-duplicate-key.yml:3:1: service: duplicate key "service"`,
+		// The misspelt key is reported, and so is the key it leaves missing.
+		"invalid-unknown-key.yml": strings.Join([]string{
+			`testdata/invalid-unknown-key.yml:4:5: signals[0]: missing key "threshold"`,
+			`testdata/invalid-unknown-key.yml:8:5: signals[0].treshold: unknown key "treshold"; did you mean "threshold"? (known keys of a ratio signal: description, errors, kind, min_rate, name, op, threshold, total, unit, window)`,
+		}, "\n"),
+		// Decoding and checking report together: one run shows an unknown
+		// key, a bad service name, a quantile of 99 and a missing
+		// webhook_url (before, the unknown key hid the other three).
+		"invalid-one-run.yml": strings.Join([]string{
+			`testdata/invalid-one-run.yml:2:10: service: invalid service name "Checkout Service" (lower case letters, digits, - and _)`,
+			`testdata/invalid-one-run.yml:7:15: signals[0].quantile: quantile must be between 0 and 1 (exclusive), got 99`,
+			`testdata/invalid-one-run.yml:9:5: signals[0].treshold: unknown key "treshold"; did you mean "threshold"? (known keys of a latency signal: bucket, description, guard, histogram, kind, min_rate, name, op, quantile, threshold, unit, window)`,
+			`testdata/invalid-one-run.yml:11:3: alertmanager: missing key "webhook_url"`,
+		}, "\n"),
+		"invalid-percent-range.yml":  `testdata/invalid-percent-range.yml:8:16: signals[0].threshold: 150% is out of range (0% to 100%)`,
+		"invalid-duration.yml":       `testdata/invalid-duration.yml:12:10: triggers[0].for: invalid duration "5 minutes" (use a number and one of ms, s, m, h, d, w, y)`,
+		"invalid-unknown-signal.yml": `testdata/invalid-unknown-signal.yml:13:17: triggers[0].all[1].signal: unknown signal "latency"`,
+		"invalid-duplicate-name.yml": `testdata/invalid-duplicate-name.yml:9:11: signals[1].name: duplicate signal name "errors"`,
+		"invalid-duplicate-key.yml": strings.Join([]string{
+			`testdata/invalid-duplicate-key.yml:3:1: service: duplicate key "service"`,
+			`testdata/invalid-duplicate-key.yml:4:10: signals: at least one signal is required`,
+		}, "\n"),
 		"invalid-promql.yml":            `testdata/invalid-promql.yml:8:13: signals[0].errors: invalid PromQL in "http_requests_total{job=\"api\", status=~\"5..\"": unexpected end of input inside braces`,
 		"invalid-unknown-selector.yml":  `testdata/invalid-unknown-selector.yml:6:13: signals[0].errors: unknown selector ${ap} (define it under selectors)`,
 		"invalid-wrong-type.yml":        `testdata/invalid-wrong-type.yml:8:16: signals[0].threshold: expected a number, percentage or duration`,

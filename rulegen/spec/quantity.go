@@ -47,11 +47,6 @@ func (q Quantity) IsZero() bool { return q.rat == nil }
 // String formats the value as Prometheus reads it.
 func (q Quantity) String() string { return FormatRat(q.Rat()) }
 
-// NewQuantity builds a quantity from an exact value (used for defaults).
-func NewQuantity(kind QuantityKind, r *big.Rat) Quantity {
-	return Quantity{Kind: kind, Text: FormatRat(r), rat: new(big.Rat).Set(r)}
-}
-
 // ParseQuantity reads 0.5, 1%, 99.9%, 200ms, 30s or 1e-3.
 func ParseQuantity(s string) (Quantity, error) {
 	t := strings.TrimSpace(s)

@@ -23,6 +23,11 @@ type Spec struct {
 	Canary       *Canary           `yaml:"canary"`
 	Alertmanager Alertmanager      `yaml:"alertmanager"`
 	Dashboard    *Dashboard        `yaml:"dashboard"`
+	// Outputs enables the manifests for other engines.
+	Outputs *Outputs `yaml:"outputs"`
+	// Preflight lists the checks `rulegen preflight` runs besides those
+	// it derives (preflight.go).
+	Preflight []PreflightCheck `yaml:"preflight"`
 
 	// File is the name the spec was loaded from, used in errors.
 	File string `yaml:"-"`
@@ -170,6 +175,83 @@ type Canary struct {
 	Baseline string    `yaml:"baseline"`
 	Factor   *Quantity `yaml:"factor"`
 	For      Duration  `yaml:"for"`
+	// Steps, StepDuration and Selectors are the stage ladder of a rollout
+	// and the series it scopes to the canary (ladder.go).
+	Steps        []Quantity `yaml:"steps"`
+	StepDuration Duration   `yaml:"step_duration"`
+	Selectors    []string   `yaml:"selectors"`
+}
+
+// Outputs enables the files rulegen writes for the engines teams run beside
+// Prometheus: prometheus-operator, Argo Rollouts, Flagger and a Mimir or
+// Cortex ruler. Each is written only when its key is present.
+type Outputs struct {
+	// Dir is where the Kubernetes manifests go, relative to the output
+	// directory (default kubernetes).
+	Dir            string                `yaml:"dir"`
+	PrometheusRule *PrometheusRuleOutput `yaml:"prometheus_rule"`
+	ArgoRollouts   *ArgoRolloutsOutput   `yaml:"argo_rollouts"`
+	Flagger        *FlaggerOutput        `yaml:"flagger"`
+	Mimir          *MimirOutput          `yaml:"mimir"`
+}
+
+// PrometheusRuleOutput is the prometheus-operator resource carrying the
+// rule file. Labels must match the Prometheus resource's ruleSelector, or
+// the operator never loads the rules.
+type PrometheusRuleOutput struct {
+	Name      string            `yaml:"name"`
+	Namespace string            `yaml:"namespace"`
+	Labels    map[string]string `yaml:"labels"`
+}
+
+// ArgoRolloutsOutput is an AnalysisTemplate (or ClusterAnalysisTemplate)
+// with a metric per rollback trigger and canary comparison, and a Rollout
+// patch with the stage ladder.
+type ArgoRolloutsOutput struct {
+	Name string `yaml:"name"`
+	// Namespace of the AnalysisTemplate; empty with cluster_scope.
+	Namespace    string `yaml:"namespace"`
+	ClusterScope bool   `yaml:"cluster_scope"`
+	// Rollout names the Rollout the patch applies to (default: the service).
+	Rollout string `yaml:"rollout"`
+	// Prometheus is the address Argo Rollouts queries.
+	Prometheus string `yaml:"prometheus"`
+	// Interval between measurements (default 1m).
+	Interval Duration `yaml:"interval"`
+	// Count of measurements; unset, the background analysis runs until
+	// the rollout is promoted.
+	Count *Quantity `yaml:"count"`
+	// FailureLimit overrides each metric's limit, which by default lets a
+	// condition break for as long as its trigger's for: allows.
+	FailureLimit *Quantity `yaml:"failure_limit"`
+	// InconclusiveLimit is how many unknown measurements (no traffic, NaN)
+	// a metric may have before the rollout pauses for a human (default:
+	// one stage's worth).
+	InconclusiveLimit *Quantity `yaml:"inconclusive_limit"`
+}
+
+// FlaggerOutput is a MetricTemplate per rollback trigger and canary
+// comparison, and a Canary patch with the analysis.
+type FlaggerOutput struct {
+	Namespace string `yaml:"namespace"`
+	// Canary names the Canary the patch applies to (default: the service).
+	Canary     string   `yaml:"canary"`
+	Prometheus string   `yaml:"prometheus"`
+	Interval   Duration `yaml:"interval"`
+	// Threshold is the number of failed checks before Flagger rolls back
+	// (default 5).
+	Threshold *Quantity `yaml:"threshold"`
+	// Label is the pod label Flagger's selector uses: the canary's pods
+	// carry the target's name, the primary's the name with -primary
+	// (default app).
+	Label string `yaml:"label"`
+	// RollbackHook, when set, is added as the analysis' rollback webhook.
+	RollbackHook string `yaml:"rollback_hook"`
+}
+
+// MimirOutput is the rule file as a Mimir or Cortex ruler namespace.
+type MimirOutput struct {
+	Namespace string `yaml:"namespace"`
 }
 
 // Alertmanager describes the rollback route.
@@ -236,3 +318,50 @@ func (s *Spec) At(path string) Pos {
 		path = path[:i]
 	}
 }
+
+// PreflightCheck is one check of the spec's preflight: section, run by
+// `rulegen preflight` beside the checks it derives from the signals,
+// triggers and SLOs. It is a PromQL expression with its healthy
+// condition, an HTTP request with the answer it must get, or — with
+// signal — what no data means for one derived signal check.
+type PreflightCheck struct {
+	Name        string `yaml:"name"`
+	Description string `yaml:"description"`
+	// Required false makes a failing check a warning, not a NO-GO
+	// (default true).
+	Required *bool `yaml:"required"`
+
+	// Expr is an instant-vector (or scalar) PromQL expression; every
+	// sample it returns must satisfy Op Threshold.
+	Expr      string    `yaml:"expr"`
+	Op        string    `yaml:"op"`
+	Threshold *Quantity `yaml:"threshold"`
+	// NoData says what an empty result means: unknown (the default, which
+	// is not GO) or go, for an expression whose empty result means healthy
+	// by construction (ALERTS{…}, a "> 0" filter).
+	NoData string `yaml:"no_data"`
+
+	HTTP *HTTPCheck `yaml:"http"`
+
+	// Signal names a signal whose derived check this entry changes, with
+	// a description saying why: no_data: go for a source that has no
+	// series when healthy (one series per anomaly, such as
+	// pg_sequence_behind_column), required: false for a signal that may be
+	// unjudgeable (a baseline without history) — then it and the triggers
+	// it leaves unjudged are warnings.
+	Signal string `yaml:"signal"`
+}
+
+// HTTPCheck is a request whose answer must have a status and headers.
+type HTTPCheck struct {
+	URL string `yaml:"url"`
+	// Status is the status code expected (default 200). Redirects are
+	// not followed: a 302 to a login page is not the page.
+	Status HTTPStatus `yaml:"status"`
+	// Headers maps a header name to a regular expression its value must
+	// match (anchored); "" means present with any value.
+	Headers map[string]string `yaml:"headers"`
+}
+
+// HTTPStatus is an HTTP status code.
+type HTTPStatus int

@@ -51,24 +51,29 @@ func Path(m *model.Model) string { return "alertmanager/" + m.Service + ".yml" }
 func eq(name, value string) string { return name + "=" + strconv.Quote(value) }
 
 // identityLabels are what the inhibit rules compare: the service and
-// signal, the labels that name one thing (pod, pool, table…), and every
+// signal, the labels that name one thing (pod, pool, table…), every
 // label a signal of this spec keeps in by:, so that an alert about one
-// collector or shard never silences one about another.
+// collector or shard never silences one about another, and the canary's
+// track label, so that an alert about the canary track never silences
+// one about the whole service.
 func identityLabels(m *model.Model) []string {
 	out := append([]string{"service", "signal"}, spec.IdentityLabels...)
-	for _, s := range m.Spec.Signals {
+	for _, s := range m.Signals {
 		for _, l := range s.By {
 			if !slices.Contains(out, l) {
 				out = append(out, l)
 			}
 		}
 	}
+	if c := m.Canary; c != nil && !slices.Contains(out, c.Label) {
+		out = append(out, c.Label)
+	}
 	return out
 }
 
 // Render writes alertmanager/<service>.yml.
 func Render(m *model.Model) (render.File, error) {
-	am := m.Spec.Alertmanager
+	am := m.Alertmanager
 	identity := identityLabels(m)
 	service := eq("service", m.Service)
 	groupBy := []string{"alertname", "service"}
@@ -106,11 +111,22 @@ func Render(m *model.Model) (render.File, error) {
 		}, {
 			// A critical alert makes the warning about the same signal on
 			// the same thing redundant (sequence 95% over 85%, clock skew
-			// 1s over 100ms, the fast burn window over the slow one).
+			// 1s over 100ms). SLO burn tickets (slo label) are not among
+			// the targets: a trigger on the signal says nothing about how
+			// much of the budget is left.
 			SourceMatchers: []string{eq("severity", "critical"), service},
-			TargetMatchers: []string{eq("severity", "warning"), service},
+			TargetMatchers: []string{eq("severity", "warning"), service, `slo=""`},
 			Equal:          identity,
 		}},
+	}
+	if len(m.SLOs) > 0 {
+		// The fast burn window's page makes the slow window's ticket about
+		// the same SLO redundant: the page already shows that budget.
+		c.InhibitRules = append(c.InhibitRules, inhibitRule{
+			SourceMatchers: []string{eq("severity", "critical"), service, `slo=~".+"`},
+			TargetMatchers: []string{eq("severity", "warning"), service, `slo=~".+"`},
+			Equal:          []string{"service", "slo"},
+		})
 	}
 	for _, in := range m.Inhibitions {
 		// The spec's inhibited_by: one cause, one page. The spec rejects

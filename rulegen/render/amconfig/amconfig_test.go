@@ -14,7 +14,7 @@ import (
 // rendered builds s and decodes the Alertmanager configuration it renders.
 func rendered(t *testing.T, s *spec.Spec) config {
 	t.Helper()
-	m, err := model.Build(s)
+	m, err := model.Build(s, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,9 +78,11 @@ func TestMatchedLabelsAreReserved(t *testing.T) {
 		doc := "version: redline/v1\nservice: api\nlabels: {" + name + ": x}\n" +
 			"signals:\n  - {name: queue, kind: gauge, metric: queue_age_seconds, threshold: 30s}\n" +
 			"alertmanager: {webhook_url: http://localhost/hook}\n"
-		if slices.Contains(byLabels, name) && !slices.Contains(spec.IdentityLabels, name) {
-			// Compared because a signal of this spec keeps it: reserved in
-			// this spec, not in one without such a signal.
+		keptOrCanary := slices.Contains(byLabels, name) || (s.Canary != nil && name == s.Canary.Label)
+		if keptOrCanary && !slices.Contains(spec.IdentityLabels, name) {
+			// Compared because a signal of this spec keeps it, or it is
+			// this spec's canary label: reserved in this spec, not in one
+			// without such a signal or canary.
 			doc = strings.Replace(string(spec.DefaultSpec), "labels:\n", "labels:\n  "+name+": x\n", 1)
 		}
 		if _, err := spec.Load("spec.yml", []byte(doc)); err == nil || !strings.Contains(err.Error(), "labels."+name+": ") {

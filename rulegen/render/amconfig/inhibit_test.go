@@ -39,7 +39,7 @@ func TestInhibitedByInRealAlertmanager(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := model.Build(s)
+	m, err := model.Build(s, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -130,7 +130,7 @@ func TestQueriesAgreeWithRules(t *testing.T) {
 	at := time.Unix(0, 0).Add(90 * time.Minute)
 
 	checked := 0
-	for i, sp := range m.Spec.Dashboard.Panels {
+	for i, sp := range m.Dashboard.Panels {
 		if sp.Signal == "" {
 			continue
 		}

@@ -15,7 +15,7 @@ func BenchmarkRenderAndValidate(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	m, err := model.Build(s)
+	m, err := model.Build(s, "")
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -5,7 +5,6 @@ package dashboard
 
 import (
 	"fmt"
-	"math/big"
 	"strings"
 	"unicode"
 
@@ -22,6 +21,10 @@ import (
 // datasource is how every panel and target names its data source.
 const datasource = "${" + grafana.DatasourceVariable + "}"
 
+// DatasourceLabel is the data-source picker's label, the one Grafana's
+// dashboard linter asks for when a dashboard has a single data source.
+const DatasourceLabel = "Data source"
+
 // trackVariable is the template variable that picks canary and baseline
 // tracks when the spec has a canary section.
 const trackVariable = "track"
@@ -36,7 +39,7 @@ func Path(service string) string { return "dashboards/" + service + ".json" }
 // Render writes the dashboard. A spec without a dashboard section gets
 // none: the returned File has an empty Path.
 func Render(m *model.Model) (render.File, error) {
-	if m.Spec.Dashboard == nil {
+	if m.Dashboard == nil {
 		return render.File{}, nil
 	}
 	d, err := Build(m)
@@ -52,7 +55,7 @@ func Render(m *model.Model) (render.File, error) {
 
 // Build turns the model's dashboard section into a Grafana dashboard.
 func Build(m *model.Model) (*grafana.Dashboard, error) {
-	sd := m.Spec.Dashboard
+	sd := m.Dashboard
 	source := m.Source
 	if source == "" {
 		source = "given"
@@ -67,13 +70,15 @@ func Build(m *model.Model) (*grafana.Dashboard, error) {
 		Refresh:       "30s",
 		SchemaVersion: grafana.SchemaVersion,
 		Variables: []grafana.Variable{{
-			Name: grafana.DatasourceVariable, Label: "Prometheus", Type: "datasource", Query: "prometheus",
+			Name: grafana.DatasourceVariable, Label: DatasourceLabel, Type: "datasource", Query: "prometheus",
 		}},
 	}
-	if c := m.Spec.Canary; c != nil {
+	if c := m.Canary; c != nil {
 		d.Variables = append(d.Variables, grafana.Variable{
 			Name: trackVariable, Label: c.Label, Type: "custom", Query: c.Canary + "," + c.Baseline,
-			Multi: true, IncludeAll: true,
+			// "All" matches every series, also those without the label
+			// (a pod outside any rollout), not only the two listed values.
+			Multi: true, IncludeAll: true, AllValue: ".*",
 		})
 	}
 	var l layout
@@ -225,10 +230,10 @@ func thresholds(op string, thr *spec.Quantity) []grafana.Step {
 
 func float(f float64) *float64 { return &f }
 
-// splitByTrack says whether a signal is drawn per canary track: the
-// kinds the canary alerts compare, when the spec has a canary section.
+// splitByTrack says whether a signal is drawn per canary track: those a
+// canary alert compares.
 func splitByTrack(m *model.Model, sig *model.Signal) bool {
-	return m.Spec.Canary != nil && (sig.Kind == spec.KindRatio || sig.Kind == spec.KindLatency)
+	return m.TracksCompared(sig)
 }
 
 // signalTargets computes a signal's value from the raw series with
@@ -240,7 +245,7 @@ func signalTargets(m *model.Model, sig *model.Signal, split bool) ([]grafana.Tar
 	var extra []*labels.Matcher
 	legend := sig.Name
 	if split {
-		label := m.Spec.Canary.Label
+		label := m.Canary.Label
 		by = []string{label}
 		extra = []*labels.Matcher{labels.MustNewMatcher(labels.MatchRegexp, label, "$"+trackVariable)}
 		legend = "{{" + label + "}}"
@@ -248,64 +253,7 @@ func signalTargets(m *model.Model, sig *model.Signal, split bool) ([]grafana.Tar
 		by = sig.By
 		legend = legendOf(sig.By)
 	}
-	sel := func(vs *parser.VectorSelector, suffix string) string {
-		if vs == nil {
-			return ""
-		}
-		if suffix == "" && len(extra) == 0 {
-			return vs.String()
-		}
-		return model.Selector(vs, vs.Name+suffix, extra...)
-	}
-	rate := func(s string) string { return fmt.Sprintf("rate(%s[%s])", s, rateInterval) }
-	scale := func(e string) string {
-		if sig.Scale != 1 {
-			return fmt.Sprintf("%s * %d", e, sig.Scale)
-		}
-		return e
-	}
-	var expr string
-	switch sig.Kind {
-	case spec.KindRatio:
-		expr = agg("sum", by, rate(sel(sig.Errors, ""))) + " / " + agg("sum", by, rate(sel(sig.Total, "")))
-	case spec.KindLatency:
-		expr = fmt.Sprintf("histogram_quantile(%s, %s)", sig.Quantile.String(),
-			agg("sum", append(append([]string{}, by...), "le"), rate(sel(sig.Histogram, "_bucket"))))
-	case spec.KindGauge:
-		s := sel(sig.Metric, "")
-		switch sig.Function {
-		case "max", "min", "avg", "sum":
-			expr = agg(sig.Function, by, s)
-		case "max_abs":
-			expr = agg("max", by, "abs("+s+")")
-		case "rate":
-			expr = agg("sum", by, rate(s))
-		case "deriv":
-			// A derivative over a short window is noise; keep the
-			// signal's own window.
-			expr = agg("max", by, fmt.Sprintf("deriv(%s[%s])", s, sig.Window.String()))
-		case "mean":
-			expr = agg("sum", by, rate(sel(sig.Metric, "_sum"))) + " / " + agg("sum", by, rate(sel(sig.Metric, "_count")))
-		default:
-			return nil, fmt.Errorf("signal %s: unknown function %q", sig.Name, sig.Function)
-		}
-		expr = scale(expr)
-	case spec.KindRate:
-		expr = scale(agg("sum", by, rate(sel(sig.Counter, ""))))
-	case spec.KindBaseline:
-		factor := new(big.Rat).Add(big.NewRat(1, 1), sig.Tolerance.Rat())
-		return []grafana.Target{
-			{Expr: agg("sum", nil, rate(sel(sig.Counter, ""))), Legend: sig.Name},
-			{
-				Expr: fmt.Sprintf("sum(rate(%s[%s] offset %s)) * %s", sel(sig.Counter, ""), sig.BaselineWindow.String(),
-					sig.BaselineOffset.String(), spec.FormatRat(factor)),
-				Legend: fmt.Sprintf("limit: %s + %s", sig.BaselineName(), sig.Tolerance.Text),
-			},
-		}, nil
-	default:
-		return nil, fmt.Errorf("signal %s: unknown kind %q", sig.Name, sig.Kind)
-	}
-	return []grafana.Target{{Expr: expr, Legend: legend}}, nil
+	return panelKinds[sig.Kind].targets(panelQuery{sig: sig, by: by, extra: extra, legend: legend})
 }
 
 func agg(fn string, by []string, inner string) string {
@@ -330,17 +278,12 @@ func describe(m *model.Model, sig *model.Signal, thr *spec.Quantity, split bool)
 	if d := strings.TrimSuffix(strings.TrimSpace(sig.Description), "."); d != "" {
 		b.WriteString(d + ". ")
 	}
-	switch {
-	case sig.Kind == spec.KindBaseline:
-		fmt.Fprintf(&b, "Good: the rate stays under the limit line, %s above the rate of %s.", sig.Tolerance.Text, sig.BaselinePeriod())
-	case thr != nil:
-		fmt.Fprintf(&b, "Good: %s %s (red beyond it).", opWords[sig.Op], sig.ThresholdText(*thr))
-	}
+	b.WriteString(panelKinds[sig.Kind].good(sig, thr))
 	if names := rollbackTriggers(m, sig); len(names) > 0 {
 		fmt.Fprintf(&b, " Rollback triggers on this signal: %s.", strings.Join(names, ", "))
 	}
 	if split {
-		c := m.Spec.Canary
+		c := m.Canary
 		fmt.Fprintf(&b, " One line per %s: during a canary, %s=%q should stay close to %s=%q; the canary is rolled back when it is worse than the threshold and %s× the baseline.",
 			c.Label, c.Label, c.Canary, c.Label, c.Baseline, c.Factor.String())
 	}

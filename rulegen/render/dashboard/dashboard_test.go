@@ -31,11 +31,10 @@ func load(t *testing.T, path string) *model.Model {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := model.Build(s)
+	m, err := model.Build(s, "test")
 	if err != nil {
 		t.Fatal(err)
 	}
-	m.Source = "test"
 	return m
 }
 
@@ -148,8 +147,8 @@ func TestStructure(t *testing.T) {
 			if err := json.Unmarshal(data, &b); err != nil {
 				t.Fatal(err)
 			}
-			if b.UID != m.Spec.Dashboard.UID || b.UID == "" {
-				t.Errorf("uid %q, want %q", b.UID, m.Spec.Dashboard.UID)
+			if b.UID != m.Dashboard.UID || b.UID == "" {
+				t.Errorf("uid %q, want %q", b.UID, m.Dashboard.UID)
 			}
 			if b.SchemaVersion != 42 || b.Refresh != "30s" || b.Time.From != "now-6h" || b.Time.To != "now" || len(b.Tags) == 0 {
 				t.Errorf("schemaVersion %d refresh %q time %v tags %v", b.SchemaVersion, b.Refresh, b.Time, b.Tags)
@@ -164,11 +163,11 @@ func TestStructure(t *testing.T) {
 			if vars["datasource"] != "datasource" {
 				t.Errorf("variables %v: no datasource variable", vars)
 			}
-			if _, ok := vars["track"]; ok != (m.Spec.Canary != nil) {
-				t.Errorf("track variable present = %v, canary section present = %v", ok, m.Spec.Canary != nil)
+			if _, ok := vars["track"]; ok != (m.Canary != nil) {
+				t.Errorf("track variable present = %v, canary section present = %v", ok, m.Canary != nil)
 			}
-			if len(b.Panels) != len(m.Spec.Dashboard.Panels) {
-				t.Fatalf("%d panels, spec has %d", len(b.Panels), len(m.Spec.Dashboard.Panels))
+			if len(b.Panels) != len(m.Dashboard.Panels) {
+				t.Fatalf("%d panels, spec has %d", len(b.Panels), len(m.Dashboard.Panels))
 			}
 			for i, p := range b.Panels {
 				where := fmt.Sprintf("panel %d %q", i+1, p.Title)
@@ -283,10 +282,35 @@ func TestTrackSplit(t *testing.T) {
 
 func TestNoDashboardSection(t *testing.T) {
 	m := load(t, "testdata/canary.spec.yml")
-	m.Spec.Dashboard = nil
+	m.Dashboard = nil
 	f, err := dashboard.Render(m)
 	if err != nil || f.Path != "" || f.Data != nil {
 		t.Errorf("Render without a dashboard section = %+v, %v", f, err)
+	}
+}
+
+func templateVar(b map[string]any, name string) map[string]any {
+	for _, v := range b["templating"].(map[string]any)["list"].([]any) {
+		if v := v.(map[string]any); v["name"] == name {
+			return v
+		}
+	}
+	panic("no template variable " + name)
+}
+
+// TestTrackVariable: the canary track picker is a custom variable Grafana
+// reads (refresh a number), and "All" keeps series without the label.
+func TestTrackVariable(t *testing.T) {
+	var b map[string]any
+	if err := json.Unmarshal(render(t, load(t, "testdata/canary.spec.yml")), &b); err != nil {
+		t.Fatal(err)
+	}
+	v := templateVar(b, "track")
+	if v["refresh"] != 0.0 || v["allValue"] != ".*" || v["includeAll"] != true {
+		t.Errorf("track variable refresh %v allValue %q includeAll %v, want 0, \".*\", true", v["refresh"], v["allValue"], v["includeAll"])
+	}
+	if ds := templateVar(b, "datasource"); ds["refresh"] != 1.0 || ds["label"] != "Data source" {
+		t.Errorf("datasource variable refresh %v label %v", ds["refresh"], ds["label"])
 	}
 }
 
@@ -329,6 +353,26 @@ func TestValidateRejects(t *testing.T) {
 		}},
 		{"duplicate id", "is not a unique positive number", func(b map[string]any, p []map[string]any) {
 			p[3]["id"] = 1.0
+		}},
+		// Grafana's own model, as 0.2.0 wrote it: the SDK's zero refresh
+		// is false where Grafana wants a number.
+		{"refresh false", "cannot unmarshal bool", func(b map[string]any, p []map[string]any) {
+			templateVar(b, "track")["refresh"] = false
+		}},
+		{"editable", "dashboard is editable", func(b map[string]any, p []map[string]any) {
+			b["editable"] = true
+		}},
+		{"datasource label", `data-source variable labelled "Prometheus"`, func(b map[string]any, p []map[string]any) {
+			templateVar(b, "datasource")["label"] = "Prometheus"
+		}},
+		{"required option", "options.legend.showLegend: required field is missing", func(b map[string]any, p []map[string]any) {
+			delete(p[0]["options"].(map[string]any)["legend"].(map[string]any), "showLegend")
+		}},
+		{"gauge option", "options.minVizHeight: required field is missing", func(b map[string]any, p []map[string]any) {
+			delete(p[7]["options"].(map[string]any), "minVizHeight")
+		}},
+		{"unknown key", "unexpected field 'legendFormt'", func(b map[string]any, p []map[string]any) {
+			p[0]["targets"].([]any)[0].(map[string]any)["legendFormt"] = "x"
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -9,19 +9,26 @@ import (
 	"github.com/redline-sre/redline/rulegen/spec"
 )
 
-// Validate reads dashboard JSON back with the Grafana SDK and checks what
-// the writer promises: the schema version, the data-source variable, and
+// Validate checks dashboard JSON against Grafana's own dashboard model,
+// reads it back with the Grafana SDK and checks what the writer promises:
+// not editable, the schema version, the data-source variable, and
 // for every panel a title, description, unit, thresholds, the
 // ${datasource} data source and at least one target whose query parses
 // as PromQL once Grafana's variables are interpolated; panels lie on the
 // 24-column grid without overlapping.
 func Validate(data []byte) error {
+	var errs []error
+	if err := grafana.CheckModel(data); err != nil {
+		errs = append(errs, err)
+	}
 	d, err := grafana.Unmarshal(data)
 	if err != nil {
-		return err
+		return errors.Join(append(errs, err)...)
 	}
-	var errs []error
 	fail := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if d.Editable {
+		fail("dashboard is editable; a generated dashboard is not (edits are lost at the next generate)")
+	}
 	if d.UID == "" || d.Title == "" {
 		fail("dashboard needs a uid and a title")
 	}
@@ -34,6 +41,9 @@ func Validate(data []byte) error {
 		vars = append(vars, v.Name)
 		if v.Name == grafana.DatasourceVariable && v.Type == "datasource" && v.Query == "prometheus" {
 			hasDatasource = true
+			if v.Label != DatasourceLabel {
+				fail("data-source variable labelled %q, want %q", v.Label, DatasourceLabel)
+			}
 		}
 	}
 	if !hasDatasource {

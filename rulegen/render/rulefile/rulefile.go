@@ -9,15 +9,18 @@ import (
 )
 
 type ruleFile struct {
-	Groups []group `yaml:"groups"`
+	Groups []Group `yaml:"groups"`
 }
 
-type group struct {
+// Group is one rule group as the rule file writes it; the PrometheusRule
+// and Mimir writers carry the same groups.
+type Group struct {
 	Name  string `yaml:"name"`
-	Rules []rule `yaml:"rules"`
+	Rules []Rule `yaml:"rules"`
 }
 
-type rule struct {
+// Rule is one recording or alerting rule.
+type Rule struct {
 	Record      string            `yaml:"record,omitempty"`
 	Alert       string            `yaml:"alert,omitempty"`
 	Expr        string            `yaml:"expr"`
@@ -29,23 +32,28 @@ type rule struct {
 // Path is where the rule file of a model goes.
 func Path(m *model.Model) string { return "rules/" + m.Service + ".rules.yml" }
 
-// Render writes rules/<service>.rules.yml.
-func Render(m *model.Model) (render.File, error) {
-	rec := group{Name: m.RecordingGroup()}
+// Groups are the rule file's groups, in evaluation order.
+func Groups(m *model.Model) []Group {
+	rec := Group{Name: m.RecordingGroup()}
 	for _, r := range m.Recordings {
-		rec.Rules = append(rec.Rules, rule{Record: r.Record, Expr: r.Expr})
+		rec.Rules = append(rec.Rules, Rule{Record: r.Record, Expr: r.Expr})
 	}
-	alerts := group{Name: m.AlertGroup()}
+	alerts := Group{Name: m.AlertGroup()}
 	for _, a := range m.Alerts {
-		alerts.Rules = append(alerts.Rules, rule{
+		alerts.Rules = append(alerts.Rules, Rule{
 			Alert: a.Name, Expr: a.Expr, For: a.For.String(),
 			Labels: a.Labels, Annotations: a.Annotations,
 		})
 	}
-	f := ruleFile{Groups: []group{rec}}
+	groups := []Group{rec}
 	if len(alerts.Rules) > 0 {
-		f.Groups = append(f.Groups, alerts)
+		groups = append(groups, alerts)
 	}
-	data, err := render.YAML(m, f)
+	return groups
+}
+
+// Render writes rules/<service>.rules.yml.
+func Render(m *model.Model) (render.File, error) {
+	data, err := render.YAML(m, ruleFile{Groups: Groups(m)})
 	return render.File{Path: Path(m), Data: data}, err
 }

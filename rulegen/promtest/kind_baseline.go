@@ -1,0 +1,35 @@
+package promtest
+
+import (
+	"fmt"
+
+	"github.com/redline-sre/redline/rulegen/model"
+	"github.com/redline-sre/redline/rulegen/spec"
+)
+
+// baselineSynth: a baseline needs its own history, a steady rate and then a
+// changed one (baselinePlan); its trigger and recording tests plan it.
+type baselineSynth struct{}
+
+func (baselineSynth) input(_ *input, s synthesis) error {
+	return fmt.Errorf("no input synthesis for %s signals", s.sig.Kind)
+}
+
+func (baselineSynth) recorded(sig *model.Signal, _ spec.Quantity, _ float64) map[string][]sample {
+	return map[string][]sample{
+		sig.Value:    {{nil, 10.0 / 60}},
+		sig.Baseline: {{nil, 10.0 / 60}},
+	}
+}
+
+func (baselineSynth) trackInput(*input, *model.Signal, float64, float64, int, map[string]string) error {
+	panic("promtest: a baseline signal has no canary comparison")
+}
+
+func (baselineSynth) trackRecorded(*model.Signal, string, string, float64, float64) map[string][]sample {
+	panic("promtest: a baseline signal has no canary comparison")
+}
+
+func (baselineSynth) budgetInput(*input, *model.Signal, float64, float64, int) error {
+	panic("promtest: a baseline signal has no error budget")
+}

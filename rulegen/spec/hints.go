@@ -1,0 +1,179 @@
+package spec
+
+import (
+	"fmt"
+	"math/big"
+	"reflect"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/prometheus/prometheus/promql/parser"
+	"gopkg.in/yaml.v3"
+)
+
+// Hints for the mistakes a spec accepts silently otherwise: each names the
+// fix, in the same error as the problem.
+
+// histogramSuffixProblem catches a histogram written with the name of one
+// of its series: rulegen appends _bucket, _count and _sum itself, so
+// x_bucket would read x_bucket_bucket, which no exporter writes.
+func histogramSuffixProblem(name string) string {
+	for _, suffix := range []string{"_bucket", "_count", "_sum"} {
+		if base, ok := strings.CutSuffix(name, suffix); ok && base != "" {
+			return fmt.Sprintf("histogram %q names one of its series (rulegen would read %s%s); write the histogram's name without %s: %s",
+				name, name, suffix, suffix, base)
+		}
+	}
+	return ""
+}
+
+// histogramName checks the metric name of a latency signal's histogram
+// selector (already expanded and checked by selector).
+func (v *validator) histogramName(path, sel string) {
+	if sel == "" {
+		return
+	}
+	expr, err := Parser.ParseExpr(sel)
+	if err != nil {
+		return // selector has said so
+	}
+	if vs, ok := expr.(*parser.VectorSelector); ok {
+		if msg := histogramSuffixProblem(vs.Name); msg != "" {
+			v.errorf(path, "%s", msg)
+		}
+	}
+}
+
+// bareLatencyFrom is the smallest unitless latency threshold taken for a
+// forgotten unit: 10 seconds and more is no latency objective anyone
+// writes as a bare number, 200 or 500 is a millisecond figure.
+var bareLatencyFrom = big.NewRat(10, 1)
+
+// bareLatencyProblem catches threshold: 500 on a latency signal, which
+// reads as 500 seconds and never fires.
+func bareLatencyProblem(q Quantity) string {
+	if q.Kind != Number || q.Rat().Cmp(bareLatencyFrom) < 0 {
+		return ""
+	}
+	return fmt.Sprintf("latency threshold %s has no unit, so it means %s seconds; write %sms (or %ss if seconds are meant)", q.Text, q.Text, q.Text, q.Text)
+}
+
+// percentHint suggests the percent sign for a ratio written as a number
+// between 1 and 100: objective: 99 means 99%, not 99.
+func percentHint(q Quantity) string {
+	r := q.Rat()
+	if q.Kind != Number || r.Cmp(big.NewRat(1, 1)) <= 0 || r.Cmp(big.NewRat(100, 1)) > 0 {
+		return ""
+	}
+	return fmt.Sprintf("; did you mean %s%%?", q.Text)
+}
+
+// signalKeysFor lists the keys a signal of the given kind takes: the
+// common ones and its kind's. An unknown kind gets every signal key.
+func signalKeysFor(kind string) []string {
+	all := yamlKeys(reflect.TypeFor[Signal]())
+	k, ok := signalKinds[kind]
+	if !ok {
+		return all
+	}
+	own := k.keys()
+	var kindSpecific []string
+	for _, sk := range signalKinds {
+		kindSpecific = append(kindSpecific, sk.keys()...)
+	}
+	var out []string
+	for _, k := range all {
+		if !slices.Contains(kindSpecific, k) || slices.Contains(own, k) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+func yamlKeys(t reflect.Type) []string {
+	var out []string
+	for i := range t.NumField() {
+		if tag := t.Field(i).Tag.Get("yaml"); tag != "" && tag != "-" {
+			out = append(out, tag)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// mappingValue returns the scalar value of key in a mapping node, or "".
+func mappingValue(n *yaml.Node, key string) string {
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key && n.Content[i+1].Kind == yaml.ScalarNode {
+			return n.Content[i+1].Value
+		}
+	}
+	return ""
+}
+
+// unknownKeyMessage says that key is unknown, suggests the closest known
+// key when one is near, and lists the known ones. A signal's known keys
+// are those of its kind.
+func unknownKeyMessage(t reflect.Type, n *yaml.Node, key string, known []string) string {
+	what := ""
+	if t == reflect.TypeFor[Signal]() {
+		if kind := mappingValue(n, "kind"); kind != "" {
+			if _, ok := signalKinds[kind]; ok {
+				known = signalKeysFor(kind)
+				what = " of a " + kind + " signal"
+			}
+		}
+	}
+	msg := fmt.Sprintf("unknown key %q", key)
+	if s := closest(key, known); s != "" {
+		msg += fmt.Sprintf("; did you mean %q?", s)
+	}
+	return msg + fmt.Sprintf(" (known keys%s: %s)", what, strings.Join(known, ", "))
+}
+
+// closest returns the known key nearest to key when it is close enough to
+// be a typo: at most a third of its letters differ (two at least), or one
+// is the other with a prefix or suffix (treshold, histogram_name).
+func closest(key string, known []string) string {
+	best, bestD := "", -1
+	for _, k := range known {
+		d := editDistance(strings.ToLower(key), k)
+		if bestD < 0 || d < bestD {
+			best, bestD = k, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	if bestD <= max(2, len(key)/3) {
+		return best
+	}
+	for _, k := range known {
+		if len(k) >= 4 && (strings.Contains(key, k) || strings.Contains(k, key) && len(key) >= 4) {
+			return k
+		}
+	}
+	return ""
+}
+
+// editDistance is the Levenshtein distance of two strings.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
