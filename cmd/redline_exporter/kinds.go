@@ -10,16 +10,16 @@ import (
 	"github.com/redline-sre/redline/exporter/config"
 	"github.com/redline-sre/redline/exporter/eventloop"
 	"github.com/redline-sre/redline/exporter/headers"
+	"github.com/redline-sre/redline/exporter/lifecycle"
 	"github.com/redline-sre/redline/exporter/pgbouncer"
 	"github.com/redline-sre/redline/exporter/postgres"
-	"github.com/redline-sre/redline/exporter/web"
 )
 
 // builders is the one place that maps a target kind to its package. Each
 // builder only prepares the target; targets connect on their own. pg holds
 // the PostgreSQL knobs the flags set for every postgres target.
-func builders(pg postgres.Options) web.Builders {
-	return web.Builders{
+func builders(pg postgres.Options) lifecycle.Builders {
+	return lifecycle.Builders{
 		config.KindPostgres: func(t config.Target, logger *slog.Logger) (collector.Target, error) {
 			opts := pg
 			opts.DSN, opts.Databases = t.DSN, t.Databases
@@ -46,7 +46,7 @@ func builders(pg postgres.Options) web.Builders {
 // each successful (re)load: the event-loop probers start, restart or stop
 // with the probes: section, the header probers with headers:. It returns
 // the function that stops them.
-func wireHooks(r *web.Reloader, reg prometheus.Registerer, logger *slog.Logger) func() {
+func wireHooks(r *lifecycle.Reloader, reg prometheus.Registerer, logger *slog.Logger) func() {
 	m := eventloop.NewManager(reg, logger.With("component", "eventloop"))
 	r.Hooks = append(r.Hooks, func(cfg *config.Config) error {
 		// config.Load validated the probes; Apply changes nothing on error,

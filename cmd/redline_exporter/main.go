@@ -26,6 +26,7 @@ import (
 
 	"github.com/redline-sre/redline/exporter/collector"
 	"github.com/redline-sre/redline/exporter/config"
+	"github.com/redline-sre/redline/exporter/lifecycle"
 	"github.com/redline-sre/redline/exporter/postgres"
 	"github.com/redline-sre/redline/exporter/web"
 )
@@ -101,7 +102,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		versioncollector.NewCollector("redline"),
 	)
 	targets := web.NewTargets(logger)
-	reloader := web.NewReloader(load, kinds, targets, self, logger)
+	reloader := lifecycle.NewReloader(load, kinds, targets, self, logger)
 	defer wireHooks(reloader, self, logger)()
 	defer reloader.CloseAll()
 	handler, err := web.NewHandler(web.Options{
@@ -140,9 +141,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 }
 
-// checkConfig loads the configuration and checks that this build knows
-// every target kind in it. It connects to nothing.
-func checkConfig(load func() (*config.Config, error), kinds web.Builders) error {
+// checkConfig loads the configuration and builds every target the way a
+// reload does (lifecycle.Check), then closes them. It connects to nothing.
+func checkConfig(load func() (*config.Config, error), kinds lifecycle.Builders) error {
 	cfg, err := load()
 	if err != nil {
 		return err
@@ -152,16 +153,10 @@ func checkConfig(load func() (*config.Config, error), kinds web.Builders) error 
 		// the process. Serving would only warn; a check must fail.
 		return errors.New("no targets configured: give --config.file with pgbouncer:, postgres: or probes: entries, or --pgbouncer.dsn, --postgres.dsn or --eventloop.url (or their REDLINE_* variables)")
 	}
-	var errs []error
-	for _, t := range cfg.Targets() {
-		if _, ok := kinds[t.Kind]; !ok {
-			errs = append(errs, fmt.Errorf("%s: target %q: %s targets are not supported by this build", t.Source, t.Name, t.Kind))
-		}
-	}
-	return errors.Join(errs...)
+	return lifecycle.Check(cfg, kinds)
 }
 
-func reloadOnSignal(ctx context.Context, hup <-chan os.Signal, r *web.Reloader) {
+func reloadOnSignal(ctx context.Context, hup <-chan os.Signal, r *lifecycle.Reloader) {
 	for {
 		select {
 		case <-hup:

@@ -131,7 +131,7 @@ func TestExpositionIsLintClean(t *testing.T) {
 	for _, want := range []string{
 		`pgbouncer_up{target="pgbouncer"} 1`,
 		`pgbouncer_pool_saturation_ratio{database="pgbouncer",target="pgbouncer",user="pgbouncer"}`,
-		`redline_collector_success{collector="pgbouncer.pools",target="pgbouncer"} 1`,
+		`redline_collector_success{collector="pgbouncer_pools",target="pgbouncer"} 1`,
 		`redline_config_last_reload_successful 1`,
 		`redline_build_info{`,
 		`go_goroutines `,
@@ -235,7 +235,7 @@ func TestConfigCheck(t *testing.T) {
 	if code := run(context.Background(), []string{"--config.file=" + bad, "--config.check"}, &out, &errOut); code != 1 {
 		t.Errorf("invalid config: exit %d, want 1", code)
 	}
-	if want := bad + `:4: unknown key "pgbouncer[0].pool_size"`; !strings.Contains(errOut.String(), want) {
+	if want := bad + `:4:5: unknown key "pgbouncer[0].pool_size"`; !strings.Contains(errOut.String(), want) {
 		t.Errorf("config check output lacks %q:\n%s", want, errOut.String())
 	}
 	// Serving with a bad file stops at start-up instead of running empty.
@@ -264,6 +264,15 @@ func TestConfigCheck(t *testing.T) {
 		if code := run(context.Background(), args, &out, &errOut); code != 1 || !strings.Contains(errOut.String(), "no targets configured") {
 			t.Errorf("%v: exit %d, want 1 saying no targets are configured\n%s", args, code, errOut.String())
 		}
+	}
+	// An unencoded '@' in a password used to pass the check; every scrape
+	// then logged the password's tail as a host name.
+	atDSN := filepath.Join(dir, "at.yml")
+	writeFile(t, atDSN, "postgres:\n  - name: db\n    dsn: \"postgres://redline_exporter:ab@cdLeak@127.0.0.1:5432/postgres\"\n")
+	errOut.Reset()
+	if code := run(context.Background(), []string{"--config.file=" + atDSN, "--config.check"}, &out, &errOut); code != 1 ||
+		!strings.Contains(errOut.String(), "percent-encode it as %40") || strings.Contains(errOut.String(), "cdLeak") {
+		t.Errorf("config check of a DSN with an unencoded '@': exit %d\n%s", code, errOut.String())
 	}
 	if code := run(context.Background(), []string{"--no-such-flag"}, &out, io.Discard); code != 2 {
 		t.Errorf("bad flag: exit %d, want 2", code)

@@ -9,12 +9,16 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"sync"
 	"time"
 
 	"github.com/alecthomas/kingpin/v2"
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/redline-sre/redline/exporter/budget"
 )
 
 // Namespace prefixes the exporter's own metrics.
@@ -39,12 +43,15 @@ type Target interface {
 	Close()
 }
 
-// UpReporter is a Target with an up metric (pg_up, pgbouncer_up). When
-// such a target panics or misses the scrape's deadline before it sent that
-// metric, the HTTP layer sends it at 0: a scrape that read nothing from the
-// target must say so, not leave the metric out.
+// UpReporter is a Target with an up metric (pg_up, pgbouncer_up) and a
+// known set of collectors. When such a target panics or misses the
+// scrape's deadline before it reported, the HTTP layer reports it down
+// (Down): a scrape that read nothing from the target must say so, with
+// every series the alerts watch, not leave them out.
 type UpReporter interface {
 	UpDesc() *prometheus.Desc
+	// Collectors names the collectors a scrape of the target reports on.
+	Collectors() []string
 }
 
 // Named pairs a collector with the name it reports under.
@@ -87,7 +94,7 @@ func Run(ctx context.Context, ch chan<- prometheus.Metric, logger *slog.Logger, 
 	own := ctx
 	if deadline, ok := ctx.Deadline(); ok {
 		var cancel context.CancelFunc
-		own, cancel = context.WithDeadline(ctx, deadline.Add(-collectorMargin(time.Until(deadline))))
+		own, cancel = context.WithDeadline(ctx, budget.Collector(deadline))
 		defer cancel()
 	}
 	for _, c := range collectors {
@@ -161,19 +168,58 @@ func Run(ctx context.Context, ch chan<- prometheus.Metric, logger *slog.Logger, 
 	}
 }
 
-// collectorMargin is how much earlier than Run's deadline each collector's
-// own deadline falls: 5% of the time left, between 5ms and 100ms.
-func collectorMargin(left time.Duration) time.Duration {
-	return min(max(left/20, 5*time.Millisecond), 100*time.Millisecond)
+// Down is what a target that did not answer reports, the same for every
+// kind: its up metric at 0 and each named collector as failed (success 0,
+// duration 0). The caller logs the reason once; no collector ran, so none
+// logs its own failure.
+func Down(up *prometheus.Desc, collectors []string) []prometheus.Metric {
+	ms := []prometheus.Metric{prometheus.MustNewConstMetric(up, prometheus.GaugeValue, 0)}
+	for _, name := range collectors {
+		ms = append(ms,
+			prometheus.MustNewConstMetric(successDesc, prometheus.GaugeValue, 0, name),
+			prometheus.MustNewConstMetric(durationDesc, prometheus.GaugeValue, 0, name))
+	}
+	return ms
 }
 
-// ReportFailed reports every collector as failed without running it: the
-// target's up check failed, so none of them could have read anything.
-func ReportFailed(ch chan<- prometheus.Metric, collectors []Named) {
-	for _, c := range collectors {
-		ch <- prometheus.MustNewConstMetric(successDesc, prometheus.GaugeValue, 0, c.Name)
-		ch <- prometheus.MustNewConstMetric(durationDesc, prometheus.GaugeValue, 0, c.Name)
+// Complete returns ms with what t must always report added where missing:
+// its up metric at 0 and success 0 for each of its collectors. A target
+// that panicked, or a scrape whose deadline came before the shared
+// collection ended, still serves every series the alerts watch. ms is not
+// written to: it may be the slice every joined scrape shares.
+func Complete(t UpReporter, ms []prometheus.Metric) []prometheus.Metric {
+	up := t.UpDesc()
+	hasUp := false
+	reported := map[string]bool{}
+	for _, m := range ms {
+		switch m.Desc() {
+		case up:
+			hasUp = true
+		case successDesc:
+			var pb dto.Metric
+			if err := m.Write(&pb); err == nil {
+				for _, l := range pb.GetLabel() {
+					if l.GetName() == "collector" {
+						reported[l.GetValue()] = true
+					}
+				}
+			}
+		}
 	}
+	var missing []string
+	for _, name := range t.Collectors() {
+		if !reported[name] {
+			missing = append(missing, name)
+		}
+	}
+	if hasUp && len(missing) == 0 {
+		return ms
+	}
+	add := Down(up, missing)
+	if hasUp {
+		add = add[1:]
+	}
+	return append(slices.Clip(ms), add...)
 }
 
 // safeUpdate turns a collector panic into an error: one broken collector
@@ -191,6 +237,8 @@ func safeUpdate(ctx context.Context, c Collector, ch chan<- prometheus.Metric) (
 type registration struct {
 	help    string
 	enabled *bool
+	// aliases are former names, still accepted as hidden flags.
+	aliases []string
 }
 
 var (
@@ -200,15 +248,18 @@ var (
 
 // Register declares a collector name with its default state and help text.
 // Collector packages call it from init; the name becomes the
-// --collector.<name> / --no-collector.<name> flag.
-func Register(name string, enabledByDefault bool, help string) {
+// --collector.<name> / --no-collector.<name> flag and the collector label.
+// Every name is snake_case, prefixed with its target kind when the kind's
+// own name for it (databases, stats) would be ambiguous. aliases are
+// former names: their flags still work, hidden from --help.
+func Register(name string, enabledByDefault bool, help string, aliases ...string) {
 	mu.Lock()
 	defer mu.Unlock()
 	if _, dup := registry[name]; dup {
 		panic("collector registered twice: " + name)
 	}
 	on := enabledByDefault
-	registry[name] = &registration{help: help, enabled: &on}
+	registry[name] = &registration{help: help, enabled: &on, aliases: aliases}
 }
 
 // AddFlags adds a --collector.<name> flag for every registered collector.
@@ -223,6 +274,12 @@ func AddFlags(app *kingpin.Application) {
 		}
 		app.Flag("collector."+name, fmt.Sprintf("%s (default: %s).", r.help, state)).
 			Default(fmt.Sprint(*r.enabled)).BoolVar(r.enabled)
+		// kingpin sets every default before any value, so an alias given
+		// on the command line wins over the default of the flag it shares
+		// its variable with.
+		for _, alias := range r.aliases {
+			app.Flag("collector."+alias, "Former name of --collector."+name+".").Hidden().BoolVar(r.enabled)
+		}
 	}
 }
 

@@ -5,12 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/alecthomas/kingpin/v2"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
 // The collectors here are functions: Run's contract (what is forwarded,
@@ -148,29 +149,78 @@ func TestRunTimeout(t *testing.T) {
 	}
 }
 
-func TestReportFailed(t *testing.T) {
-	ch := make(chan prometheus.Metric, 10)
-	ReportFailed(ch, []Named{{Name: "a"}, {Name: "b"}})
-	close(ch)
-	var ms []prometheus.Metric
-	for m := range ch {
-		ms = append(ms, m)
-	}
+var upDesc = prometheus.NewDesc("test_up", "1 when the test target answered.", nil, nil)
+
+// reporter is a target that says what it reports (UpReporter).
+type reporter []string
+
+func (r reporter) UpDesc() *prometheus.Desc { return upDesc }
+func (r reporter) Collectors() []string     { return r }
+
+// gathered is ms as exposition text, through a pedantic registry (which
+// also rejects a series sent twice).
+func gathered(t *testing.T, ms []prometheus.Metric, names ...string) string {
+	t.Helper()
 	reg := prometheus.NewPedanticRegistry()
 	if err := reg.Register(replay(ms)); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := testutil.GatherAndCount(reg, "redline_collector_success", "redline_collector_duration_seconds"); err != nil || n != 4 {
-		t.Errorf("ReportFailed sent %d series (%v), want success and duration for each of 2", n, err)
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
 	}
-	const want = `
-# HELP redline_collector_success 1 when the collector read its signals from the target during this scrape, 0 when it failed or ran out of time.
-# TYPE redline_collector_success gauge
-redline_collector_success{collector="a"} 0
-redline_collector_success{collector="b"} 0
-`
-	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "redline_collector_success"); err != nil {
-		t.Error(err)
+	var b strings.Builder
+	for _, mf := range mfs {
+		if !slices.Contains(names, mf.GetName()) {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			fmt.Fprint(&b, mf.GetName())
+			for _, l := range m.GetLabel() {
+				fmt.Fprintf(&b, " %s=%s", l.GetName(), l.GetValue())
+			}
+			fmt.Fprintf(&b, " %g\n", m.GetGauge().GetValue())
+		}
+	}
+	return b.String()
+}
+
+func TestDown(t *testing.T) {
+	got := gathered(t, Down(upDesc, []string{"a", "b"}), "test_up", "redline_collector_success", "redline_collector_duration_seconds")
+	const want = "redline_collector_duration_seconds collector=a 0\nredline_collector_duration_seconds collector=b 0\n" +
+		"redline_collector_success collector=a 0\nredline_collector_success collector=b 0\ntest_up 0\n"
+	if got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}
+
+// Complete adds only what is missing: a target that sent up and one
+// collector's result before it ran out of time keeps both, and the other
+// collector is reported failed; nothing is sent twice.
+func TestComplete(t *testing.T) {
+	r := reporter{"a", "b"}
+	partial := []prometheus.Metric{
+		prometheus.MustNewConstMetric(upDesc, prometheus.GaugeValue, 1),
+		prometheus.MustNewConstMetric(successDesc, prometheus.GaugeValue, 1, "a"),
+		prometheus.MustNewConstMetric(durationDesc, prometheus.GaugeValue, 0.5, "a"),
+	}
+	shared := slices.Clip(partial)
+	for _, tc := range []struct {
+		name string
+		ms   []prometheus.Metric
+		want string
+	}{
+		{"nothing", nil, "redline_collector_success collector=a 0\nredline_collector_success collector=b 0\ntest_up 0\n"},
+		{"partial", shared, "redline_collector_success collector=a 1\nredline_collector_success collector=b 0\ntest_up 1\n"},
+		{"complete", append(slices.Clone(partial), Down(upDesc, []string{"b"})[1:]...),
+			"redline_collector_success collector=a 1\nredline_collector_success collector=b 0\ntest_up 1\n"},
+	} {
+		if got := gathered(t, Complete(r, tc.ms), "test_up", "redline_collector_success"); got != tc.want {
+			t.Errorf("%s: got\n%s\nwant\n%s", tc.name, got, tc.want)
+		}
+	}
+	if len(shared) != 3 {
+		t.Errorf("Complete changed the slice it was given")
 	}
 }
 
@@ -193,5 +243,35 @@ func TestRunDeadlineKeepsWhatAPoliteCollectorRead(t *testing.T) {
 		if got != want {
 			t.Fatalf("run %d: got\n%s\nwant\n%s", i, got, want)
 		}
+	}
+}
+
+// A renamed collector's former flag still switches it, and is hidden.
+func TestFormerNameIsAHiddenAlias(t *testing.T) {
+	Register("test_renamed", true, "A collector that was renamed.", "test.renamed")
+	for _, tc := range []struct {
+		args []string
+		want bool
+	}{
+		{nil, true},
+		{[]string{"--no-collector.test.renamed"}, false},
+		{[]string{"--no-collector.test_renamed"}, false},
+		{[]string{"--collector.test.renamed"}, true},
+	} {
+		app := kingpin.New("t", "")
+		AddFlags(app)
+		if _, err := app.Parse(tc.args); err != nil {
+			t.Fatalf("%v: %v", tc.args, err)
+		}
+		if got := Enabled("test_renamed"); got != tc.want {
+			t.Errorf("%v: enabled = %v, want %v", tc.args, got, tc.want)
+		}
+	}
+	var help strings.Builder
+	app := kingpin.New("t", "").UsageWriter(&help)
+	AddFlags(app)
+	app.Usage(nil)
+	if !strings.Contains(help.String(), "--[no-]collector.test_renamed") || strings.Contains(help.String(), "collector.test.renamed") {
+		t.Errorf("help shows the former name or lacks the new one:\n%s", help.String())
 	}
 }

@@ -12,8 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgconn"
-
 	"github.com/redline-sre/redline/exporter/dsn"
 	"github.com/redline-sre/redline/exporter/eventloop"
 	"github.com/redline-sre/redline/exporter/headers"
@@ -35,14 +33,11 @@ const (
 	FlagProbeName = "platform"
 )
 
-// Defaults applied to every database target that does not set a value;
-// the target packages use the same ones for options left zero. Probe
-// defaults are eventloop's (ProbeConfig.WithDefaults).
-const (
-	DefaultMaxConnections = 2
-	DefaultConnectTimeout = 5 * time.Second
-	MaxConnectionsLimit   = 20
-)
+// MaxConnectionsLimit bounds max_connections: an exporter needing more
+// than a handful of connections is a mistake. Defaults for settings left
+// out are the target packages' own (pgbouncer.Options, postgres.Options),
+// so a target built from the file, a flag or code gets the same.
+const MaxConnectionsLimit = 20
 
 // Config is everything the exporter serves.
 type Config struct {
@@ -68,9 +63,11 @@ type Target struct {
 	// template and that the role may CONNECT to).
 	Databases []string
 	// MaxConnections bounds the target's connection pool; for a postgres
-	// target it bounds each covered database's pool.
+	// target it bounds each covered database's pool. 0: the target
+	// package's default.
 	MaxConnections int
-	// ConnectTimeout bounds one connection attempt.
+	// ConnectTimeout bounds one connection attempt. 0: the target
+	// package's default.
 	ConnectTimeout time.Duration
 	// Source is where the target was defined ("file.yml:12" or a flag name),
 	// for messages.
@@ -138,22 +135,22 @@ type Flags struct {
 
 // Load reads the config file (when path is not empty), adds the flag
 // targets, reads DSN files and validates the result. Reading DSN files here
-// means a reload picks up a rotated secret.
+// means a reload picks up a rotated secret. Every problem is reported in one
+// pass: the file's own, the flags', and those of the whole configuration
+// (duplicate names, unreadable DSN files, bad DSNs).
 func Load(path string, flags Flags) (*Config, error) {
 	cfg := &Config{}
+	var errs []error
 	if path != "" {
 		data, err := os.ReadFile(path)
 		if err != nil {
 			return nil, fmt.Errorf("config: %w", err)
 		}
-		if cfg, err = Parse(path, data); err != nil {
-			return nil, err
-		}
+		cfg, err = Parse(path, data)
+		errs = append(errs, err)
 	}
-	if err := cfg.addFlags(flags); err != nil {
-		return nil, err
-	}
-	if err := cfg.resolve(); err != nil {
+	errs = append(errs, cfg.addFlags(flags), cfg.resolve())
+	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
 	return cfg, nil
@@ -168,7 +165,6 @@ func (c *Config) addFlags(f Flags) error {
 			return fmt.Errorf("config: --%s.dsn and its _FILE variant are both set; use one", kind)
 		}
 		t := Target{Kind: kind, Name: name, DSN: dsn, DSNFile: dsnFile, Source: flag}
-		t.applyDefaults()
 		if kind == KindPgBouncer {
 			c.PgBouncer = append(c.PgBouncer, t)
 		} else {
@@ -176,12 +172,14 @@ func (c *Config) addFlags(f Flags) error {
 		}
 		return nil
 	}
-	if err := add(KindPgBouncer, FlagPgBouncerName, f.PgBouncerDSN, f.PgBouncerDSNFile, "--pgbouncer.dsn"); err != nil {
-		return err
-	}
-	if err := add(KindPostgres, FlagPostgresName, f.PostgresDSN, f.PostgresDSNFile, "--postgres.dsn"); err != nil {
-		return err
-	}
+	return errors.Join(
+		add(KindPgBouncer, FlagPgBouncerName, f.PgBouncerDSN, f.PgBouncerDSNFile, "--pgbouncer.dsn"),
+		add(KindPostgres, FlagPostgresName, f.PostgresDSN, f.PostgresDSNFile, "--postgres.dsn"),
+		c.addFlagProbe(f),
+	)
+}
+
+func (c *Config) addFlagProbe(f Flags) error {
 	if f.EventloopURL != "" && f.EventloopURLFile != "" {
 		return errors.New("config: --eventloop.url and its _FILE variant are both set; use one")
 	}
@@ -244,10 +242,13 @@ func (c *Config) resolve() error {
 					continue
 				}
 			}
+			if t.DSN == "" {
+				continue // no dsn or dsn_file: the parser said so
+			}
 			// Both kinds connect with pgx; checking the syntax here makes
 			// --config.check and reloads catch a broken DSN.
-			if _, err := pgconn.ParseConfig(t.DSN); err != nil {
-				errs = append(errs, fmt.Errorf("%s: target %q: %w", t.Source, t.Name, dsn.ParseError(t.Kind, err)))
+			if _, err := dsn.Parse(t.Kind, t.DSN); err != nil {
+				errs = append(errs, fmt.Errorf("%s: target %q: %w", t.Source, t.Name, err))
 			}
 		}
 	}
@@ -268,13 +269,4 @@ func (c *Config) resolve() error {
 		headerProbes[p.Name] = p.Source
 	}
 	return errors.Join(errs...)
-}
-
-func (t *Target) applyDefaults() {
-	if t.MaxConnections == 0 {
-		t.MaxConnections = DefaultMaxConnections
-	}
-	if t.ConnectTimeout == 0 {
-		t.ConnectTimeout = DefaultConnectTimeout
-	}
 }

@@ -50,15 +50,15 @@ probes:
 	}
 	want := &Config{
 		PgBouncer: []Target{
-			{Kind: KindPgBouncer, Name: "bouncer-a", DSN: "postgres://stats:pw@127.0.0.1:6432/pgbouncer", MaxConnections: 2, ConnectTimeout: 5 * time.Second, Source: file + ":3"},
-			{Kind: KindPgBouncer, Name: "bouncer-b", DSN: "postgres://u:s3cret@db:5432/app", DSNFile: secret, MaxConnections: 3, ConnectTimeout: 2 * time.Second, Source: file + ":5"},
+			{Kind: KindPgBouncer, Name: "bouncer-a", DSN: "postgres://stats:pw@127.0.0.1:6432/pgbouncer", Source: file + ":3:5"},
+			{Kind: KindPgBouncer, Name: "bouncer-b", DSN: "postgres://u:s3cret@db:5432/app", DSNFile: secret, MaxConnections: 3, ConnectTimeout: 2 * time.Second, Source: file + ":5:5"},
 		},
 		Postgres: []Target{
-			{Kind: KindPostgres, Name: "primary", DSN: "postgres://u:pw@127.0.0.1:5432/app", Databases: []string{"app", "billing"}, MaxConnections: 2, ConnectTimeout: 5 * time.Second, Source: file + ":10"},
+			{Kind: KindPostgres, Name: "primary", DSN: "postgres://u:pw@127.0.0.1:5432/app", Databases: []string{"app", "billing"}, Source: file + ":10:5"},
 		},
 		Probes: []Probe{
-			{ProbeConfig: eventloop.ProbeConfig{Name: "api", URL: "http://127.0.0.1:3000/healthz", Interval: 50 * time.Millisecond, Timeout: time.Second, MaxInFlight: 20}, Source: file + ":14"},
-			{ProbeConfig: eventloop.ProbeConfig{Name: "ws", URL: "https://127.0.0.1:3001/ping", Interval: 100 * time.Millisecond, Timeout: 2 * time.Second, MaxInFlight: 8, Headers: map[string]string{"X-Probe": "redline"}}, Source: file + ":16"},
+			{ProbeConfig: eventloop.ProbeConfig{Name: "api", URL: "http://127.0.0.1:3000/healthz", Interval: 50 * time.Millisecond, Timeout: time.Second, MaxInFlight: 20}, Source: file + ":14:5"},
+			{ProbeConfig: eventloop.ProbeConfig{Name: "ws", URL: "https://127.0.0.1:3001/ping", Interval: 100 * time.Millisecond, Timeout: 2 * time.Second, MaxInFlight: 8, Headers: map[string]string{"X-Probe": "redline"}}, Source: file + ":16:5"},
 		},
 	}
 	if !reflect.DeepEqual(cfg, want) {
@@ -73,26 +73,26 @@ func TestParseErrors(t *testing.T) {
 	for _, tc := range []struct {
 		name, yml, want string
 	}{
-		{"unknown top key", "pgbouncers: []\n", `f.yml:1: unknown key "pgbouncers"`},
-		{"unknown target key", "pgbouncer:\n  - name: a\n    dsn: x\n    pool: 3\n", `f.yml:4: unknown key "pgbouncer[0].pool"`},
-		{"databases only for postgres", "pgbouncer:\n  - name: a\n    dsn: x\n    databases: [a]\n", `f.yml:4: unknown key "pgbouncer[0].databases"`},
-		{"missing name", "postgres:\n  - dsn: x\n", `f.yml:2: postgres[0]: missing key "name"`},
-		{"missing dsn", "postgres:\n  - name: a\n", `f.yml:2: postgres[0]: one of "dsn" or "dsn_file" is required`},
-		{"both dsn", "postgres:\n  - name: a\n    dsn: x\n    dsn_file: y\n", `f.yml:2: postgres[0]: set only one of "dsn" and "dsn_file"`},
-		{"bad max", "pgbouncer:\n  - name: a\n    dsn: x\n    max_connections: -1\n", `f.yml:4: pgbouncer[0].max_connections: must be a positive integer, got "-1"`},
-		{"too many connections", "pgbouncer:\n  - name: a\n    dsn: x\n    max_connections: 5000000000\n", `f.yml:4: pgbouncer[0].max_connections: must be at most 20, got 5000000000`},
-		{"bad duration", "probes:\n  - name: a\n    url: http://x\n    interval: fast\n", `f.yml:4: probes[0].interval: must be a positive duration such as 50ms or 2s, got "fast"`},
-		{"bad url", "probes:\n  - name: a\n    url: ftp://u:secret@x\n", `f.yml:2: probes[0]: eventloop probe "a": url must start with http:// or https://`},
-		{"bad header name", "probes:\n  - name: a\n    url: http://x\n    headers: {'Bad Header': v}\n", `f.yml:2: probes[0]: eventloop probe "a": invalid header name "Bad Header"`},
-		{"bad header value", "probes:\n  - name: a\n    url: http://x\n    headers: {Authorization: \"secret\\r\\nX: y\"}\n", `f.yml:2: probes[0]: eventloop probe "a": header "Authorization": value contains a line break or NUL`},
-		{"tiny interval", "probes:\n  - name: a\n    url: http://x\n    interval: 1us\n", `f.yml:2: probes[0]: eventloop probe "a": interval must be at least 1ms, got 1µs`},
-		{"scalar for list", "probes: http://u:secret@x\n", `f.yml:1: probes: must be a list, got a single value`},
-		{"missing url", "probes:\n  - name: a\n", `f.yml:2: probes[0]: missing key "url"`},
-		{"not a list", "pgbouncer: {name: a}\n", `f.yml:1: pgbouncer: must be a list, got a mapping`},
-		{"bad name", "pgbouncer:\n  - name: 'a b'\n    dsn: x\n", `f.yml:2: pgbouncer[0].name: "a b" is not a valid name (letters, digits, _ . : -, not starting with . : -)`},
-		{"duplicate key", "pgbouncer:\n  - name: a\n    name: b\n    dsn: x\n", `f.yml:3: key "pgbouncer[0].name" set twice`},
-		{"headers list", "probes:\n  - name: a\n    url: http://x\n    headers: [a]\n", `f.yml:4: probes[0].headers: must be a mapping of header names to values, got a list`},
-		{"syntax", "pgbouncer: [\n", `f.yml: yaml: line 1: did not find expected node content`},
+		{"unknown top key", "pgbouncers: []\n", `f.yml:1:1: unknown key "pgbouncers"`},
+		{"unknown target key", "pgbouncer:\n  - name: a\n    dsn: x\n    pool: 3\n", `f.yml:4:5: unknown key "pgbouncer[0].pool"`},
+		{"databases only for postgres", "pgbouncer:\n  - name: a\n    dsn: x\n    databases: [a]\n", `f.yml:4:5: unknown key "pgbouncer[0].databases"`},
+		{"missing name", "postgres:\n  - dsn: x\n", `f.yml:2:5: postgres[0]: missing key "name"`},
+		{"missing dsn", "postgres:\n  - name: a\n", `f.yml:2:5: postgres[0]: one of "dsn" or "dsn_file" is required`},
+		{"both dsn", "postgres:\n  - name: a\n    dsn: x\n    dsn_file: y\n", `f.yml:2:5: postgres[0]: set only one of "dsn" and "dsn_file"`},
+		{"bad max", "pgbouncer:\n  - name: a\n    dsn: x\n    max_connections: -1\n", `f.yml:4:22: pgbouncer[0].max_connections: must be an integer from 1 to 20`},
+		{"too many connections", "pgbouncer:\n  - name: a\n    dsn: x\n    max_connections: 5000000000\n", `f.yml:4:22: pgbouncer[0].max_connections: must be an integer from 1 to 20`},
+		{"bad duration", "probes:\n  - name: a\n    url: http://x\n    interval: fast\n", `f.yml:4:15: probes[0].interval: must be a positive duration such as 50ms or 2s`},
+		{"bad url", "probes:\n  - name: a\n    url: ftp://u:secret@x\n", `f.yml:2:5: probes[0]: eventloop probe "a": url must start with http:// or https://`},
+		{"bad header name", "probes:\n  - name: a\n    url: http://x\n    headers: {'Bad Header': v}\n", `f.yml:2:5: probes[0]: eventloop probe "a": invalid header name "Bad Header"`},
+		{"bad header value", "probes:\n  - name: a\n    url: http://x\n    headers: {Authorization: \"secret\\r\\nX: y\"}\n", `f.yml:2:5: probes[0]: eventloop probe "a": header "Authorization": value contains a line break or NUL`},
+		{"tiny interval", "probes:\n  - name: a\n    url: http://x\n    interval: 1us\n", `f.yml:2:5: probes[0]: eventloop probe "a": interval must be at least 1ms`},
+		{"scalar for list", "probes: http://u:secret@x\n", `f.yml:1:9: probes: must be a list, got a single value`},
+		{"missing url", "probes:\n  - name: a\n", `f.yml:2:5: probes[0]: missing key "url"`},
+		{"not a list", "pgbouncer: {name: a}\n", `f.yml:1:12: pgbouncer: must be a list, got a mapping`},
+		{"bad name", "pgbouncer:\n  - name: 'a b'\n    dsn: x\n", `f.yml:2:11: pgbouncer[0].name: must be a name of letters, digits, _ . : - (not starting with . : -)`},
+		{"duplicate key", "pgbouncer:\n  - name: a\n    name: b\n    dsn: x\n", `f.yml:3:5: key "pgbouncer[0].name" set twice`},
+		{"headers list", "probes:\n  - name: a\n    url: http://x\n    headers: [a]\n", `f.yml:4:14: probes[0].headers: must be a mapping of header names to values, got a list`},
+		{"syntax", "pgbouncer: [\n", `f.yml:1:12: YAML syntax: sequence end token ']' not found`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse("f.yml", []byte(tc.yml))
@@ -114,7 +114,7 @@ func TestParseReportsEveryProblem(t *testing.T) {
 	if err == nil {
 		t.Fatal("no error")
 	}
-	for _, want := range []string{`f.yml:3: unknown key "pgbouncer[0].bogus"`, `f.yml:2: pgbouncer[0]: one of`, `f.yml:5: postgres[0]: one of`} {
+	for _, want := range []string{`f.yml:3:5: unknown key "pgbouncer[0].bogus"`, `f.yml:2:5: pgbouncer[0]: one of`, `f.yml:5:5: postgres[0]: one of`} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q lacks %q", err, want)
 		}
@@ -131,7 +131,7 @@ func TestLoadFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(cfg.PgBouncer) != 1 || cfg.PgBouncer[0].Name != FlagPgBouncerName || cfg.PgBouncer[0].MaxConnections != DefaultMaxConnections {
+	if len(cfg.PgBouncer) != 1 || cfg.PgBouncer[0].Name != FlagPgBouncerName || cfg.PgBouncer[0].MaxConnections != 0 {
 		t.Errorf("pgbouncer = %+v", cfg.PgBouncer)
 	}
 	if len(cfg.Postgres) != 1 || cfg.Postgres[0].Name != FlagPostgresName || cfg.Postgres[0].DSN != "postgres://u:pw@h/db" {
@@ -158,8 +158,8 @@ func TestLoadConflicts(t *testing.T) {
 		t.Fatal("no error")
 	}
 	for _, want := range []string{
-		`--pgbouncer.dsn: target name "pgbouncer" is already used at ` + file + `:2`,
-		file + `:5: target "db": dsn_file: open ` + filepath.Join(dir, "missing") + `: no such file or directory`,
+		`--pgbouncer.dsn: target name "pgbouncer" is already used at ` + file + `:2:5`,
+		file + `:5:5: target "db": dsn_file: open ` + filepath.Join(dir, "missing") + `: no such file or directory`,
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q lacks %q", err, want)
@@ -218,7 +218,7 @@ func TestErrorsNeverShowPasswords(t *testing.T) {
 	const secret = "S3cret"
 	if _, err := Parse("f.yml", []byte(`pgbouncer: "postgres://u:`+secret+`@h/pgbouncer"`)); err == nil {
 		t.Error("a DSN in place of the pgbouncer list was accepted")
-	} else if msg := err.Error(); strings.Contains(msg, secret) || !strings.Contains(msg, "f.yml:1: pgbouncer: must be a list") {
+	} else if msg := err.Error(); strings.Contains(msg, secret) || !strings.Contains(msg, "f.yml:1:12: pgbouncer: must be a list") {
 		t.Errorf("type error: %s", msg)
 	}
 	dir := t.TempDir()
@@ -240,5 +240,131 @@ func TestErrorsNeverShowPasswords(t *testing.T) {
 		if msg := err.Error(); strings.Contains(msg, secret) || !strings.Contains(msg, "invalid port") {
 			t.Errorf("invalid DSN error: %s", msg)
 		}
+	}
+}
+
+// The DSN a user wrote with an unencoded '@' in the password: it used to
+// pass, and every scrape then logged the password's tail as a host name.
+func TestLoadRefusesUnencodedAtInDSN(t *testing.T) {
+	const leak = "cdLeak"
+	dir := t.TempDir()
+	file := filepath.Join(dir, "c.yml")
+	writeTestFile(t, file, "postgres:\n  - name: db\n    dsn: \"postgres://redline_exporter:ab@"+leak+"@127.0.0.1:5432/postgres\"\n")
+	for name, load := range map[string]func() error{
+		"file": func() error { _, err := Load(file, Flags{}); return err },
+		"--pgbouncer.dsn": func() error {
+			_, err := Load("", Flags{PgBouncerDSN: "postgres://s:ab@" + leak + "@127.0.0.1:6432/pgbouncer"})
+			return err
+		},
+	} {
+		err := load()
+		if err == nil {
+			t.Errorf("%s: a DSN with an unencoded '@' was accepted", name)
+			continue
+		}
+		if msg := err.Error(); strings.Contains(msg, leak) || !strings.Contains(msg, "percent-encode it as %40") {
+			t.Errorf("%s: error %q", name, msg)
+		}
+	}
+}
+
+func writeTestFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A value under the wrong key (a DSN as max_connections) or a bad one of
+// any type: the error names the key and the type it takes, never the value.
+func TestErrorsNameKeyAndTypeNotValue(t *testing.T) {
+	const secret = "Hunter2Secret"
+	yml := "postgres:\n" +
+		"  - name: db\n" +
+		"    dsn: postgres://u:pw@127.0.0.1/db\n" +
+		"    max_connections: postgres://u:" + secret + "@127.0.0.1/db\n" +
+		"    connect_timeout: " + secret + "\n" +
+		"probes:\n" +
+		"  - name: \"" + secret + " x\"\n" +
+		"    url: http://127.0.0.1/\n" +
+		"    interval: " + secret + "\n" +
+		"    max_in_flight: " + secret + "\n"
+	_, err := Parse("f.yml", []byte(yml))
+	if err == nil {
+		t.Fatal("no error")
+	}
+	msg := err.Error()
+	if strings.Contains(msg, secret) {
+		t.Errorf("error quotes a value:\n%s", msg)
+	}
+	for _, want := range []string{
+		"f.yml:4:22: postgres[0].max_connections: must be an integer from 1 to 20",
+		"f.yml:5:22: postgres[0].connect_timeout: must be a positive duration such as 50ms or 2s",
+		"f.yml:7:11: probes[0].name: must be a name of",
+		"f.yml:9:15: probes[0].interval: must be a positive duration",
+		"f.yml:10:20: probes[0].max_in_flight: must be a positive integer",
+	} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error lacks %q:\n%s", want, msg)
+		}
+	}
+}
+
+// Every problem of a file in one run: the key errors, and those that only
+// the whole configuration shows (a duplicate name, a missing dsn_file, a
+// name the flags also use), which used to appear only once the key errors
+// were fixed.
+func TestLoadReportsEveryProblemInOnePass(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "c.yml")
+	missing := filepath.Join(dir, "missing")
+	writeTestFile(t, file, "pgbouncer:\n"+
+		"  - name: a\n"+
+		"    dsn: postgres://u:pw@127.0.0.1/pgbouncer\n"+
+		"    pool_size: 3\n"+
+		"  - name: a\n"+
+		"    dsn_file: "+missing+"\n"+
+		"postgres:\n"+
+		"  - name: postgres\n"+
+		"    dsn: postgres://u:pw@127.0.0.1/db\n"+
+		"    connect_timeout: soon\n")
+	_, err := Load(file, Flags{PostgresDSN: "postgres://u:pw@127.0.0.1/db"})
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, want := range []string{
+		file + `:4:5: unknown key "pgbouncer[0].pool_size"`,
+		file + `:10:22: postgres[0].connect_timeout: must be a positive duration`,
+		file + `:5:5: target name "a" is already used at ` + file + `:2:5`,
+		file + `:5:5: target "a": dsn_file: open ` + missing,
+		`--postgres.dsn: target name "postgres" is already used at ` + file + `:8:5`,
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%s", want, err)
+		}
+	}
+}
+
+// A YAML syntax error is reported where the mistake is, as file:line:col:
+// yaml.v3 alone names the line its enclosing construct began on.
+func TestSyntaxErrorsAtLineAndColumn(t *testing.T) {
+	for _, tc := range []struct{ name, yml, want string }{
+		{"bad indentation on line 4", "pgbouncer:\n  - name: a\n    dsn: x\n   bad: [\n", "f.yml:4:4: YAML syntax: "},
+		{"key without value on line 4", "pgbouncer:\n  - name: a\n    dsn: x\n  bad\n", "f.yml:4:3: YAML syntax: "},
+		{"tab on line 2", "pgbouncer:\n\t- name: a\n", "f.yml:2:1: YAML syntax: "},
+		{"unclosed quote", "pgbouncer:\n  - name: a\n    dsn: \"postgres://u:Hunter2Secret@h/x\n", "f.yml:3:10: YAML syntax: "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse("f.yml", []byte(tc.yml))
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if !strings.HasPrefix(err.Error(), tc.want) {
+				t.Errorf("error %q, want it to start %q", err, tc.want)
+			}
+			if strings.Contains(err.Error(), "Hunter2Secret") {
+				t.Errorf("error quotes the file: %q", err)
+			}
+		})
 	}
 }

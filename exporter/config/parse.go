@@ -12,15 +12,18 @@ import (
 
 // Parse decodes a config file. file is used in messages only. It walks the
 // YAML node tree itself rather than decoding into structs, so every error
-// can carry the line and the full key path (pgbouncer[1].dsn), and every
-// problem in the file is reported at once.
+// can carry the line, the column and the full key path (pgbouncer[1].dsn),
+// and every problem in the file is reported at once. On error the returned
+// Config still holds every entry that parsed, so that Load can go on to
+// report the problems only a whole configuration shows (a duplicate name,
+// a missing dsn_file) in the same pass; it is never nil.
 func Parse(file string, data []byte) (*Config, error) {
+	cfg := &Config{}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, fmt.Errorf("%s: %w", file, err)
+		return cfg, syntaxError(file, data, err)
 	}
 	p := &parser{file: file}
-	cfg := &Config{}
 	if len(doc.Content) == 0 {
 		return cfg, nil // an empty file is an empty config
 	}
@@ -39,10 +42,7 @@ func Parse(file string, data []byte) (*Config, error) {
 			cfg.HeaderProbes = p.headerProbes(n, path)
 		},
 	})
-	if err := errors.Join(p.errs...); err != nil {
-		return nil, err
-	}
-	return cfg, nil
+	return cfg, errors.Join(p.errs...)
 }
 
 type parser struct {
@@ -55,7 +55,12 @@ func (p *parser) errorf(n *yaml.Node, path, format string, args ...any) {
 	if path != "" {
 		msg = path + ": " + msg
 	}
-	p.errs = append(p.errs, fmt.Errorf("%s:%d: %s", p.file, n.Line, msg))
+	p.errs = append(p.errs, fmt.Errorf("%s: %s", p.at(n), msg))
+}
+
+// at is where n starts, as file:line:column.
+func (p *parser) at(n *yaml.Node) string {
+	return fmt.Sprintf("%s:%d:%d", p.file, n.Line, n.Column)
 }
 
 // mapping checks that n is a mapping with only known keys, no duplicates,
@@ -107,18 +112,14 @@ var nameRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.:-]*$`)
 func (p *parser) targets(n *yaml.Node, path, kind string) []Target {
 	var out []Target
 	p.sequence(n, path, func(e *yaml.Node, ep string) {
-		t := Target{Kind: kind, Source: fmt.Sprintf("%s:%d", p.file, e.Line)}
+		t := Target{Kind: kind, Source: p.at(e)}
 		keys := map[string]func(*yaml.Node, string){
 			"name":     func(v *yaml.Node, kp string) { t.Name = p.name(v, kp) },
 			"dsn":      func(v *yaml.Node, kp string) { t.DSN = p.str(v, kp) },
 			"dsn_file": func(v *yaml.Node, kp string) { t.DSNFile = p.str(v, kp) },
-			"max_connections": func(v *yaml.Node, kp string) {
-				// An exporter needing more than a handful of connections is
-				// a mistake; the bound also keeps the value in int32.
-				if t.MaxConnections = p.positiveInt(v, kp); t.MaxConnections > MaxConnectionsLimit {
-					p.errorf(v, kp, "must be at most %d, got %d", MaxConnectionsLimit, t.MaxConnections)
-				}
-			},
+			// An exporter needing more than a handful of connections is a
+			// mistake; the bound also keeps the value in int32.
+			"max_connections": func(v *yaml.Node, kp string) { t.MaxConnections = p.boundedInt(v, kp, MaxConnectionsLimit) },
 			"connect_timeout": func(v *yaml.Node, kp string) { t.ConnectTimeout = p.duration(v, kp) },
 		}
 		if kind == KindPostgres {
@@ -145,7 +146,6 @@ func (p *parser) targets(n *yaml.Node, path, kind string) []Target {
 		case t.DSN != "" && t.DSNFile != "":
 			p.errorf(e, ep, "set only one of %q and %q", "dsn", "dsn_file")
 		}
-		t.applyDefaults()
 		out = append(out, t)
 	})
 	return out
@@ -154,13 +154,13 @@ func (p *parser) targets(n *yaml.Node, path, kind string) []Target {
 func (p *parser) probes(n *yaml.Node, path string) []Probe {
 	var out []Probe
 	p.sequence(n, path, func(e *yaml.Node, ep string) {
-		pr := Probe{Source: fmt.Sprintf("%s:%d", p.file, e.Line)}
+		pr := Probe{Source: p.at(e)}
 		p.mapping(e, ep, map[string]func(*yaml.Node, string){
 			"name":          func(v *yaml.Node, kp string) { pr.Name = p.name(v, kp) },
 			"url":           func(v *yaml.Node, kp string) { pr.URL = p.str(v, kp) },
 			"interval":      func(v *yaml.Node, kp string) { pr.Interval = p.duration(v, kp) },
 			"timeout":       func(v *yaml.Node, kp string) { pr.Timeout = p.duration(v, kp) },
-			"max_in_flight": func(v *yaml.Node, kp string) { pr.MaxInFlight = p.positiveInt(v, kp) },
+			"max_in_flight": func(v *yaml.Node, kp string) { pr.MaxInFlight = p.boundedInt(v, kp, 0) },
 			"headers": func(v *yaml.Node, kp string) {
 				if v.Kind != yaml.MappingNode {
 					p.errorf(v, kp, "must be a mapping of header names to values, got %s", kindName(v))
@@ -202,7 +202,7 @@ func (p *parser) probes(n *yaml.Node, path string) []Probe {
 func (p *parser) headerProbes(n *yaml.Node, path string) []HeaderProbe {
 	var out []HeaderProbe
 	p.sequence(n, path, func(e *yaml.Node, ep string) {
-		pr := HeaderProbe{Source: fmt.Sprintf("%s:%d", p.file, e.Line)}
+		pr := HeaderProbe{Source: p.at(e)}
 		p.mapping(e, ep, map[string]func(*yaml.Node, string){
 			"name":     func(v *yaml.Node, kp string) { pr.Name = p.name(v, kp) },
 			"url":      func(v *yaml.Node, kp string) { pr.URL = p.str(v, kp) },
@@ -214,7 +214,7 @@ func (p *parser) headerProbes(n *yaml.Node, path string) []HeaderProbe {
 					pr.FollowRedirects = true
 				case "false", "":
 				default:
-					p.errorf(v, kp, "must be true or false, got %q", s)
+					p.errorf(v, kp, "must be true or false")
 				}
 			},
 			"require": func(v *yaml.Node, kp string) {
@@ -263,25 +263,33 @@ func (p *parser) str(n *yaml.Node, path string) string {
 	return n.Value
 }
 
+// The type errors below name the key and the type it takes, never the
+// value: a DSN pasted under the wrong key would otherwise be printed.
+
 func (p *parser) name(n *yaml.Node, path string) string {
 	s := p.str(n, path)
 	if s != "" && !nameRE.MatchString(s) {
-		p.errorf(n, path, "%q is not a valid name (letters, digits, _ . : -, not starting with . : -)", s)
+		p.errorf(n, path, "must be a name of letters, digits, _ . : - (not starting with . : -)")
 	}
 	return s
 }
 
-func (p *parser) positiveInt(n *yaml.Node, path string) int {
+// boundedInt reads a positive integer, at most limit when limit > 0.
+func (p *parser) boundedInt(n *yaml.Node, path string, limit int) int {
 	s := p.str(n, path)
 	if s == "" {
 		return 0
 	}
 	v, err := strconv.Atoi(s)
-	if err != nil || v <= 0 {
-		p.errorf(n, path, "must be a positive integer, got %q", s)
-		return 0
+	switch {
+	case limit > 0 && (err != nil || v <= 0 || v > limit):
+		p.errorf(n, path, "must be an integer from 1 to %d", limit)
+	case err != nil || v <= 0:
+		p.errorf(n, path, "must be a positive integer")
+	default:
+		return v
 	}
-	return v
+	return 0
 }
 
 func (p *parser) duration(n *yaml.Node, path string) time.Duration {
@@ -291,7 +299,7 @@ func (p *parser) duration(n *yaml.Node, path string) time.Duration {
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil || d <= 0 {
-		p.errorf(n, path, "must be a positive duration such as 50ms or 2s, got %q", s)
+		p.errorf(n, path, "must be a positive duration such as 50ms or 2s")
 		return 0
 	}
 	return d

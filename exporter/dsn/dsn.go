@@ -10,13 +10,41 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // Redacted replaces a secret wherever it would show.
 const Redacted = "xxxxx"
+
+// Parse parses a DSN of the given kind ("postgres", "pgbouncer") the way
+// the targets connect with it, and rejects a URL whose host part still
+// holds an '@': pgx, like libpq, ends the user info at the first '@', so
+// an unencoded '@' in a password leaves the password's tail in the host
+// name, where every connection error would show it. Errors never quote the
+// DSN.
+func Parse(kind, conn string) (*pgxpool.Config, error) {
+	if conn == "" {
+		return nil, fmt.Errorf("%s DSN is empty", kind)
+	}
+	cfg, err := pgxpool.ParseConfig(conn)
+	if err != nil {
+		return nil, ParseError(kind, err)
+	}
+	hosts := []string{cfg.ConnConfig.Host}
+	for _, fb := range cfg.ConnConfig.Fallbacks {
+		hosts = append(hosts, fb.Host)
+	}
+	for _, h := range hosts {
+		if strings.Contains(h, "@") {
+			return nil, fmt.Errorf("invalid %s DSN: the user name or password holds an unencoded '@'; percent-encode it as %%40", kind)
+		}
+	}
+	return cfg, nil
+}
 
 // ParseError explains why a DSN of the given kind ("postgres",
 // "pgbouncer") does not parse without echoing it.
@@ -68,19 +96,27 @@ func scrub(text, conn string) string {
 			}
 		}
 	}
-	// URL form: the password sits between the first ':' after "://" and
-	// the last '@' before the host; parse by hand, url.Parse may be what
-	// failed.
+	// URL form: the user info runs from "://" to an '@' — the first one
+	// for pgx and libpq, the last one for net/url. Every piece of it, split
+	// at either, is a secret: parse by hand, url.Parse may be what failed.
 	if _, rest, ok := strings.Cut(conn, "://"); ok {
 		if at := strings.LastIndex(rest, "@"); at >= 0 {
-			if _, pw, ok := strings.Cut(rest[:at], ":"); ok {
+			info := rest[:at]
+			secrets = append(secrets, info)
+			if _, pw, ok := strings.Cut(info, ":"); ok {
 				secrets = append(secrets, pw)
-				if un, err := url.PathUnescape(pw); err == nil {
-					secrets = append(secrets, un)
-				}
 			}
+			secrets = append(secrets, strings.FieldsFunc(info, func(r rune) bool { return r == '@' || r == ':' })...)
 		}
 	}
+	for _, s := range slices.Clone(secrets) {
+		if un, err := url.PathUnescape(s); err == nil && un != s {
+			secrets = append(secrets, un)
+		}
+	}
+	// Longest first: a piece redacted before the whole would leave the
+	// rest of the whole in the text.
+	slices.SortFunc(secrets, func(a, b string) int { return len(b) - len(a) })
 	for _, s := range secrets {
 		text = Redact(text, s)
 	}

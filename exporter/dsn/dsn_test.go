@@ -55,3 +55,33 @@ func TestRedactShortSecretOnlyAsAWord(t *testing.T) {
 		}
 	}
 }
+
+// pgx, like libpq, ends the user info at the first '@': an unencoded '@' in
+// a password leaves its tail in the host name, which every connection error
+// would then print. Such a DSN is refused, without quoting any of it.
+func TestParseRefusesAtInHost(t *testing.T) {
+	for _, conn := range []string{
+		"postgres://redline_exporter:ab@cdLeak@127.0.0.1:5432/postgres",
+		"postgresql://u:p@cdLeak@h1:5432,h2:5433/db",
+	} {
+		_, err := Parse("postgres", conn)
+		if err == nil {
+			t.Errorf("%q: accepted", conn)
+			continue
+		}
+		msg := err.Error()
+		if !strings.Contains(msg, "%40") || !strings.HasPrefix(msg, "invalid postgres DSN: ") {
+			t.Errorf("%q: error %q does not say to percent-encode the '@'", conn, msg)
+		}
+		if strings.Contains(msg, "cdLeak") || strings.Contains(msg, "127.0.0.1") || strings.Contains(msg, "h1") {
+			t.Errorf("%q: error quotes the DSN: %s", conn, msg)
+		}
+	}
+	if _, err := Parse("postgres", "postgres://u:ab%40cdLeak@127.0.0.1:5432/postgres"); err != nil {
+		t.Errorf("an encoded '@' is refused: %v", err)
+	}
+	// A keyword/value DSN has no user info to misread.
+	if _, err := Parse("pgbouncer", "host=127.0.0.1 user=u password=ab@cd dbname=pgbouncer"); err != nil {
+		t.Errorf("keyword/value DSN with '@' in the password: %v", err)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -66,8 +67,9 @@ func (c ProbeConfig) WithDefaults() ProbeConfig {
 	return c
 }
 
-// Validate reports the first problem of c, naming the probe. Call it after
-// WithDefaults: zero values are errors here.
+// Validate reports every problem of c, naming the probe and the setting
+// but never a value (the URL and header values may hold secrets). Call it
+// after WithDefaults: zero values are errors here.
 func (c ProbeConfig) Validate() error {
 	if c.Name == "" {
 		return errors.New("eventloop probe: name is empty")
@@ -75,28 +77,37 @@ func (c ProbeConfig) Validate() error {
 	if !utf8.ValidString(c.Name) {
 		return fmt.Errorf("eventloop probe %q: name is not valid UTF-8", c.Name)
 	}
+	var errs []error
 	if _, err := parseProbeURL(c.URL); err != nil {
-		return fmt.Errorf("eventloop probe %q: %w", c.Name, err)
+		errs = append(errs, err)
 	}
 	if c.Interval < MinInterval {
-		return fmt.Errorf("eventloop probe %q: interval must be at least %s, got %s", c.Name, MinInterval, c.Interval)
+		errs = append(errs, fmt.Errorf("interval must be at least %s", MinInterval))
 	}
 	if c.Timeout <= 0 {
-		return fmt.Errorf("eventloop probe %q: timeout must be positive, got %s", c.Name, c.Timeout)
+		errs = append(errs, errors.New("timeout must be positive"))
 	}
 	if c.MaxInFlight <= 0 {
-		return fmt.Errorf("eventloop probe %q: max in-flight must be positive, got %d", c.Name, c.MaxInFlight)
+		errs = append(errs, errors.New("max in-flight must be positive"))
 	}
-	for name, value := range c.Headers {
+	names := make([]string, 0, len(c.Headers))
+	for name := range c.Headers {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
 		if !validHeaderName(name) {
-			return fmt.Errorf("eventloop probe %q: invalid header name %q", c.Name, name)
+			errs = append(errs, fmt.Errorf("invalid header name %q", name))
 		}
 		// The value may be a secret: say which header, never what it holds.
-		if strings.ContainsAny(value, "\r\n\x00") {
-			return fmt.Errorf("eventloop probe %q: header %q: value contains a line break or NUL", c.Name, name)
+		if strings.ContainsAny(c.Headers[name], "\r\n\x00") {
+			errs = append(errs, fmt.Errorf("header %q: value contains a line break or NUL", name))
 		}
 	}
-	return nil
+	for i, err := range errs {
+		errs[i] = fmt.Errorf("eventloop probe %q: %w", c.Name, err)
+	}
+	return errors.Join(errs...)
 }
 
 // parseProbeURL accepts absolute http and https URLs with a host. Errors
@@ -123,7 +134,7 @@ func parseProbeURL(raw string) (*url.URL, error) {
 	// probe instead of once here.
 	if p := u.Port(); p != "" {
 		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
-			return nil, fmt.Errorf("url port %s is not between 1 and 65535", p)
+			return nil, errors.New("url port is not between 1 and 65535")
 		}
 	}
 	return u, nil

@@ -53,21 +53,25 @@ func TestValidateErrors(t *testing.T) {
 		{"no host", func(c *ProbeConfig) { c.URL = "http:///loop?token=secret" }, `eventloop probe "app": url has no host`},
 		{"port only", func(c *ProbeConfig) { c.URL = "http://:3000/loop" }, `eventloop probe "app": url has no host`},
 		{"port out of range", func(c *ProbeConfig) { c.URL = "http://u:secret@127.0.0.1:99999/loop" },
-			`eventloop probe "app": url port 99999 is not between 1 and 65535`},
+			`eventloop probe "app": url port is not between 1 and 65535`},
 		{"port zero", func(c *ProbeConfig) { c.URL = "http://127.0.0.1:0/loop" },
-			`eventloop probe "app": url port 0 is not between 1 and 65535`},
+			`eventloop probe "app": url port is not between 1 and 65535`},
 		{"negative interval", func(c *ProbeConfig) { c.Interval = -time.Second },
-			`eventloop probe "app": interval must be at least 1ms, got -1s`},
+			`eventloop probe "app": interval must be at least 1ms`},
 		{"tiny interval", func(c *ProbeConfig) { c.Interval = time.Microsecond },
-			`eventloop probe "app": interval must be at least 1ms, got 1µs`},
+			`eventloop probe "app": interval must be at least 1ms`},
 		{"negative timeout", func(c *ProbeConfig) { c.Timeout = -1 },
-			`eventloop probe "app": timeout must be positive, got -1ns`},
+			`eventloop probe "app": timeout must be positive`},
 		{"negative in-flight", func(c *ProbeConfig) { c.MaxInFlight = -2 },
-			`eventloop probe "app": max in-flight must be positive, got -2`},
+			`eventloop probe "app": max in-flight must be positive`},
 		{"header name", func(c *ProbeConfig) { c.Headers = map[string]string{"Bad Header": "x"} },
 			`eventloop probe "app": invalid header name "Bad Header"`},
 		{"header value", func(c *ProbeConfig) { c.Headers = map[string]string{"Authorization": "Bearer s3cret\r\nX: y"} },
 			`eventloop probe "app": header "Authorization": value contains a line break or NUL`},
+		{"every problem at once", func(c *ProbeConfig) { c.URL, c.Interval, c.Timeout = "ftp://h/", time.Microsecond, -1 },
+			"eventloop probe \"app\": url must start with http:// or https://\n" +
+				"eventloop probe \"app\": interval must be at least 1ms\n" +
+				"eventloop probe \"app\": timeout must be positive"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"math"
 	"net"
 	"runtime"
+	"slices"
 	"testing"
 	"time"
 
@@ -198,3 +199,44 @@ func requests(t testing.TB, reg prometheus.Gatherer, probe string) float64 {
 	t.Fatalf("no requests counter for probe %q", probe)
 	return 0
 }
+
+// startReferenceTimer runs a plain timer loop in the test process, beside
+// the prober, ticking every interval until stop, which returns the P95 of
+// its lateness in seconds: what the machine and the Go scheduler alone did
+// to timers meanwhile. A prober whose ticks were late while this one's were
+// not has a scheduling problem of its own, which must fail a test rather
+// than skip it as a starved machine.
+func startReferenceTimer(interval time.Duration) (stop func() float64) {
+	done := make(chan struct{})
+	lags := make(chan []float64, 1)
+	go func() {
+		var ls []float64
+		timer := time.NewTimer(interval)
+		defer timer.Stop()
+		for {
+			at := time.Now().Add(interval)
+			timer.Reset(interval)
+			select {
+			case <-done:
+				lags <- ls
+				return
+			case <-timer.C:
+			}
+			ls = append(ls, max(0, time.Since(at).Seconds()))
+		}
+	}()
+	return func() float64 {
+		close(done)
+		ls := <-lags
+		if len(ls) == 0 {
+			return 0
+		}
+		slices.Sort(ls)
+		return ls[int(math.Ceil(0.95*float64(len(ls))))-1]
+	}
+}
+
+// machineStarved is the reference timer's P95 lateness above which an
+// attempt says nothing about the prober: every timer of the process ran
+// late.
+const machineStarved = 0.002

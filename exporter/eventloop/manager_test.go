@@ -86,10 +86,13 @@ func TestManagerReload(t *testing.T) {
 	if f := failures(t, reg, "a"); len(f) != len(reasons) {
 		t.Errorf("failure series of a new probe = %v, want all of %v at 0", f, reasons)
 	}
-	time.Sleep(300 * time.Millisecond)
-	countB := durationHistogram(t, reg, "b").GetSampleCount()
-	if countB == 0 {
-		t.Fatal("probe b observed nothing in 300 ms")
+	// Poll rather than sleep a fixed time: on a loaded machine 300 ms
+	// could pass before b's first answer was observed (a CI flake).
+	var countB uint64
+	for deadline := time.Now().Add(10 * time.Second); countB == 0; time.Sleep(10 * time.Millisecond) {
+		if countB = durationHistogram(t, reg, "b").GetSampleCount(); countB == 0 && time.Now().After(deadline) {
+			t.Fatal("probe b observed nothing in 10 s")
+		}
 	}
 	pa, pb := proberOf(m, "a"), proberOf(m, "b")
 

@@ -87,10 +87,10 @@ func (c ProbeConfig) Validate() error {
 		errs = append(errs, err)
 	}
 	if c.Interval < MinInterval {
-		errs = append(errs, fmt.Errorf("interval must be at least %s, got %s", MinInterval, c.Interval))
+		errs = append(errs, fmt.Errorf("interval must be at least %s", MinInterval))
 	}
 	if c.Timeout <= 0 {
-		errs = append(errs, fmt.Errorf("timeout must be positive, got %s", c.Timeout))
+		errs = append(errs, errors.New("timeout must be positive"))
 	}
 	if len(c.Require) == 0 {
 		errs = append(errs, errors.New("require: no header to check"))

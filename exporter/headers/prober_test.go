@@ -248,7 +248,7 @@ func TestProbeConfigValidate(t *testing.T) {
 		{ProbeConfig{URL: "http://x"}, `header probe: name is empty`},
 		{ProbeConfig{Name: "p", URL: "http://u:pw-s3cret@x:99999/"}, `header probe "p": url port 99999 is not between 1 and 65535`},
 		{ProbeConfig{Name: "p", URL: "u:pw-s3cret@x"}, `header probe "p": url must start with http:// or https://`},
-		{ProbeConfig{Name: "p", URL: "http://x", Interval: 10 * time.Millisecond}, `header probe "p": interval must be at least 1s, got 10ms`},
+		{ProbeConfig{Name: "p", URL: "http://x", Interval: 10 * time.Millisecond}, `header probe "p": interval must be at least 1s`},
 		{ProbeConfig{Name: "p", URL: "http://x", Require: map[string]string{"Bad Header": ""}}, `header probe "p": require: invalid header name "Bad Header"`},
 		{ProbeConfig{Name: "p", URL: "http://x", Require: map[string]string{"csp": "("}}, `header probe "p": require "csp": not a valid regular expression`},
 		{ProbeConfig{Name: "p", URL: "http://x", Require: map[string]string{"X-A": "", "x-a": ""}}, `header probe "p": require: headers "X-A" and "x-a" are the same header`},

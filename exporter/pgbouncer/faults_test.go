@@ -382,3 +382,12 @@ func TestInvalidDSNDoesNotLeakPassword(t *testing.T) {
 		t.Errorf("NewTarget error: %v", err)
 	}
 }
+
+// An unencoded '@' in the password: pgx would dial the password's tail as
+// a host name and log it on every scrape. NewTarget refuses it.
+func TestUnencodedAtInPasswordIsRefused(t *testing.T) {
+	_, err := NewTarget(Options{DSN: "postgres://stats:ab@cdLeak@127.0.0.1:6432/pgbouncer"}, slog.New(slog.DiscardHandler))
+	if err == nil || strings.Contains(err.Error(), "cdLeak") || !strings.Contains(err.Error(), "percent-encode it as %40") {
+		t.Errorf("NewTarget error: %v", err)
+	}
+}

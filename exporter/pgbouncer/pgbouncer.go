@@ -23,35 +23,35 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/redline-sre/redline/exporter/collector"
-	"github.com/redline-sre/redline/exporter/config"
 	"github.com/redline-sre/redline/exporter/dsn"
 )
 
 // Collector names, as they appear in --collector.<name> flags and in the
-// collector label.
+// collector label: snake_case like the PostgreSQL ones (dead_tuples). The
+// former dotted names (pgbouncer.pools) remain hidden flag aliases.
 const (
-	CollectorPools     = "pgbouncer.pools"
-	CollectorDatabases = "pgbouncer.databases"
-	CollectorStats     = "pgbouncer.stats"
-	CollectorClients   = "pgbouncer.clients"
+	CollectorPools     = "pgbouncer_pools"
+	CollectorDatabases = "pgbouncer_databases"
+	CollectorStats     = "pgbouncer_stats"
+	CollectorClients   = "pgbouncer_clients"
 )
 
 func init() {
-	collector.Register(CollectorPools, true, "pgBouncer pools from SHOW POOLS, with pgbouncer_pool_saturation_ratio")
-	collector.Register(CollectorDatabases, true, "pgBouncer databases from SHOW DATABASES")
-	collector.Register(CollectorStats, true, "pgBouncer traffic counters from SHOW STATS")
-	collector.Register(CollectorClients, true, "pgBouncer client connections against max_client_conn (SHOW CONFIG, SHOW LISTS)")
+	collector.Register(CollectorPools, true, "pgBouncer pools from SHOW POOLS, with pgbouncer_pool_saturation_ratio", "pgbouncer.pools")
+	collector.Register(CollectorDatabases, true, "pgBouncer databases from SHOW DATABASES", "pgbouncer.databases")
+	collector.Register(CollectorStats, true, "pgBouncer traffic counters from SHOW STATS", "pgbouncer.stats")
+	collector.Register(CollectorClients, true, "pgBouncer client connections against max_client_conn (SHOW CONFIG, SHOW LISTS)", "pgbouncer.clients")
 }
 
 // ApplicationName is sent on every connection, so a DBA can tell the
 // exporter's connections apart in SHOW CLIENTS.
 const ApplicationName = "redline_exporter"
 
-// Defaults for Options fields left zero: the same as a config file
-// target's.
+// Defaults for Options fields left zero, whether the target comes from the
+// config file, a flag or code.
 const (
-	DefaultMaxConnections = config.DefaultMaxConnections
-	DefaultConnectTimeout = config.DefaultConnectTimeout
+	DefaultMaxConnections = 2
+	DefaultConnectTimeout = 5 * time.Second
 )
 
 var (
@@ -106,12 +106,9 @@ func NewTarget(opts Options, logger *slog.Logger) (*Target, error) {
 }
 
 func poolConfig(opts Options) (*pgxpool.Config, error) {
-	if opts.DSN == "" {
-		return nil, errors.New("pgbouncer: empty DSN")
-	}
-	cfg, err := pgxpool.ParseConfig(opts.DSN)
+	cfg, err := dsn.Parse("pgbouncer", opts.DSN)
 	if err != nil {
-		return nil, fmt.Errorf("pgbouncer: %w", dsn.ParseError("pgbouncer", err))
+		return nil, fmt.Errorf("pgbouncer: %w", err)
 	}
 	if opts.MaxConnections <= 0 {
 		opts.MaxConnections = DefaultMaxConnections
@@ -143,6 +140,15 @@ func poolConfig(opts Options) (*pgxpool.Config, error) {
 // UpDesc is the target's up metric, for collector.UpReporter.
 func (t *Target) UpDesc() *prometheus.Desc { return upDesc }
 
+// Collectors names the enabled collectors, for collector.UpReporter.
+func (t *Target) Collectors() []string {
+	names := make([]string, len(t.collectors))
+	for i, c := range t.collectors {
+		names[i] = c.Name
+	}
+	return names
+}
+
 var _ collector.UpReporter = (*Target)(nil)
 
 // Collect checks that pgBouncer answers, then runs the enabled collectors
@@ -152,8 +158,9 @@ func (t *Target) Collect(ctx context.Context, ch chan<- prometheus.Metric) {
 	version, err := t.showVersion(ctx)
 	if err != nil {
 		t.logger.Error("pgbouncer is not answering", "err", err)
-		ch <- prometheus.MustNewConstMetric(upDesc, prometheus.GaugeValue, 0)
-		collector.ReportFailed(ch, t.collectors)
+		for _, m := range collector.Down(upDesc, t.Collectors()) {
+			ch <- m
+		}
 		return
 	}
 	ch <- prometheus.MustNewConstMetric(upDesc, prometheus.GaugeValue, 1)

@@ -359,7 +359,7 @@ func BenchmarkCollect(b *testing.B) {
 	}
 }
 
-// TestDisabledCollector: --no-collector.pgbouncer.stats leaves SHOW STATS
+// TestDisabledCollector: --no-collector.pgbouncer_stats leaves SHOW STATS
 // out of the scrape. It flips global flag state, so it is not parallel
 // (parallel tests start only after it has finished and restored the flag).
 func TestDisabledCollector(t *testing.T) {
@@ -372,5 +372,5 @@ func TestDisabledCollector(t *testing.T) {
 			t.Errorf("disabled collector still reported: %s", k)
 		}
 	}
-	s.get(t, `redline_collector_success{collector="pgbouncer.pools"}`)
+	s.get(t, `redline_collector_success{collector="pgbouncer_pools"}`)
 }

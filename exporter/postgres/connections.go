@@ -37,13 +37,24 @@ LEFT JOIN pg_stat_activity a
 WHERE d.datallowconn AND NOT d.datistemplate
 GROUP BY d.datname, s.state`
 
-// slotsSQL reads the limits. reserved_connections (PostgreSQL 16+) is read
-// with missing_ok so the query works on older servers.
+// slotsSQL reads the limits and the backends holding a connection slot.
+// reserved_connections (PostgreSQL 16+) is read with missing_ok so the
+// query works on older servers.
+//
+// A role without pg_monitor (pg_read_all_stats) sees other roles' sessions
+// with backend_type NULL: those rows still count. A hidden row connected to
+// a database as a role is a client backend, or one of the few workers that
+// are too (an autovacuum or parallel worker, briefly); the server's own
+// processes (checkpointer, WAL writer, the launchers) have no database or
+// no role and are left out. Over-counting a transient worker errs towards
+// the alert; counting only what the role sees hid a full server.
 const slotsSQL = `
 SELECT current_setting('max_connections')::int,
        current_setting('superuser_reserved_connections')::int
          + coalesce(nullif(current_setting('reserved_connections', true), ''), '0')::int,
-       (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend')`
+       (SELECT count(*) FROM pg_stat_activity
+         WHERE backend_type = 'client backend'
+            OR (backend_type IS NULL AND datid IS NOT NULL AND usesysid IS NOT NULL))`
 
 func collectConnections(ctx context.Context, s *scrape, ch chan<- prometheus.Metric) error {
 	db, err := s.t.database(s.t.maintenance)

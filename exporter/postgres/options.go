@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-
-	"github.com/redline-sre/redline/exporter/config"
 )
 
 // Options configure a PostgreSQL target. The zero value of each knob means
@@ -56,9 +54,8 @@ type Options struct {
 	ConnectTimeout time.Duration
 }
 
-// Defaults are the values a zero field takes. The connection defaults are
-// the configuration file's, so a target built from flags or from code gets
-// the same pool as one from the file.
+// Defaults are the values a zero field takes, whether the target comes
+// from the config file, a flag or code.
 func Defaults() Options {
 	return Options{
 		TopTables:              50,
@@ -67,10 +64,10 @@ func Defaults() Options {
 		BehindColumnMaxRuntime: 10 * time.Second,
 		CacheAbove:             1000,
 		CacheMaxAge:            time.Minute,
-		MaxConnsPerDatabase:    config.DefaultMaxConnections,
+		MaxConnsPerDatabase:    2,
 		StatementTimeout:       5 * time.Second,
 		LockTimeout:            time.Second,
-		ConnectTimeout:         config.DefaultConnectTimeout,
+		ConnectTimeout:         5 * time.Second,
 	}
 }
 

@@ -89,12 +89,9 @@ func NewTarget(opts Options, logger *slog.Logger) (*Target, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres options: %w", err)
 	}
-	if opts.DSN == "" {
-		return nil, errors.New("postgres DSN is empty")
-	}
-	cfg, err := pgxpool.ParseConfig(opts.DSN)
+	cfg, err := dsn.Parse("postgres", opts.DSN)
 	if err != nil {
-		return nil, dsn.ParseError("postgres", err)
+		return nil, err
 	}
 	cc := cfg.ConnConfig
 	if cc.ConnectTimeout == 0 {
@@ -144,34 +141,45 @@ func (t *Target) UpDesc() *prometheus.Desc { return upDesc }
 
 var _ collector.UpReporter = (*Target)(nil)
 
+// Collectors names the enabled collectors, for collector.UpReporter.
+func (t *Target) Collectors() []string {
+	var names []string
+	for _, c := range collectors {
+		if collector.Enabled(c.name) {
+			names = append(names, c.name)
+		}
+	}
+	return names
+}
+
 // Collect discovers the databases, sends pg_up and runs the enabled
-// collectors. It returns by ctx's deadline.
+// collectors. It returns by ctx's deadline. A server that does not answer
+// is reported down the way every target kind is (collector.Down): logged
+// once, pg_up 0 and each collector failed.
 func (t *Target) Collect(ctx context.Context, ch chan<- prometheus.Metric) {
 	dbs, err := t.discover(ctx)
-	up := 1.0
 	if err != nil {
-		up = 0
 		t.logger.Error("postgres target does not answer", "err", err)
+		for _, m := range collector.Down(upDesc, t.Collectors()) {
+			ch <- m
+		}
+		t.collectPoolSizes(ch)
+		return
 	}
-	ch <- prometheus.MustNewConstMetric(upDesc, prometheus.GaugeValue, up)
+	ch <- prometheus.MustNewConstMetric(upDesc, prometheus.GaugeValue, 1)
 
 	var named []collector.Named
+	sc := &scrape{t: t, dbs: dbs}
 	for _, c := range collectors {
 		if !collector.Enabled(c.name) {
 			continue
 		}
-		var update updateFunc
-		if err != nil {
-			// Report every collector as failed rather than hiding it: the
-			// success series must not vanish when the server does.
-			down := fmt.Errorf("server did not answer: %w", err)
-			update = func(context.Context, chan<- prometheus.Metric) error { return down }
-		} else {
-			run, sc := c.run, &scrape{t: t, dbs: dbs}
-			update = func(ctx context.Context, ch chan<- prometheus.Metric) error {
-				return t.scrub.error(run(ctx, sc, ch))
-			}
-		}
+		run := c.run
+		update := updateFunc(func(ctx context.Context, ch chan<- prometheus.Metric) error {
+			return t.scrub.error(t.retryOnLostConnection(ctx, ch, func(ctx context.Context, ch chan<- prometheus.Metric) error {
+				return run(ctx, sc, ch)
+			}))
+		})
 		named = append(named, collector.Named{Name: c.name, Collector: update})
 	}
 	collector.Run(ctx, ch, t.logger, named)
@@ -230,6 +238,15 @@ type registered struct {
 // collectors lists this package's collectors in the order they are wired.
 var collectors []registered
 
+// CollectorNames lists this package's collectors, enabled or not.
+func CollectorNames() []string {
+	names := make([]string, len(collectors))
+	for i, c := range collectors {
+		names[i] = c.name
+	}
+	return names
+}
+
 // register declares a collector: its --collector.<name> flag and its code.
 func register(name, help string, run func(ctx context.Context, s *scrape, ch chan<- prometheus.Metric) error) {
 	collector.Register(name, true, help)
@@ -255,11 +272,22 @@ func (t *Target) discover(ctx context.Context) ([]*database, error) {
 	if filter == nil {
 		filter = []string{}
 	}
-	rows, err := m.pool.Query(ctx, discoverySQL, filter)
-	if err != nil {
-		return nil, t.scrub.error(fmt.Errorf("list databases: %w", err))
+	list := func() ([]string, error) {
+		rows, err := m.pool.Query(ctx, discoverySQL, filter)
+		if err != nil {
+			return nil, err
+		}
+		return pgx.CollectRows(rows, pgx.RowTo[string])
 	}
-	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	names, err := list()
+	if connectionLost(ctx, err) {
+		// pg_up is decided here: a pooled connection the server ended
+		// must not make the scrape read 0. Its siblings in every pool are
+		// most likely gone too; the collectors then start on fresh ones.
+		t.logger.Debug("connection lost, retrying on a fresh one", "err", t.scrub.error(err))
+		t.resetPools()
+		names, err = list()
+	}
 	if err != nil {
 		return nil, t.scrub.error(fmt.Errorf("list databases: %w", err))
 	}
@@ -344,7 +372,7 @@ func gone(err error) bool {
 // rather than fail.
 func statementFailed(err error) bool {
 	var pgErr *pgconn.PgError
-	return errors.As(err, &pgErr) && !gone(err) && pgErr.Code != "57P01" // admin_shutdown
+	return errors.As(err, &pgErr) && !gone(err) && !connectionLost(context.Background(), err)
 }
 
 // perDatabaseParallelism bounds how many databases one collector reads at a

@@ -25,6 +25,9 @@ func TestNewTargetRejectsBadInputWithoutEchoingThePassword(t *testing.T) {
 		{"bad url escape", Options{DSN: "postgres://mon:" + secret + "%zz@db.example/app"}, "invalid postgres DSN"},
 		{"bad keyword value", Options{DSN: "host=db.example password=" + secret + " sslmode=sometimes"}, "invalid postgres DSN"},
 		{"bad connect timeout", Options{DSN: "postgres://mon:" + secret + "@db.example/app?connect_timeout=soon"}, "invalid postgres DSN"},
+		// pgx ends the user info at the first '@': the rest of the password
+		// would become the host name, shown by every connection error.
+		{"unencoded @ in password", Options{DSN: "postgres://mon:ab@" + secret + "@db.example/app"}, "percent-encode it as %40"},
 		{"negative knob", Options{DSN: "postgres://db.example/app", TopTables: -1}, "top tables must not be negative"},
 		{"empty database name", Options{DSN: "postgres://db.example/app", Databases: []string{""}}, "empty database name"},
 	} {
@@ -45,8 +48,8 @@ func TestNewTargetRejectsBadInputWithoutEchoingThePassword(t *testing.T) {
 }
 
 // A server that does not answer: NewTarget does not block, a scrape reports
-// pg_up 0 and every collector as failed within its deadline, and the error
-// text never carries the password.
+// pg_up 0 and every collector as failed within its deadline, logs that once,
+// and the error text never carries the password.
 func TestUnreachableServer(t *testing.T) {
 	// A listener that accepts and never speaks: the worst case, a
 	// connection that hangs rather than being refused.
@@ -89,6 +92,11 @@ func TestUnreachableServer(t *testing.T) {
 	}
 	if logs.Len() == 0 || strings.Contains(logs.String(), secret) {
 		t.Errorf("log empty or shows the password:\n%s", logs.String())
+	}
+	// A down target is one problem: logged once per scrape, not once per
+	// collector that could not run.
+	if n := strings.Count(logs.String(), "level=ERROR"); n != 1 {
+		t.Errorf("%d errors logged for one scrape of a down server, want 1:\n%s", n, logs.String())
 	}
 }
 

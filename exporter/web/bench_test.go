@@ -14,6 +14,7 @@ import (
 
 	"github.com/redline-sre/redline/exporter/collector"
 	"github.com/redline-sre/redline/exporter/config"
+	"github.com/redline-sre/redline/exporter/lifecycle"
 )
 
 // replayTarget sends a fixed set of metrics. The benchmark measures the
@@ -75,7 +76,7 @@ func BenchmarkMetricsHandler(b *testing.B) {
 	set := NewTargets(slog.New(slog.DiscardHandler))
 	set.Swap(map[string]collector.Target{"db": pg, "bouncer": pb})
 	self := prometheus.NewRegistry()
-	r := NewReloader(func() (*config.Config, error) { return &config.Config{}, nil }, nil, set, self, quiet())
+	r := lifecycle.NewReloader(func() (*config.Config, error) { return &config.Config{}, nil }, nil, set, self, quiet())
 	h, err := NewHandler(Options{TelemetryPath: "/metrics", DefaultTimeout: 5 * time.Second, Self: self}, set, r, quiet())
 	if err != nil {
 		b.Fatal(err)

@@ -4,14 +4,13 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"slices"
 	"sort"
 	"sync/atomic"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/singleflight"
 
+	"github.com/redline-sre/redline/exporter/budget"
 	"github.com/redline-sre/redline/exporter/collector"
 )
 
@@ -67,16 +66,6 @@ func (t *Targets) Swap(next map[string]collector.Target) map[string]collector.Ta
 	return out
 }
 
-// snapshot returns the current targets by name.
-func (t *Targets) snapshot() map[string]collector.Target {
-	m := *t.current.Load()
-	out := make(map[string]collector.Target, len(m))
-	for name, s := range m {
-		out[name] = s.target
-	}
-	return out
-}
-
 // Names lists the configured targets, sorted.
 func (t *Targets) Names() []string {
 	m := *t.current.Load()
@@ -90,12 +79,15 @@ func (t *Targets) Names() []string {
 
 // Collect gathers one target's metrics, sharing a collection already in
 // flight. The collection runs under the deadline of the scrape that started
-// it, less a margin (collectionMargin), so that what a target reports when
+// it, less a margin (budget.Collection), so that what a target reports when
 // it runs out of time (its up 0, success 0) reaches the caller before the
 // caller's own deadline; it is not cancelled when that scrape's client goes
 // away, because other scrapes may be waiting for it. A scrape that joins a
-// collection started with an earlier deadline gets that collection's
-// result. ok is false for an unknown name.
+// collection gets its result if it ends in time; whatever the collection's
+// deadline, Collect returns by ctx's, reporting the target down
+// (collector.Complete) when the result is not there yet. Every answer
+// carries the target's up metric and a success series for each of its
+// collectors. ok is false for an unknown name.
 func (t *Targets) Collect(ctx context.Context, name string) (metrics []prometheus.Metric, ok bool) {
 	s, ok := (*t.current.Load())[name]
 	if !ok {
@@ -105,7 +97,7 @@ func (t *Targets) Collect(ctx context.Context, name string) (metrics []prometheu
 		runCtx := context.WithoutCancel(ctx)
 		if deadline, has := ctx.Deadline(); has {
 			var cancel context.CancelFunc
-			runCtx, cancel = context.WithDeadline(runCtx, deadline.Add(-collectionMargin(time.Until(deadline))))
+			runCtx, cancel = context.WithDeadline(runCtx, budget.Collection(deadline))
 			defer cancel()
 		}
 		return s.collect(runCtx), nil
@@ -115,28 +107,19 @@ func (t *Targets) Collect(ctx context.Context, name string) (metrics []prometheu
 	}
 	select {
 	case r := <-res:
-		return withUp(s.target, r.Val.([]prometheus.Metric)), true
+		return complete(s.target, r.Val.([]prometheus.Metric)), true
 	case <-ctx.Done():
-		return withUp(s.target, nil), true
+		return complete(s.target, nil), true
 	}
 }
 
-// withUp adds the target's up metric at 0 when ms lacks it: the target
-// panicked or ran past the deadline before it could tell whether it was up.
-func withUp(t collector.Target, ms []prometheus.Metric) []prometheus.Metric {
-	r, ok := t.(collector.UpReporter)
-	if !ok {
-		return ms
+// complete adds what the target failed to report (collector.Complete) for
+// targets that say what they report.
+func complete(t collector.Target, ms []prometheus.Metric) []prometheus.Metric {
+	if r, ok := t.(collector.UpReporter); ok {
+		return collector.Complete(r, ms)
 	}
-	up := r.UpDesc()
-	for _, m := range ms {
-		if m.Desc() == up {
-			return ms
-		}
-	}
-	// ms may be the slice singleflight handed to every joined scrape: clip
-	// it so the append copies instead of writing into the shared array.
-	return append(slices.Clip(ms), prometheus.MustNewConstMetric(up, prometheus.GaugeValue, 0))
+	return ms
 }
 
 // collect runs the target once and returns what it sent. A panic in the
@@ -163,13 +146,6 @@ func (s *sharedTarget) collect(ctx context.Context) []prometheus.Metric {
 	}()
 	close(ch)
 	return <-done
-}
-
-// collectionMargin is how much earlier than the scrape's deadline the
-// collection must end: 5% of the time left, between 10ms and 250ms. It is
-// the time left to hand the result over to the scrape.
-func collectionMargin(left time.Duration) time.Duration {
-	return min(max(left/20, 10*time.Millisecond), 250*time.Millisecond)
 }
 
 // labelled returns ms with a target="<name>" label, as

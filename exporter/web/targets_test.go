@@ -45,7 +45,7 @@ func upValue(t *testing.T, ms []prometheus.Metric) float64 {
 
 // A target that runs out of time reports up 0 at its deadline; that report
 // must reach the scrape, whose deadline is the same instant. stuckTarget is
-// no UpReporter, so this is the collection margin at work, not withUp. The
+// no UpReporter, so this is the collection margin at work, not collector.Complete. The
 // 3s deadline gives the margin a scrape timeout of a few seconds has
 // (150ms); a shorter one made the test a scheduling race on a loaded
 // machine.
@@ -111,6 +111,7 @@ func (b brokenTarget) Collect(context.Context, chan<- prometheus.Metric) {
 
 func (brokenTarget) Close()                   {}
 func (brokenTarget) UpDesc() *prometheus.Desc { return fakeUpDesc }
+func (brokenTarget) Collectors() []string     { return nil }
 
 // A target that read nothing must still say it is down: the up metric is
 // what the unreachable-target alerts watch.
@@ -146,6 +147,7 @@ func (l lateTarget) Collect(_ context.Context, ch chan<- prometheus.Metric) {
 
 func (lateTarget) Close()                   {}
 func (lateTarget) UpDesc() *prometheus.Desc { return fakeUpDesc }
+func (lateTarget) Collectors() []string     { return nil }
 
 // Scrapes that share a collection must not share the slice they add up 0
 // to (run with -race: appending to the shared result raced).
@@ -172,18 +174,6 @@ func TestJoinedScrapesAddUpZeroApart(t *testing.T) {
 	for i, up := range ups {
 		if up != 0 {
 			t.Errorf("scrape %d: fake_up = %g, want 0 (-1: missing)", i, up)
-		}
-	}
-}
-
-func TestCollectionMargin(t *testing.T) {
-	for _, tc := range []struct{ left, want time.Duration }{
-		{9500 * time.Millisecond, 250 * time.Millisecond},
-		{time.Second, 50 * time.Millisecond},
-		{50 * time.Millisecond, 10 * time.Millisecond},
-	} {
-		if got := collectionMargin(tc.left); got != tc.want {
-			t.Errorf("collectionMargin(%s) = %s, want %s", tc.left, got, tc.want)
 		}
 	}
 }

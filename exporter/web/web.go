@@ -9,14 +9,16 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/exporter-toolkit/web"
+
+	"github.com/redline-sre/redline/exporter/budget"
 )
 
 // Options configures the handler.
@@ -36,17 +38,23 @@ type Options struct {
 	Version string
 }
 
+// Reloader is what /-/ready and /-/reload ask (lifecycle.Reloader).
+type Reloader interface {
+	Ready() bool
+	Reload() error
+}
+
 // Handler serves the exporter's endpoints.
 type Handler struct {
 	opts     Options
 	targets  *Targets
-	reloader *Reloader
+	reloader Reloader
 	logger   *slog.Logger
 	mux      *http.ServeMux
 }
 
 // NewHandler wires the endpoints.
-func NewHandler(opts Options, targets *Targets, reloader *Reloader, logger *slog.Logger) (*Handler, error) {
+func NewHandler(opts Options, targets *Targets, reloader Reloader, logger *slog.Logger) (*Handler, error) {
 	if opts.TelemetryPath == "" {
 		opts.TelemetryPath = "/metrics"
 	}
@@ -155,12 +163,30 @@ func (h *Handler) probe(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	ms, ok := h.targets.Collect(ctx, name)
 	if !ok {
-		http.Error(w, fmt.Sprintf("unknown target %q: not in the configuration", name), http.StatusBadRequest)
+		http.Error(w, fmt.Sprintf("unknown target %q: not in the configuration", echo(name)), http.StatusBadRequest)
 		return
 	}
 	reg := prometheus.NewRegistry()
 	h.register(reg, name, ms)
 	h.serve(w, r, reg)
+}
+
+// maxEcho bounds how much of a request's target name an error repeats: a
+// name longer than any configured one need not come back whole, and a
+// megabyte parameter must not make a megabyte answer.
+const maxEcho = 64
+
+// echo returns name cut to maxEcho bytes (on a rune boundary), marked when
+// cut.
+func echo(name string) string {
+	if len(name) <= maxEcho {
+		return name
+	}
+	cut := maxEcho
+	for cut > 0 && !utf8.RuneStart(name[cut]) {
+		cut--
+	}
+	return name[:cut] + "…"
 }
 
 func (h *Handler) register(reg *prometheus.Registry, name string, ms []prometheus.Metric) {
@@ -176,23 +202,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, g prometheus.Gat
 	}).ServeHTTP(w, r)
 }
 
-// timeout is the collection deadline: Prometheus's scrape timeout minus the
-// offset, or the default when Prometheus did not say.
+// timeout is the scrape's deadline (budget.ScrapeTimeout).
 func (h *Handler) timeout(r *http.Request) time.Duration {
-	return ScrapeTimeout(r.Header.Get("X-Prometheus-Scrape-Timeout-Seconds"), h.opts.TimeoutOffset, h.opts.DefaultTimeout)
-}
-
-// ScrapeTimeout turns the X-Prometheus-Scrape-Timeout-Seconds header into
-// a collection deadline. An offset that would leave nothing is ignored
-// rather than making every collection fail at once.
-func ScrapeTimeout(header string, offset, def time.Duration) time.Duration {
-	secs, err := strconv.ParseFloat(header, 64)
-	if header == "" || err != nil || !(secs > 0) || secs > 86400 {
-		return def
-	}
-	t := time.Duration(secs * float64(time.Second))
-	if t-offset > 0 {
-		return t - offset
-	}
-	return t
+	return budget.ScrapeTimeout(r.Header.Get("X-Prometheus-Scrape-Timeout-Seconds"), h.opts.TimeoutOffset, h.opts.DefaultTimeout)
 }

@@ -2,24 +2,24 @@ package web
 
 import (
 	"context"
-	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"reflect"
+	"net/url"
 	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/redline-sre/redline/exporter/collector"
 	"github.com/redline-sre/redline/exporter/config"
+	"github.com/redline-sre/redline/exporter/lifecycle"
 )
 
 // The tests here exercise the HTTP layer with FAKE targets (fakeTarget):
@@ -57,7 +57,7 @@ func newServer(t *testing.T, targets map[string]collector.Target) (*httptest.Ser
 	set := NewTargets(quiet())
 	set.Swap(targets)
 	self := prometheus.NewRegistry()
-	r := NewReloader(func() (*config.Config, error) { return &config.Config{}, nil }, nil, set, self, quiet())
+	r := lifecycle.NewReloader(func() (*config.Config, error) { return &config.Config{}, nil }, nil, set, self, quiet())
 	h, err := NewHandler(Options{TelemetryPath: "/metrics", DefaultTimeout: 5 * time.Second, Self: self}, set, r, quiet())
 	if err != nil {
 		t.Fatal(err)
@@ -148,26 +148,6 @@ func TestScrapeDeadlineFromHeader(t *testing.T) {
 	}
 }
 
-func TestScrapeTimeout(t *testing.T) {
-	for _, tc := range []struct {
-		header string
-		want   time.Duration
-	}{
-		{"", 10 * time.Second},
-		{"15", 14500 * time.Millisecond},
-		{"2.5", 2 * time.Second},
-		{"0.4", 400 * time.Millisecond}, // offset larger than the timeout: ignored
-		{"abc", 10 * time.Second},
-		{"-1", 10 * time.Second},
-		{"NaN", 10 * time.Second},
-		{"1e300", 10 * time.Second},
-	} {
-		if got := ScrapeTimeout(tc.header, 500*time.Millisecond, 10*time.Second); got != tc.want {
-			t.Errorf("ScrapeTimeout(%q) = %s, want %s", tc.header, got, tc.want)
-		}
-	}
-}
-
 func TestHealthReadyLanding(t *testing.T) {
 	srv, _ := newServer(t, nil)
 	if code, _ := get(t, srv.URL+"/-/healthy"); code != 200 {
@@ -210,137 +190,6 @@ func TestTelemetryPathChecked(t *testing.T) {
 	}
 }
 
-func TestReload(t *testing.T) {
-	var cfg *config.Config
-	var loadErr error
-	built := map[string]*fakeTarget{}
-	builders := Builders{config.KindPgBouncer: func(tc config.Target, _ *slog.Logger) (collector.Target, error) {
-		if tc.DSN == "bad" {
-			return nil, errors.New("cannot build")
-		}
-		f := &fakeTarget{value: float64(len(tc.DSN))}
-		built[tc.Name+"/"+tc.DSN] = f
-		return f, nil
-	}}
-	set := NewTargets(quiet())
-	reg := prometheus.NewRegistry()
-	r := NewReloader(func() (*config.Config, error) { return cfg, loadErr }, builders, set, reg, quiet())
-	var hooked []int
-	var hookErr error
-	r.Hooks = append(r.Hooks, func(c *config.Config) error {
-		if hookErr != nil {
-			return hookErr
-		}
-		hooked = append(hooked, len(c.Probes))
-		return nil
-	})
-	pgb := func(name, dsn string) config.Target {
-		return config.Target{Kind: config.KindPgBouncer, Name: name, DSN: dsn, MaxConnections: 2}
-	}
-	reloaded := func() float64 {
-		return testutil.ToFloat64(r.success)
-	}
-
-	cfg = &config.Config{PgBouncer: []config.Target{pgb("a", "dsn-a"), pgb("b", "dsn-b")}, Probes: []config.Probe{{Source: "f.yml:9"}}}
-	if err := r.Reload(); err != nil || reloaded() != 1 || !r.Ready() {
-		t.Fatalf("first load: %v, metric %g", err, reloaded())
-	}
-	a1, b1 := built["a/dsn-a"], built["b/dsn-b"]
-
-	// a unchanged, b's DSN changed, c new.
-	cfg = &config.Config{PgBouncer: []config.Target{pgb("a", "dsn-a"), pgb("b", "dsn-b2"), pgb("c", "dsn-c")}}
-	if err := r.Reload(); err != nil {
-		t.Fatal(err)
-	}
-	if got := strings.Join(set.Names(), ","); got != "a,b,c" {
-		t.Errorf("targets after reload: %s", got)
-	}
-	if ms, _ := set.Collect(context.Background(), "a"); len(ms) != 1 || a1.calls.Load() != 1 {
-		t.Error("unchanged target a was not kept")
-	}
-	waitFor(t, "old b closed", b1.closed.Load)
-	if a1.closed.Load() {
-		t.Error("unchanged target a was closed")
-	}
-
-	// A failing load and a failing build both keep the running set.
-	loadErr = errors.New("f.yml:3: unknown key")
-	if err := r.Reload(); err == nil || reloaded() != 0 {
-		t.Errorf("failed load: err %v, metric %g", err, reloaded())
-	}
-	loadErr = nil
-	cfg = &config.Config{PgBouncer: []config.Target{pgb("a", "dsn-a"), pgb("d", "bad")}, Postgres: []config.Target{{Kind: config.KindPostgres, Name: "pg", DSN: "x"}}}
-	err := r.Reload()
-	if err == nil || !strings.Contains(err.Error(), `target "d": cannot build`) || !strings.Contains(err.Error(), `postgres targets are not supported`) {
-		t.Errorf("failed build: %v", err)
-	}
-	if got := strings.Join(set.Names(), ","); got != "a,b,c" || reloaded() != 0 {
-		t.Errorf("after failed reloads: targets %s, metric %g", got, reloaded())
-	}
-	if len(hooked) != 2 || hooked[0] != 1 {
-		t.Errorf("hooks ran %v, want once per successful load", hooked)
-	}
-
-	// A failing hook (probes that cannot be applied) fails the reload and
-	// discards the targets built for it.
-	hookErr = errors.New("event-loop probes: bad header")
-	cfg = &config.Config{PgBouncer: []config.Target{pgb("a", "dsn-a"), pgb("e", "dsn-e")}}
-	if err := r.Reload(); err == nil || !strings.Contains(err.Error(), "bad header") || reloaded() != 0 {
-		t.Errorf("failing hook: err %v, metric %g", err, reloaded())
-	}
-	if got := strings.Join(set.Names(), ","); got != "a,b,c" {
-		t.Errorf("after a failing hook: targets %s", got)
-	}
-	waitFor(t, "target built for the failed reload closed", built["e/dsn-e"].closed.Load)
-	hookErr = nil
-
-	r.CloseAll()
-	if !a1.closed.Load() || len(set.Names()) != 0 {
-		t.Error("CloseAll left targets open")
-	}
-	// A reload after shutdown (a late SIGHUP) must not start targets that
-	// nothing would close.
-	cfg = &config.Config{PgBouncer: []config.Target{pgb("f", "dsn-f")}}
-	if err := r.Reload(); err == nil || len(set.Names()) != 0 || built["f/dsn-f"] != nil {
-		t.Errorf("reload after CloseAll: err %v, targets %v", err, set.Names())
-	}
-}
-
-// TestSameTargetComparesEverySetting guards against a setting added to
-// config.Target that a reload would not notice.
-func TestSameTargetComparesEverySetting(t *testing.T) {
-	base := config.Target{Kind: config.KindPostgres, Name: "a", DSN: "x", Databases: []string{"app"}, MaxConnections: 2, ConnectTimeout: time.Second, Source: "f.yml:1"}
-	moved := base
-	moved.Source = "g.yml:7"
-	if !sameTarget(base, moved) {
-		t.Error("a target that only moved in the file is rebuilt")
-	}
-	// Change every field but Source, one at a time, by reflection, so a
-	// field added later is covered without editing this test.
-	v := reflect.ValueOf(base)
-	for i := range v.NumField() {
-		f := v.Type().Field(i)
-		if f.Name == "Source" {
-			continue
-		}
-		changed := base
-		fv := reflect.ValueOf(&changed).Elem().Field(i)
-		switch fv.Kind() {
-		case reflect.String:
-			fv.SetString(fv.String() + "-changed")
-		case reflect.Int, reflect.Int64:
-			fv.SetInt(fv.Int() + 1)
-		case reflect.Slice:
-			fv.Set(reflect.Append(fv, reflect.ValueOf("other")))
-		default:
-			t.Fatalf("field %s: kind %s not covered by this test", f.Name, fv.Kind())
-		}
-		if sameTarget(base, changed) {
-			t.Errorf("a change of %s does not rebuild the target", f.Name)
-		}
-	}
-}
-
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
@@ -349,5 +198,19 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// A megabyte target name used to come back whole in the 400 answer.
+func TestProbeUnknownTargetEchoIsBounded(t *testing.T) {
+	srv, _ := newServer(t, map[string]collector.Target{"a": &fakeTarget{}})
+	// Nearly 1 MB, and a two-byte rune where a cut at 64 bytes falls.
+	long := strings.Repeat("a", 63) + "é" + strings.Repeat("b", 999_000)
+	code, body := get(t, srv.URL+"/probe?target="+url.QueryEscape(long))
+	if code != http.StatusBadRequest {
+		t.Fatalf("status %d, want 400", code)
+	}
+	if len(body) > 200 || !utf8.ValidString(body) || !strings.Contains(body, "unknown target") {
+		t.Errorf("answer of %d bytes (valid UTF-8: %v): %.200q", len(body), utf8.ValidString(body), body)
 	}
 }

@@ -32,6 +32,3 @@ func StartCommand(name, bin string, args, env []string, readyURL string) (*Comma
 	}
 	return c, nil
 }
-
-// Signal sends sig to the program (SIGHUP to reload, say).
-func (c *Command) Signal(sig syscall.Signal) error { return c.proc.cmd.Process.Signal(sig) }

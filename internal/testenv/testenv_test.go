@@ -138,17 +138,44 @@ receivers:
 	}
 }
 
-// TestStartAll measures how long the harness takes to bring all four
-// components up together (reported in the log; not asserted).
+// TestStartAll brings all four components up together, as the e2e tests
+// and the demo do, and checks that each answers and that they are wired:
+// the PostgreSQL server is reachable through pgBouncer. The time it takes
+// is logged, not asserted.
 func TestStartAll(t *testing.T) {
 	start := time.Now()
 	pg := NewPostgres(t, PostgresOptions{})
-	NewPgBouncer(t, pg, PgBouncerOptions{})
+	b := NewPgBouncer(t, pg, PgBouncerOptions{})
 	cfg := filepath.Join(t.TempDir(), "am.yml")
-	os.WriteFile(cfg, []byte("route:\n  receiver: none\nreceivers:\n  - name: none\n"), 0o644)
-	NewAlertmanager(t, cfg)
-	NewPrometheus(t, PrometheusOptions{})
+	if err := os.WriteFile(cfg, []byte("route:\n  receiver: none\nreceivers:\n  - name: none\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	am := NewAlertmanager(t, cfg)
+	prom := NewPrometheus(t, PrometheusOptions{})
 	t.Logf("all four components ready in %s", time.Since(start).Round(time.Millisecond))
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, b.DSN(pg.User, pg.Password, "postgres"))
+	if err != nil {
+		t.Fatalf("PostgreSQL through pgBouncer: %v", err)
+	}
+	defer conn.Close(ctx)
+	var one int
+	if err := conn.QueryRow(ctx, "SELECT 1").Scan(&one); err != nil || one != 1 {
+		t.Errorf("SELECT 1 through pgBouncer: %d, %v", one, err)
+	}
+	for name, url := range map[string]string{"Alertmanager": am.URL + "/-/ready", "Prometheus": prom.URL + "/-/ready"} {
+		resp, err := http.Get(url)
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("%s /-/ready: %s", name, resp.Status)
+		}
+	}
 }
 
 // TestStopLeavesNothing checks that teardown ends exactly what it started.

@@ -1,4 +1,8 @@
-package web
+// Package lifecycle builds the exporter's targets from the configuration
+// and keeps them running: a (re)load builds what changed, swaps the new
+// set in at once and closes what is gone. --config.check runs the same
+// build check without serving.
+package lifecycle
 
 import (
 	"errors"
@@ -22,6 +26,41 @@ type Builder func(t config.Target, logger *slog.Logger) (collector.Target, error
 // to the code that builds it. A kind without a builder is a config error.
 type Builders map[string]Builder
 
+// Set is where the running targets are served from (web.Targets): Swap
+// installs a new set at once and returns the previous one.
+type Set interface {
+	Swap(next map[string]collector.Target) map[string]collector.Target
+}
+
+// Check builds every target of cfg the way a reload does, and closes them
+// again: it reports every target this build cannot serve (an unknown kind,
+// options its package refuses) without connecting anywhere.
+func Check(cfg *config.Config, builders Builders) error {
+	var errs []error
+	for _, tc := range cfg.Targets() {
+		t, err := builders.build(tc, slog.New(slog.DiscardHandler))
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		t.Close()
+	}
+	return errors.Join(errs...)
+}
+
+// build makes one target, its error naming where it was configured.
+func (b Builders) build(tc config.Target, logger *slog.Logger) (collector.Target, error) {
+	build, ok := b[tc.Kind]
+	if !ok {
+		return nil, fmt.Errorf("%s: target %q: %s targets are not supported by this build", tc.Source, tc.Name, tc.Kind)
+	}
+	t, err := build(tc, logger)
+	if err != nil {
+		return nil, fmt.Errorf("%s: target %q: %w", tc.Source, tc.Name, err)
+	}
+	return t, nil
+}
+
 // Reloader loads the configuration and swaps the target set. A failed
 // load or build keeps the previous targets serving.
 type Reloader struct {
@@ -35,11 +74,12 @@ type Reloader struct {
 	// the config here. A hook's error fails the reload (the new targets are
 	// discarded); a hook that fails must leave its own part unchanged.
 	Hooks   []func(*config.Config) error
-	Targets *Targets
+	Targets Set
 	Logger  *slog.Logger
 
 	mu      sync.Mutex
-	applied map[string]config.Target // config of each running target
+	applied map[string]config.Target    // config of each running target
+	running map[string]collector.Target // the targets last swapped in
 	ready   bool
 	closed  bool // set by CloseAll: a late reload (SIGHUP at shutdown) builds nothing
 
@@ -48,7 +88,7 @@ type Reloader struct {
 }
 
 // NewReloader returns a reloader whose metrics are registered on reg.
-func NewReloader(load func() (*config.Config, error), builders Builders, targets *Targets, reg prometheus.Registerer, logger *slog.Logger) *Reloader {
+func NewReloader(load func() (*config.Config, error), builders Builders, targets Set, reg prometheus.Registerer, logger *slog.Logger) *Reloader {
 	r := &Reloader{
 		Load: load, Builders: builders, Targets: targets, Logger: logger,
 		success: prometheus.NewGauge(prometheus.GaugeOpts{
@@ -101,7 +141,7 @@ func (r *Reloader) reload() error {
 	if err != nil {
 		return err
 	}
-	running := r.Targets.snapshot()
+	running := r.running
 
 	next := map[string]collector.Target{}
 	var built []collector.Target // new instances, closed again on failure
@@ -111,14 +151,9 @@ func (r *Reloader) reload() error {
 			next[tc.Name] = old
 			continue
 		}
-		build, ok := r.Builders[tc.Kind]
-		if !ok {
-			errs = append(errs, fmt.Errorf("%s: target %q: %s targets are not supported by this build", tc.Source, tc.Name, tc.Kind))
-			continue
-		}
-		t, err := build(tc, r.Logger.With("target", tc.Name, "kind", tc.Kind))
+		t, err := r.Builders.build(tc, r.Logger.With("target", tc.Name, "kind", tc.Kind))
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: target %q: %w", tc.Source, tc.Name, err))
+			errs = append(errs, err)
 			continue
 		}
 		built = append(built, t)
@@ -140,6 +175,7 @@ func (r *Reloader) reload() error {
 	}
 
 	prev := r.Targets.Swap(next)
+	r.running = next
 	r.applied = map[string]config.Target{}
 	for _, tc := range cfg.Targets() {
 		r.applied[tc.Name] = tc
@@ -172,6 +208,7 @@ func (r *Reloader) CloseAll() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.closed = true
+	r.running = nil
 	for _, t := range r.Targets.Swap(nil) {
 		t.Close()
 	}

@@ -1,0 +1,55 @@
+package budget
+
+import (
+	"testing"
+	"time"
+)
+
+func TestScrapeTimeout(t *testing.T) {
+	for _, tc := range []struct {
+		header string
+		want   time.Duration
+	}{
+		{"", 10 * time.Second},
+		{"15", 14500 * time.Millisecond},
+		{"2.5", 2 * time.Second},
+		{"0.4", 400 * time.Millisecond}, // offset larger than the timeout: ignored
+		{"abc", 10 * time.Second},
+		{"-1", 10 * time.Second},
+		{"NaN", 10 * time.Second},
+		{"+Inf", MaxScrapeTimeout - 500*time.Millisecond},
+		// A day, or more than a Duration holds: capped, not trusted.
+		{"86400", MaxScrapeTimeout - 500*time.Millisecond},
+		{"1e300", MaxScrapeTimeout - 500*time.Millisecond},
+		{"300", MaxScrapeTimeout - 500*time.Millisecond},
+		{"299", 298500 * time.Millisecond},
+	} {
+		if got := ScrapeTimeout(tc.header, 500*time.Millisecond, 10*time.Second); got != tc.want {
+			t.Errorf("ScrapeTimeout(%q) = %s, want %s", tc.header, got, tc.want)
+		}
+	}
+}
+
+// The margins are taken from the time left: compare against a deadline far
+// enough out that the microseconds the call takes do not change them.
+func TestMargins(t *testing.T) {
+	for _, tc := range []struct {
+		left                time.Duration
+		collection, collect time.Duration
+	}{
+		{9500 * time.Millisecond, 250 * time.Millisecond, 100 * time.Millisecond},
+		{time.Second, 50 * time.Millisecond, 50 * time.Millisecond},
+		{50 * time.Millisecond, 10 * time.Millisecond, 5 * time.Millisecond},
+	} {
+		d := time.Now().Add(tc.left)
+		if got := d.Sub(Collection(d)); !within(got, tc.collection) {
+			t.Errorf("collection margin with %s left = %s, want %s", tc.left, got, tc.collection)
+		}
+		if got := d.Sub(Collector(d)); !within(got, tc.collect) {
+			t.Errorf("collector margin with %s left = %s, want %s", tc.left, got, tc.collect)
+		}
+	}
+}
+
+// within allows for the time between taking the deadline and the call.
+func within(got, want time.Duration) bool { return got <= want && got >= want-want/10 }
