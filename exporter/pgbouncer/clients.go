@@ -7,6 +7,8 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/redline-sre/redline/exporter/collector"
 )
 
 var (
@@ -25,6 +27,11 @@ var (
 // itself checks against max_client_conn (SHOW POOLS misses clients still
 // logging in).
 type clientsCollector struct{ pool *pgxpool.Pool }
+
+func init() {
+	register(CollectorClients, "pgbouncer.clients", "pgBouncer client connections against max_client_conn (SHOW CONFIG, SHOW LISTS)",
+		func(p *pgxpool.Pool) collector.Collector { return clientsCollector{p} })
+}
 
 func (c clientsCollector) Update(ctx context.Context, ch chan<- prometheus.Metric) error {
 	config, err := showQuery(ctx, c.pool, "SHOW CONFIG")

@@ -5,6 +5,8 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/redline-sre/redline/exporter/collector"
 )
 
 // databaseLabels are pgbouncer_exporter's labels for SHOW DATABASES, so its
@@ -39,6 +41,11 @@ func databaseDesc(name, help string) *prometheus.Desc {
 
 // databasesCollector reads SHOW DATABASES.
 type databasesCollector struct{ pool *pgxpool.Pool }
+
+func init() {
+	register(CollectorDatabases, "pgbouncer.databases", "pgBouncer databases from SHOW DATABASES",
+		func(p *pgxpool.Pool) collector.Collector { return databasesCollector{p} })
+}
 
 func (c databasesCollector) Update(ctx context.Context, ch chan<- prometheus.Metric) error {
 	rows, err := showQuery(ctx, c.pool, "SHOW DATABASES")

@@ -36,11 +36,20 @@ const (
 	CollectorClients   = "pgbouncer_clients"
 )
 
-func init() {
-	collector.Register(CollectorPools, true, "pgBouncer pools from SHOW POOLS, with pgbouncer_pool_saturation_ratio", "pgbouncer.pools")
-	collector.Register(CollectorDatabases, true, "pgBouncer databases from SHOW DATABASES", "pgbouncer.databases")
-	collector.Register(CollectorStats, true, "pgBouncer traffic counters from SHOW STATS", "pgbouncer.stats")
-	collector.Register(CollectorClients, true, "pgBouncer client connections against max_client_conn (SHOW CONFIG, SHOW LISTS)", "pgbouncer.clients")
+// collectors are this package's collectors in registration order; each
+// file that holds one registers it from its init, like the PostgreSQL ones.
+var collectors []collectorFactory
+
+type collectorFactory struct {
+	name  string
+	build func(*pgxpool.Pool) collector.Collector
+}
+
+// register makes a collector's --collector.<name> flag (alias: the former
+// dotted name) and has every new target build it.
+func register(name, alias, help string, build func(*pgxpool.Pool) collector.Collector) {
+	collector.Register(name, true, help, alias)
+	collectors = append(collectors, collectorFactory{name: name, build: build})
 }
 
 // ApplicationName is sent on every connection, so a DBA can tell the
@@ -92,14 +101,9 @@ func NewTarget(opts Options, logger *slog.Logger) (*Target, error) {
 		return nil, fmt.Errorf("pgbouncer: %w", err)
 	}
 	t := &Target{pool: pool, logger: logger}
-	for _, c := range []collector.Named{
-		{Name: CollectorPools, Collector: poolsCollector{pool}},
-		{Name: CollectorDatabases, Collector: databasesCollector{pool}},
-		{Name: CollectorStats, Collector: statsCollector{pool}},
-		{Name: CollectorClients, Collector: clientsCollector{pool}},
-	} {
-		if collector.Enabled(c.Name) {
-			t.collectors = append(t.collectors, c)
+	for _, c := range collectors {
+		if collector.Enabled(c.name) {
+			t.collectors = append(t.collectors, collector.Named{Name: c.name, Collector: c.build(pool)})
 		}
 	}
 	return t, nil

@@ -5,6 +5,8 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/redline-sre/redline/exporter/collector"
 )
 
 // poolColumns maps SHOW POOLS columns to gauges labelled {database,user}.
@@ -47,6 +49,11 @@ func poolDesc(name, help string) *prometheus.Desc {
 // poolsCollector reads SHOW POOLS, and SHOW DATABASES and SHOW USERS for the
 // pool sizes behind the saturation ratio.
 type poolsCollector struct{ pool *pgxpool.Pool }
+
+func init() {
+	register(CollectorPools, "pgbouncer.pools", "pgBouncer pools from SHOW POOLS, with pgbouncer_pool_saturation_ratio",
+		func(p *pgxpool.Pool) collector.Collector { return poolsCollector{p} })
+}
 
 func (c poolsCollector) Update(ctx context.Context, ch chan<- prometheus.Metric) error {
 	pools, err := showQuery(ctx, c.pool, "SHOW POOLS")

@@ -5,6 +5,8 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/redline-sre/redline/exporter/collector"
 )
 
 // statsColumns maps SHOW STATS total_* columns to counters labelled
@@ -35,6 +37,11 @@ func statsDesc(name, help string) *prometheus.Desc {
 
 // statsCollector reads SHOW STATS.
 type statsCollector struct{ pool *pgxpool.Pool }
+
+func init() {
+	register(CollectorStats, "pgbouncer.stats", "pgBouncer traffic counters from SHOW STATS",
+		func(p *pgxpool.Pool) collector.Collector { return statsCollector{p} })
+}
 
 func (c statsCollector) Update(ctx context.Context, ch chan<- prometheus.Metric) error {
 	rows, err := showQuery(ctx, c.pool, "SHOW STATS")
