@@ -5,7 +5,6 @@ import (
 	"sort"
 
 	"github.com/redline-sre/redline/rulegen/model"
-	"github.com/redline-sre/redline/rulegen/spec"
 )
 
 // canaryTests checks a canary alert: it fires when the canary is worse than
@@ -22,12 +21,7 @@ func canaryTests(a *model.Alert) ([]Group, error) {
 	canary := map[string]string{c.Tracks.Label: c.Tracks.Canary}
 	base := map[string]string{c.Tracks.Label: c.Tracks.Baseline}
 	limit := func(b float64) float64 { return math.Max(t, factor*b) }
-	capRatio := func(v float64) float64 {
-		if sig.Kind == spec.KindRatio && v >= 1 {
-			return (limit(0) + 1) / 2
-		}
-		return v
-	}
+	capRatio := func(v float64) float64 { return synthKinds[sig.Kind].trackValue(v, limit(0)) }
 	put := func(in *input, value, traffic float64, extra map[string]string) error {
 		return synthKinds[sig.Kind].trackInput(in, sig, value, traffic, evalAt+1, extra)
 	}

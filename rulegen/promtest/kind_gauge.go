@@ -9,7 +9,7 @@ import (
 )
 
 // gaugeSynth writes the metric at the value (or slope) the state needs.
-type gaugeSynth struct{}
+type gaugeSynth struct{ steadySynth }
 
 func (gaugeSynth) input(in *input, s synthesis) error {
 	sig, v, minutes, by := s.sig, s.value, s.minutes, s.by

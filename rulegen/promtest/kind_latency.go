@@ -7,7 +7,14 @@ import (
 
 // latencySynth writes a histogram whose quantile lands where the state
 // needs it.
-type latencySynth struct{}
+type latencySynth struct{ steadySynth }
+
+// errorRatio: the SLO counts the requests slower than the threshold bucket.
+func (latencySynth) errorRatio(sig *model.Signal, _ *input) float64 {
+	q, _ := sig.Quantile.Rat().Float64()
+	f, _ := fractionFast(q, 0, firing)
+	return 1 - f
+}
 
 func (latencySynth) input(in *input, s synthesis) error {
 	return latencyInput(in, s.sig, s.thr, s.st, s.traffic, s.minutes)

@@ -8,7 +8,13 @@ import (
 )
 
 // rateSynth writes the counter growing at the rate the state needs.
-type rateSynth struct{}
+type rateSynth struct{ steadySynth }
+
+// values: a rate is never negative.
+func (rateSynth) values(sig *model.Signal, thr spec.Quantity) (fire, ok float64, err error) {
+	fire, ok = crossing(sig, thr)
+	return fire, ok, nonNegative(sig, thr, fire, ok)
+}
 
 func (rateSynth) input(in *input, s synthesis) error {
 	sig, v, minutes := s.sig, s.value, s.minutes

@@ -1,12 +1,35 @@
 package promtest
 
 import (
+	"fmt"
+
 	"github.com/redline-sre/redline/rulegen/model"
 	"github.com/redline-sre/redline/rulegen/spec"
 )
 
 // ratioSynth writes error and total counters.
-type ratioSynth struct{}
+type ratioSynth struct{ steadySynth }
+
+// values keeps the firing value within [0, 1].
+func (ratioSynth) values(sig *model.Signal, thr spec.Quantity) (fire, ok float64, err error) {
+	t, _ := thr.Rat().Float64()
+	if t >= 1 {
+		return 0, 0, fmt.Errorf("a ratio threshold of %s can never be exceeded", thr.Text)
+	}
+	fire, ok = crossing(sig, thr)
+	if fire > 1 {
+		fire = (t + 1) / 2
+	}
+	return fire, ok, nonNegative(sig, thr, fire, ok)
+}
+
+// trackValue: a ratio of 1 or more is no share of requests.
+func (ratioSynth) trackValue(v, t float64) float64 {
+	if v >= 1 {
+		return (t + 1) / 2
+	}
+	return v
+}
 
 func (ratioSynth) input(in *input, s synthesis) error {
 	return ratioInput(in, s.sig, s.value, s.traffic, s.minutes, nil)

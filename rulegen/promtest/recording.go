@@ -38,39 +38,22 @@ func recordingTests(m *model.Model, sig *model.Signal) (Group, error) {
 	if err != nil {
 		return Group{}, err
 	}
-	w := minutesOf(sig.Window)
-	evalAt := w + 5
 	in := newInput()
 	var thr spec.Quantity
 	if sig.Threshold != nil {
 		thr = *sig.Threshold
 	}
-	switch sig.Kind {
-	case spec.KindBaseline:
-		evalAt = minutesOf(sig.BaselineWindow) + minutesOf(sig.BaselineOffset) + 5
-		l, err := seriesFor(sig.Counter, sig.Counter.Name, nil)
-		if err != nil {
-			return Group{}, err
-		}
-		if err := in.add(l, counter(10, evalAt+1)); err != nil {
-			return Group{}, err
-		}
-	default:
-		if err := signalInput(in, sig, thr, firing, evalAt+1); err != nil {
-			return Group{}, err
-		}
+	kind := synthKinds[sig.Kind]
+	evalAt, err := kind.recordingInput(in, sig, thr)
+	if err != nil {
+		return Group{}, err
 	}
 	// SLO error ratios over every window follow the same steady input.
 	for _, o := range m.SLOs {
 		if o.Signal != sig.Name {
 			continue
 		}
-		ratio := in.value
-		if sig.Kind == spec.KindLatency {
-			q, _ := sig.Quantile.Rat().Float64()
-			f, _ := fractionFast(q, 0, firing)
-			ratio = 1 - f
-		}
+		ratio := kind.errorRatio(sig, in)
 		for _, win := range o.Windows {
 			for _, d := range []spec.Duration{win.Short, win.Long} {
 				values[model.SLOWindowRecord(o, d.String())] = []sample{{nil, ratio}}

@@ -69,9 +69,10 @@ func trafficPerMin(sig *model.Signal) float64 {
 	return t
 }
 
-// targets returns a firing and a healthy value for a threshold, 10% on
-// either side (or one unit off when the threshold is 0).
-func targets(sig *model.Signal, thr spec.Quantity) (fire, ok float64, err error) {
+// crossing returns a firing and a healthy value for a threshold, 10% on
+// either side (or one unit off when the threshold is 0); each kind's
+// values brings them within what its series can hold.
+func crossing(sig *model.Signal, thr spec.Quantity) (fire, ok float64) {
 	t, _ := thr.Rat().Float64()
 	delta := math.Abs(t) * 0.1
 	if delta == 0 {
@@ -89,18 +90,16 @@ func targets(sig *model.Signal, thr spec.Quantity) (fire, ok float64, err error)
 	default:
 		fire, ok = t-delta, t+delta
 	}
-	if sig.Kind == spec.KindRatio {
-		if t >= 1 {
-			return 0, 0, fmt.Errorf("a ratio threshold of %s can never be exceeded", thr.Text)
-		}
-		if fire > 1 {
-			fire = (t + 1) / 2
-		}
+	return fire, ok
+}
+
+// nonNegative rejects a firing or healthy value below 0, which counters
+// cannot produce.
+func nonNegative(sig *model.Signal, thr spec.Quantity, fire, ok float64) error {
+	if ok < 0 || fire < 0 {
+		return fmt.Errorf("threshold %s with op %s cannot be tested with non-negative rates", thr.Text, sig.Op)
 	}
-	if (sig.Kind == spec.KindRate || sig.Kind == spec.KindRatio) && (ok < 0 || fire < 0) {
-		return 0, 0, fmt.Errorf("threshold %s with op %s cannot be tested with non-negative rates", thr.Text, sig.Op)
-	}
-	return fire, ok, nil
+	return nil
 }
 
 // leValue formats a bucket bound as Prometheus 3 stores it ("1.0", "0.2"),
@@ -131,10 +130,7 @@ func fractionFast(q, thr float64, st state) (f, quantile float64) {
 // signalInput synthesizes the raw series that put a signal into a state for
 // `minutes` minutes at 1m resolution.
 func signalInput(in *input, sig *model.Signal, thr spec.Quantity, st state, minutes int) error {
-	fire, ok, err := targets(sig, thr)
-	if sig.Kind == spec.KindBaseline || sig.Kind == spec.KindLatency {
-		err = nil
-	}
+	fire, ok, err := synthKinds[sig.Kind].values(sig, thr)
 	if err != nil {
 		return err
 	}
@@ -306,10 +302,7 @@ func recordedValues(sig *model.Signal) (map[string][]sample, error) {
 	if sig.Threshold != nil {
 		thr = *sig.Threshold
 	}
-	fire, _, err := targets(sig, thr)
-	if sig.Kind == spec.KindBaseline || sig.Kind == spec.KindLatency {
-		err = nil
-	}
+	fire, _, err := synthKinds[sig.Kind].values(sig, thr)
 	if err != nil {
 		return nil, err
 	}

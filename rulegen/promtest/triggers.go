@@ -4,28 +4,24 @@ import (
 	"fmt"
 
 	"github.com/redline-sre/redline/rulegen/model"
-	"github.com/redline-sre/redline/rulegen/spec"
 )
 
 func triggerTests(m *model.Model, a *model.Alert) ([]Group, error) {
 	forMin := minutesOf(a.For)
 	warm := 0
-	hasBaseline := false
 	for _, c := range a.Conditions {
 		warm = max(warm, minutesOf(c.Signal.Window)+2)
-		hasBaseline = hasBaseline || c.Signal.Kind == spec.KindBaseline
 	}
 	evalAt := warm + forMin + 2
-	// A baseline condition needs its own history; every condition of the
-	// trigger is then evaluated at the baseline's time.
+	// A condition that needs its own history (a baseline) moves the
+	// evaluation of every condition of the trigger to its time.
+	steady := true
 	for _, c := range a.Conditions {
-		if c.Signal.Kind == spec.KindBaseline {
-			p, err := planBaseline(c.Signal, forMin, evalAt, firing)
-			if err != nil {
-				return nil, err
-			}
-			evalAt = max(evalAt, p.evalAt)
+		at, st, err := synthKinds[c.Signal.Kind].triggerEval(c.Signal, forMin, evalAt)
+		if err != nil {
+			return nil, err
 		}
+		evalAt, steady = max(evalAt, at), steady && st
 	}
 	length := evalAt + 1
 
@@ -38,7 +34,7 @@ func triggerTests(m *model.Model, a *model.Alert) ([]Group, error) {
 	}
 	first := a.Conditions[0].Signal
 	fire := Group{Name: fmt.Sprintf("%s: fires just above the threshold after %s", a.Name, a.For.String()), Interval: "1m", InputSeries: in.seriesList()}
-	if forMin >= 2 && !hasBaseline {
+	if forMin >= 2 && steady {
 		// Before `for` has passed the alert is at most pending (gauges are
 		// beyond the threshold from the first sample).
 		fire.AlertRuleTests = append(fire.AlertRuleTests, AlertTest{EvalTime: minutes(forMin - 1), Alertname: a.Name, ExpAlerts: []ExpAlert{}})
@@ -142,15 +138,7 @@ func (p *triggerPlan) build(states []state) (*input, error) {
 	for i, c := range p.alert.Conditions {
 		cond := newInput()
 		cond.series = in.series
-		var err error
-		if c.Signal.Kind == spec.KindBaseline {
-			var b baselinePlan
-			if b, err = planBaseline(c.Signal, p.forMin, p.evalAt, states[i]); err == nil {
-				err = baselineInput(cond, c.Signal, b)
-			}
-		} else {
-			err = signalInput(cond, c.Signal, c.Threshold, states[i], p.length)
-		}
+		err := synthKinds[c.Signal.Kind].triggerInput(cond, c.Signal, c.Threshold, states[i], p.forMin, p.evalAt, p.length)
 		if err != nil {
 			return nil, err
 		}
