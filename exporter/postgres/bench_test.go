@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"testing"
@@ -18,7 +20,8 @@ import (
 // BenchmarkScrape measures a full scrape of a server whose database holds
 // REDLINE_BENCH_TABLES tables (default 10,000), each with a serial primary
 // key (so as many owned sequences) and a few dead tuples, against the same
-// SQL run alone on one connection. Setting up 10,000 tables takes a minute;
+// SQL run alone on one connection (REDLINE_BENCH_HEAPPROFILE=file also writes
+// the steady-state heap profile). Setting up 10,000 tables takes a minute;
 // run it on its own:
 //
 //	go test -run '^$' -bench BenchmarkScrape -benchtime 20x ./exporter/postgres/
@@ -48,14 +51,16 @@ END LOOP; END $$`, lo, hi))
 	waitFor(b, pg, "bench", fmt.Sprintf("SELECT count(*) = %d AND sum(n_dead_tup) = %d FROM pg_stat_user_tables", n, 2*n))
 	b.Logf("%d tables and sequences set up in %s", n, time.Since(start).Round(time.Second))
 
-	target, err := NewTarget(Options{DSN: pg.DSN("postgres")}, nil)
+	// The first behind-column round runs whole (by default it stops after
+	// 10 s and resumes a TTL later), so steady state starts at once.
+	target, err := NewTarget(Options{DSN: pg.DSN("postgres"), BehindColumnMaxRuntime: 10 * time.Minute}, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer target.Close()
 	// The first scrape waits for the first behind-column check; later ones
 	// are served from the cache, as in steady state.
-	warm := scrapeTarget(b, target, time.Minute)
+	warm := scrapeTarget(b, target, 10*time.Minute)
 	warm.requireSuccess(b, allCollectors()...)
 	if v := warm.value(b, "pg_database_sequences_checked", "datname", "bench"); v != float64(n) {
 		b.Fatalf("checked %v sequences, want %d", v, n)
@@ -76,6 +81,17 @@ END LOOP; END $$`, lo, hi))
 		}
 		b.ReportMetric(float64(series), "series/scrape")
 		reportMedian(b, took)
+		// What the target keeps between scrapes (its caches), and the
+		// most the heap has held: the exporter's resident memory follows
+		// the second.
+		var ms runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&ms)
+		b.ReportMetric(float64(ms.HeapAlloc)/(1<<20), "MiB-live-heap")
+		b.ReportMetric(float64(ms.HeapSys-ms.HeapReleased)/(1<<20), "MiB-heap-held")
+		if f := os.Getenv("REDLINE_BENCH_HEAPPROFILE"); f != "" {
+			writeHeapProfile(b, f)
+		}
 		if last != nil {
 			b.Logf("collector durations of the last scrape: %s", fmtSeries(last.series("redline_collector_duration_seconds")))
 		}
@@ -203,3 +219,16 @@ func reportMedian(b *testing.B, took []time.Duration) {
 }
 
 var _ prometheus.Collector = targetCollector{}
+
+// writeHeapProfile writes what the heap holds in steady state (the
+// target's caches): `go tool pprof -sample_index=inuse_space` reads it.
+func writeHeapProfile(b *testing.B, path string) {
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		b.Fatal(err)
+	}
+}

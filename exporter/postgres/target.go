@@ -47,9 +47,11 @@ type Target struct {
 
 	// refreshSlots bounds the behind-column refreshes running at once, so
 	// a server with many databases does not get all of them together when
-	// their TTLs run out, and the exporter holds one database's owned
-	// sequences at a time (tens of MB with 50,000 of them).
+	// their TTLs run out.
 	refreshSlots chan struct{}
+	// ownedPage is how many sequences one page of a behind-column check
+	// reads (ownedPage; tests make it small to cross pages).
+	ownedPage int
 	// cacheSlots bounds the background refreshes of cached collectors
 	// (freshCache) running at once; apart from refreshSlots, so a long
 	// behind-column check cannot hold them past their max age.
@@ -131,6 +133,7 @@ func NewTarget(opts Options, logger *slog.Logger) (*Target, error) {
 		dbs:          map[string]*database{},
 		missing:      map[string]bool{},
 		refreshSlots: make(chan struct{}, 1),
+		ownedPage:    ownedPage,
 		cacheSlots:   make(chan struct{}, perDatabaseParallelism),
 	}
 	return t, nil
