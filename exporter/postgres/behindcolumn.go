@@ -126,8 +126,11 @@ type comparison struct {
 	empty   bool // the table had no row
 	extreme int64
 	state   tableState // at the lookup (read before it)
-	at      time.Time  // the refresh that last looked the column up or confirmed it unchanged
-	behind  float64    // at that refresh
+	// at is when the refresh that last looked the column up or confirmed
+	// it unchanged started (Unix nanoseconds, 0 for never): 50,000 of
+	// these are kept per database.
+	at     int64
+	behind float64 // at that refresh
 }
 
 // behindResult is one completed check of a database.
@@ -418,7 +421,7 @@ func (w *behindWalk) page(ctx context.Context, oids []uint32) error {
 		if k, ok := slices.BinarySearchFunc(w.prev, o.oid, func(c comparison, oid uint32) int { return cmp.Compare(c.oid, oid) }); ok {
 			e.c, e.have = w.prev[k], true
 			if e.c.state == o.state && o.state.counted {
-				e.c.at, e.c.behind = w.start, o.behindExtreme(e.c)
+				e.c.at, e.c.behind = w.start.UnixNano(), o.behindExtreme(e.c)
 			} else {
 				e.stale = true
 			}
@@ -453,7 +456,7 @@ func (w *behindWalk) page(ctx context.Context, oids []uint32) error {
 				e.failed = true // skipped (logged): unchecked this time
 				continue
 			}
-			e.c = comparison{oid: e.o.oid, empty: x == nil, state: e.o.state, at: w.start}
+			e.c = comparison{oid: e.o.oid, empty: x == nil, state: e.o.state, at: w.start.UnixNano()}
 			if x != nil {
 				e.c.extreme = *x
 			}
@@ -476,8 +479,8 @@ func (w *behindWalk) page(ctx context.Context, oids []uint32) error {
 		}
 		w.next = append(w.next, e.c)
 		w.r.checked++
-		if w.r.oldest.IsZero() || e.c.at.Before(w.r.oldest) {
-			w.r.oldest = e.c.at
+		if at := time.Unix(0, e.c.at); w.r.oldest.IsZero() || at.Before(w.r.oldest) {
+			w.r.oldest = at
 		}
 		if e.c.behind > 0 {
 			o := e.o

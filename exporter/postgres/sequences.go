@@ -80,8 +80,8 @@ FROM (
   FROM unnest($1::oid[]) WITH ORDINALITY AS u(o, i)
 ) r`
 
-// sequence is one sequence's state. The small fields come first: tens of
-// thousands of these are cached.
+// sequence is one sequence's state, built a batch at a time from the
+// cached catalog (catalogDefs) and then given its value.
 type sequence struct {
 	oid            uint32
 	cycle          bool
