@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strconv"
 	"syscall"
 	"time"
@@ -34,9 +35,25 @@ import (
 const name = "redline_exporter"
 
 func main() {
+	setGCPercent(os.Getenv)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// gcPercent is the exporter's GOGC when the environment sets none. Its
+// heap is mostly long-lived caches (sequence catalogs, behind-column
+// comparisons), which Go's default of 100 lets grow to twice their size
+// before collecting: at 100,000 tables 41.5 MiB resident instead of
+// 32.7 MiB, for a collector that runs a few times a minute on a 10 MB
+// heap (docs/benchmarks.md).
+const gcPercent = 50
+
+// setGCPercent applies gcPercent unless GOGC is set.
+func setGCPercent(getenv func(string) string) {
+	if getenv("GOGC") == "" {
+		debug.SetGCPercent(gcPercent)
+	}
 }
 
 // run is the whole program; tests call it in-process. It returns the exit

@@ -117,7 +117,10 @@ alertmanager:
 // with traffic added at every scrape so that rates are never zero.
 type shop struct {
 	pools *prometheus.GaugeVec
-	url   string
+	// budget stands in for the remaining-budget recording of an SLO named
+	// shop_budget, which the budget check reads.
+	budget prometheus.Gauge
+	url    string
 }
 
 func startShop(t *testing.T) *shop {
@@ -128,7 +131,9 @@ func startShop(t *testing.T) *shop {
 	// can never fire on this histogram.
 	duration := prometheus.NewHistogram(prometheus.HistogramOpts{Name: "http_request_duration_seconds", Help: "Latency.", Buckets: []float64{0.1, 0.25, 0.5}})
 	s := &shop{pools: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "pool_saturation_ratio", Help: "Pool use."}, []string{"database"})}
-	reg.MustRegister(requests, duration, s.pools)
+	s.budget = prometheus.NewGauge(prometheus.GaugeOpts{Name: model.BudgetRemainingRecord(&spec.SLO{Name: "shop_budget"}), Help: "Remaining budget."})
+	s.budget.Set(0.5)
+	reg.MustRegister(requests, duration, s.pools, s.budget)
 	requests.WithLabelValues("500")
 	s.pools.WithLabelValues("orders").Set(0.5)
 	s.pools.WithLabelValues("billing").Set(0.97)
@@ -340,6 +345,49 @@ func TestPreflightAgainstPrometheus(t *testing.T) {
 		if err != nil || rep.Decision != GO || rounds < 2 {
 			t.Errorf("GO watch: %v, %v after %d rounds", err, rep.Decision, rounds)
 		}
+	})
+
+	t.Run("the budget check holds releases below freeze_below", func(t *testing.T) {
+		c, err := connect(o.Server)
+		if err != nil {
+			t.Fatal(err)
+		}
+		judge := func(o *spec.SLO) (*Check, Outcome) {
+			chk := sloBudgetCheck(o)
+			return chk, chk.run(context.Background(), &env{c: c, at: time.Now(), timeout: 10 * time.Second})
+		}
+		freezing := &spec.SLO{Name: "shop_budget", FreezeBelow: &spec.DefaultFreezeBelow}
+		off, err := spec.ParseQuantity("0") // freeze_below: 0
+		if err != nil {
+			t.Fatal(err)
+		}
+		notFreezing := &spec.SLO{Name: "shop_budget", FreezeBelow: &off}
+		for _, tc := range []struct {
+			left     float64
+			slo      *spec.SLO
+			status   Status
+			required bool
+		}{
+			{0.5, freezing, GO, true},
+			{0.05, freezing, NoGo, true},
+			{0.05, notFreezing, GO, false},
+			{-0.1, notFreezing, NoGo, false},
+		} {
+			st.shop.budget.Set(tc.left)
+			var chk *Check
+			var out Outcome
+			for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+				chk, out = judge(tc.slo)
+				if out.Value == formatValue(tc.left*100)+"%" || time.Now().After(deadline) {
+					break
+				}
+			}
+			if out.Status != tc.status || chk.Required != tc.required {
+				t.Errorf("%v left, freeze_below %s: %s required=%t (%s); want %s required=%t",
+					tc.left, tc.slo.FreezeBelow.Text, out.Status, chk.Required, out.Detail, tc.status, tc.required)
+			}
+		}
+		st.shop.budget.Set(0.5)
 	})
 
 	t.Run("GO once the pool is back", func(t *testing.T) {

@@ -47,7 +47,7 @@ func sloBudgetCheck(o *spec.SLO) *Check {
 	} else {
 		c.Threshold = "budget left (no freeze_below)"
 	}
-	record := budgetRecord(o)
+	record := model.BudgetRemainingRecord(o)
 	c.run = func(ctx context.Context, e *env) Outcome {
 		v, err := e.vector(ctx, record)
 		if err != nil {
