@@ -45,8 +45,7 @@ func main() {
 // heap is mostly long-lived caches (sequence catalogs, behind-column
 // comparisons), which Go's default of 100 lets grow to twice their size
 // before collecting: at 100,000 tables 41.5 MiB resident instead of
-// 32.7 MiB, for a collector that runs a few times a minute on a 10 MB
-// heap (docs/benchmarks.md).
+// 32.7 MiB (docs/benchmarks.md), for collections twice as often.
 const gcPercent = 50
 
 // setGCPercent applies gcPercent unless GOGC is set.

@@ -54,8 +54,9 @@ type sequenceCatalog struct {
 	loaded time.Time
 }
 
-// catalogDefs is a database's sequences as cached, compact: 100,000 of
-// them take about 4 MB instead of 9.5 as []sequence. Names are slices of
+// catalogDefs is a database's sequences as cached, compact: about 40
+// bytes per sequence instead of 96 as []sequence (BenchmarkScrape, 50,000
+// sequences: 9.0 → 5.4 MiB of live heap, comparisons included). Names are slices of
 // one string, and the (increment, min, max, cycle) shapes, which nearly
 // all sequences share, are kept once each.
 type catalogDefs struct {
