@@ -159,7 +159,7 @@ func TestLoadConflicts(t *testing.T) {
 	}
 	for _, want := range []string{
 		`--pgbouncer.dsn: target name "pgbouncer" is already used at ` + file + `:2:5`,
-		file + `:5:5: target "db": dsn_file: open ` + filepath.Join(dir, "missing") + `: no such file or directory`,
+		file + `:5:5: target "db": dsn_file: cannot read ` + filepath.Join(dir, "missing") + `: no such file or directory`,
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q lacks %q", err, want)
@@ -336,7 +336,7 @@ func TestLoadReportsEveryProblemInOnePass(t *testing.T) {
 		file + `:4:5: unknown key "pgbouncer[0].pool_size"`,
 		file + `:10:22: postgres[0].connect_timeout: must be a positive duration`,
 		file + `:5:5: target name "a" is already used at ` + file + `:2:5`,
-		file + `:5:5: target "a": dsn_file: open ` + missing,
+		file + `:5:5: target "a": dsn_file: cannot read ` + missing,
 		`--postgres.dsn: target name "postgres" is already used at ` + file + `:8:5`,
 	} {
 		if !strings.Contains(err.Error(), want) {

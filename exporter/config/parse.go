@@ -5,9 +5,12 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/redline-sre/redline/exporter/dsn"
 )
 
 // Parse decodes a config file. file is used in messages only. It walks the
@@ -19,6 +22,9 @@ import (
 // a missing dsn_file) in the same pass; it is never nil.
 func Parse(file string, data []byte) (*Config, error) {
 	cfg := &Config{}
+	if err := precheck(file, data); err != nil {
+		return cfg, err
+	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return cfg, syntaxError(file, data, err)
@@ -50,12 +56,15 @@ type parser struct {
 	errs []error
 }
 
+// errorf records a problem at n. A message of several lines (a probe's
+// own checks, joined) becomes one error per line, each with the location.
 func (p *parser) errorf(n *yaml.Node, path, format string, args ...any) {
-	msg := fmt.Sprintf(format, args...)
-	if path != "" {
-		msg = path + ": " + msg
+	for _, msg := range strings.Split(fmt.Sprintf(format, args...), "\n") {
+		if path != "" {
+			msg = path + ": " + msg
+		}
+		p.errs = append(p.errs, fmt.Errorf("%s: %s", p.at(n), msg))
 	}
-	p.errs = append(p.errs, fmt.Errorf("%s: %s", p.at(n), msg))
 }
 
 // at is where n starts, as file:line:column.
@@ -80,7 +89,8 @@ func (p *parser) mapping(n *yaml.Node, path string, keys map[string]func(*yaml.N
 		handle, ok := keys[k.Value]
 		switch {
 		case !ok:
-			p.errorf(k, "", "unknown key %q", kp)
+			// A DSN pasted as a key must not print its password.
+			p.errorf(k, "", "unknown key %q", dsn.Name(kp))
 		case seen[k.Value]:
 			p.errorf(k, "", "key %q set twice", kp)
 		default:

@@ -34,16 +34,30 @@ func Parse(kind, conn string) (*pgxpool.Config, error) {
 	if err != nil {
 		return nil, ParseError(kind, err)
 	}
+	// The host check below misses a URL whose host comes from ?host= (its
+	// authority then ends in '@'): count the '@'s of the authority itself.
+	if _, rest, ok := strings.Cut(conn, "://"); ok {
+		if end := strings.IndexAny(rest, "/?#"); end >= 0 {
+			rest = rest[:end]
+		}
+		if strings.Count(rest, "@") > 1 {
+			return nil, errUnencodedAt(kind)
+		}
+	}
 	hosts := []string{cfg.ConnConfig.Host}
 	for _, fb := range cfg.ConnConfig.Fallbacks {
 		hosts = append(hosts, fb.Host)
 	}
 	for _, h := range hosts {
 		if strings.Contains(h, "@") {
-			return nil, fmt.Errorf("invalid %s DSN: the user name or password holds an unencoded '@'; percent-encode it as %%40", kind)
+			return nil, errUnencodedAt(kind)
 		}
 	}
 	return cfg, nil
+}
+
+func errUnencodedAt(kind string) error {
+	return fmt.Errorf("invalid %s DSN: the user name or password holds an unencoded '@'; percent-encode it as %%40", kind)
 }
 
 // ParseError explains why a DSN of the given kind ("postgres",
@@ -82,14 +96,30 @@ func scrub(text, conn string) string {
 	if conn == "" {
 		return text
 	}
-	secrets := []string{conn}
+	return redactAll(text, append(candidates(conn, true), conn))
+}
+
+// Name returns s, a name that is not a secret (a file name, a config
+// key), with every secret redacted that a DSN or URL pasted in its place
+// would hold: the user info of a URL, password=... values, and the bare
+// words of a keyword/value string. A plain path comes back unchanged, so
+// an error can still say which file it could not read.
+func Name(s string) string {
+	return redactAll(s, candidates(s, strings.Contains(s, "=")))
+}
+
+// candidates lists the password candidates of conn (conn itself not
+// included). bareWords adds the words without "=" of a keyword/value
+// string.
+func candidates(conn string, bareWords bool) []string {
+	var secrets []string
 	for _, m := range passwordRE.FindAllStringSubmatch(conn, -1) {
 		secrets = append(secrets, m[1], strings.Trim(m[1], "'"))
 	}
 	// A bare word (no "=") in a keyword/value DSN is most likely the rest
 	// of an unquoted password with a space in it ("password=my secret"),
 	// and pgx's error quotes exactly that word.
-	if !strings.Contains(conn, "://") {
+	if bareWords && !strings.Contains(conn, "://") {
 		for _, w := range strings.Fields(conn) {
 			if !strings.Contains(w, "=") {
 				secrets = append(secrets, strings.Trim(w, "'"))
@@ -108,12 +138,24 @@ func scrub(text, conn string) string {
 			}
 			secrets = append(secrets, strings.FieldsFunc(info, func(r rune) bool { return r == '@' || r == ':' })...)
 		}
+	} else if at := strings.LastIndex(conn, "@"); at >= 0 {
+		// user:password@host without a scheme: the user info starts after
+		// the last '/' before the '@'.
+		info := conn[strings.LastIndex(conn[:at], "/")+1 : at]
+		if _, pw, ok := strings.Cut(info, ":"); ok {
+			secrets = append(secrets, info, pw)
+		}
 	}
 	for _, s := range slices.Clone(secrets) {
 		if un, err := url.PathUnescape(s); err == nil && un != s {
 			secrets = append(secrets, un)
 		}
 	}
+	return secrets
+}
+
+// redactAll replaces every secret in text.
+func redactAll(text string, secrets []string) string {
 	// Longest first: a piece redacted before the whole would leave the
 	// rest of the whole in the text.
 	slices.SortFunc(secrets, func(a, b string) int { return len(b) - len(a) })

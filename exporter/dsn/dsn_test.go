@@ -85,3 +85,40 @@ func TestParseRefusesAtInHost(t *testing.T) {
 		t.Errorf("keyword/value DSN with '@' in the password: %v", err)
 	}
 }
+
+// A DSN or URL where a name belongs keeps its password out; a plain path
+// comes back whole.
+func TestName(t *testing.T) {
+	const secret = "S3cretPw"
+	for _, tc := range []struct{ in, want string }{
+		{"/run/secrets/pg-dsn", "/run/secrets/pg-dsn"},
+		{"./dsn file.txt", "./dsn file.txt"},
+		{"postgres://u:" + secret + "@h:5432/db", "postgres://xxxxx@h:5432/db"},
+		{"postgres://u:" + secret + "@h/db?password=" + secret, "postgres://xxxxx@h/db?password=xxxxx"},
+		{"host=h password=" + secret + " dbname=x", "host=h password=xxxxx dbname=x"},
+		{"host=h password=my " + secret + " dbname=x", "host=h password=xxxxx xxxxx dbname=x"},
+		{"u:" + secret + "@h/db", "xxxxx@h/db"},
+		{"u:pw@h", "xxxxx@h"},
+	} {
+		if got := Name(tc.in); got != tc.want || strings.Contains(got, secret) {
+			t.Errorf("Name(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+// The ?host= form kept an unencoded '@' out of the host, so the check that
+// refuses it elsewhere let it pass.
+func TestParseRefusesUnencodedAtWithHostParameter(t *testing.T) {
+	for _, conn := range []string{
+		"postgres://u:ab@cd@/db?host=127.0.0.1",
+		"postgres://u:ab@cd@?host=/tmp",
+		"postgresql://u:ab@cd@127.0.0.1/db",
+	} {
+		if _, err := Parse("postgres", conn); err == nil || !strings.Contains(err.Error(), "percent-encode it as %40") || strings.Contains(err.Error(), "cd") {
+			t.Errorf("%q: %v", conn, err)
+		}
+	}
+	if _, err := Parse("postgres", "postgres://u:ab%40cd@/db?host=127.0.0.1"); err != nil {
+		t.Errorf("encoded '@': %v", err)
+	}
+}
