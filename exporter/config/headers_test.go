@@ -19,6 +19,7 @@ headers:
     interval: 1m
     timeout: 2s
     follow_redirects: true
+    follow_other_hosts: true
     require:
       Content-Security-Policy: ".*frame-ancestors 'none'.*"
       Strict-Transport-Security: ""
@@ -31,7 +32,7 @@ headers:
 		{ProbeConfig: headers.ProbeConfig{Name: "platform", URL: "https://app.example/login?token=t", Interval: 30 * time.Second,
 			Timeout: 5 * time.Second, Require: headers.DefaultRequire()}, Source: "f.yml:3:5"},
 		{ProbeConfig: headers.ProbeConfig{Name: "admin", URL: "http://127.0.0.1:3000/admin", Interval: time.Minute, Timeout: 2 * time.Second,
-			FollowRedirects: true, Require: map[string]string{
+			FollowRedirects: true, FollowOtherHosts: true, Require: map[string]string{
 				"Content-Security-Policy": ".*frame-ancestors 'none'.*", "Strict-Transport-Security": "",
 			}}, Source: "f.yml:5:5"},
 	}

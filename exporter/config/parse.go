@@ -214,19 +214,12 @@ func (p *parser) headerProbes(n *yaml.Node, path string) []HeaderProbe {
 	p.sequence(n, path, func(e *yaml.Node, ep string) {
 		pr := HeaderProbe{Source: p.at(e)}
 		p.mapping(e, ep, map[string]func(*yaml.Node, string){
-			"name":     func(v *yaml.Node, kp string) { pr.Name = p.name(v, kp) },
-			"url":      func(v *yaml.Node, kp string) { pr.URL = p.str(v, kp) },
-			"interval": func(v *yaml.Node, kp string) { pr.Interval = p.duration(v, kp) },
-			"timeout":  func(v *yaml.Node, kp string) { pr.Timeout = p.duration(v, kp) },
-			"follow_redirects": func(v *yaml.Node, kp string) {
-				switch s := p.str(v, kp); s {
-				case "true":
-					pr.FollowRedirects = true
-				case "false", "":
-				default:
-					p.errorf(v, kp, "must be true or false")
-				}
-			},
+			"name":               func(v *yaml.Node, kp string) { pr.Name = p.name(v, kp) },
+			"url":                func(v *yaml.Node, kp string) { pr.URL = p.str(v, kp) },
+			"interval":           func(v *yaml.Node, kp string) { pr.Interval = p.duration(v, kp) },
+			"timeout":            func(v *yaml.Node, kp string) { pr.Timeout = p.duration(v, kp) },
+			"follow_redirects":   func(v *yaml.Node, kp string) { pr.FollowRedirects = p.boolean(v, kp) },
+			"follow_other_hosts": func(v *yaml.Node, kp string) { pr.FollowOtherHosts = p.boolean(v, kp) },
 			"require": func(v *yaml.Node, kp string) {
 				if v.Kind != yaml.MappingNode {
 					p.errorf(v, kp, "must be a mapping of header names to regular expressions (\"\" for any value), got %s", kindName(v))
@@ -282,6 +275,17 @@ func (p *parser) name(n *yaml.Node, path string) string {
 		p.errorf(n, path, "must be a name of letters, digits, _ . : - (not starting with . : -)")
 	}
 	return s
+}
+
+func (p *parser) boolean(n *yaml.Node, path string) bool {
+	switch s := p.str(n, path); s {
+	case "true":
+		return true
+	case "false", "":
+	default:
+		p.errorf(n, path, "must be true or false")
+	}
+	return false
 }
 
 // boundedInt reads a positive integer, at most limit when limit > 0.

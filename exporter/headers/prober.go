@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -64,12 +65,20 @@ func startProber(cfg ProbeConfig, m *metrics, logger *slog.Logger) *prober {
 	p.client = &http.Client{
 		Transport: transport,
 		Timeout:   cfg.Timeout,
-		CheckRedirect: func(_ *http.Request, via []*http.Request) error {
+		CheckRedirect: func(next *http.Request, via []*http.Request) error {
 			if !cfg.FollowRedirects {
 				return http.ErrUseLastResponse
 			}
 			if len(via) > MaxRedirects {
 				return fmt.Errorf("more than %d redirects", MaxRedirects)
+			}
+			// http.Client sets Referer to the previous URL, query and all:
+			// the probe URL's token would reach the redirect's target.
+			next.Header.Del("Referer")
+			if !cfg.FollowOtherHosts && !strings.EqualFold(next.URL.Hostname(), via[0].URL.Hostname()) {
+				// Neither host is named: the error is logged and hosts may
+				// be internal names.
+				return errors.New("redirect to another host not followed (follow_other_hosts: true allows it)")
 			}
 			return nil
 		},
@@ -81,7 +90,7 @@ func startProber(cfg ProbeConfig, m *metrics, logger *slog.Logger) *prober {
 	p.cancel = cancel
 	go p.run(ctx)
 	p.logger.Info("header probe started", "url", loggableURL(u), "interval", cfg.Interval, "timeout", cfg.Timeout,
-		"follow_redirects", cfg.FollowRedirects, "require", sortedKeys(cfg.Require))
+		"follow_redirects", cfg.FollowRedirects, "follow_other_hosts", cfg.FollowOtherHosts, "require", sortedKeys(cfg.Require))
 	return p
 }
 
