@@ -9,7 +9,7 @@ import (
 	"github.com/redline-sre/redline/internal/testenv"
 )
 
-// Look-alike history tables with what the tools never write: NULL and ''
+// Look-alike history tables with what the tools never write: NULL and ”
 // where a value belongs, a FAILED Liquibase changeset, a start time of
 // 'infinity'. NULLs are read as what they mean (nothing recorded), and a
 // table whose row the collector cannot take is unreadable on its own: the
