@@ -8,7 +8,10 @@ package dsn
 import (
 	"errors"
 	"fmt"
+	"io"
+	"maps"
 	"net/url"
+	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -30,8 +33,14 @@ func Parse(kind, conn string) (*pgxpool.Config, error) {
 	if conn == "" {
 		return nil, fmt.Errorf("%s DSN is empty", kind)
 	}
+	if err := checkFiles(kind, conn); err != nil {
+		return nil, err
+	}
 	cfg, err := pgxpool.ParseConfig(conn)
 	if err != nil {
+		if encryptedPKCS8(conn) {
+			return nil, fmt.Errorf("%w (sslkey is an encrypted PKCS#8 key, which the driver cannot read: convert it with `openssl pkey -in <key> -out <plain key>`, see docs/exporter.md)", ParseError(kind, err))
+		}
 		return nil, ParseError(kind, err)
 	}
 	// The host check below misses a URL whose host comes from ?host= (its
@@ -54,6 +63,73 @@ func Parse(kind, conn string) (*pgxpool.Config, error) {
 		}
 	}
 	return cfg, nil
+}
+
+// fileSetting finds a setting of a keyword/value or URL DSN.
+func fileSetting(conn, key string) (string, bool) {
+	m := regexp.MustCompile(`(?:^|[\s?&])` + key + `\s*=\s*('[^']*'|[^\s&]+)`).FindStringSubmatch(conn)
+	if m == nil {
+		return "", false
+	}
+	path := strings.Trim(m[1], "'")
+	if strings.Contains(conn, "://") {
+		if un, err := url.QueryUnescape(path); err == nil {
+			path = un
+		}
+	}
+	return path, true
+}
+
+// maxDSNFileBytes bounds a certificate, key or password file of a DSN.
+const maxDSNFileBytes = 1 << 20
+
+// fileSettings are the DSN settings (and their environment variables)
+// naming files that pgx reads while parsing the DSN.
+var fileSettings = map[string]string{"sslrootcert": "PGSSLROOTCERT", "sslcert": "PGSSLCERT", "sslkey": "PGSSLKEY", "passfile": "PGPASSFILE"}
+
+// checkFiles refuses files the driver would read while parsing that are
+// not regular or too large: pgx reads them whole and without a deadline,
+// so a FIFO would hang the load (and a check, a start, a reload) and
+// /dev/zero would be read until memory ran out. A file that does not
+// exist is left to the driver's own error.
+func checkFiles(kind, conn string) error {
+	for _, key := range slices.Sorted(maps.Keys(fileSettings)) {
+		path, ok := fileSetting(conn, key)
+		if !ok {
+			path = os.Getenv(fileSettings[key])
+		}
+		if path == "" || (key == "sslrootcert" && path == "system") {
+			continue
+		}
+		fi, err := os.Stat(path)
+		switch {
+		case err != nil:
+			continue
+		case !fi.Mode().IsRegular():
+			return fmt.Errorf("invalid %s DSN: %s %s is not a regular file", kind, key, Name(path))
+		case fi.Size() > maxDSNFileBytes:
+			return fmt.Errorf("invalid %s DSN: %s %s is larger than %d bytes", kind, key, Name(path), maxDSNFileBytes)
+		}
+	}
+	return nil
+}
+
+// encryptedPKCS8 reports whether the DSN's sslkey file holds an encrypted
+// PKCS#8 key, which pgx refuses with "failed to parse private key" alone.
+// It reads the first line of the file only.
+func encryptedPKCS8(conn string) bool {
+	path, ok := fileSetting(conn, "sslkey")
+	if !ok {
+		path = os.Getenv("PGSSLKEY")
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	head := make([]byte, 64)
+	n, _ := io.ReadFull(f, head)
+	return strings.HasPrefix(strings.TrimSpace(string(head[:n])), "-----BEGIN ENCRYPTED PRIVATE KEY-----")
 }
 
 func errUnencodedAt(kind string) error {

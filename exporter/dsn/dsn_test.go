@@ -2,8 +2,12 @@ package dsn
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 )
@@ -120,5 +124,54 @@ func TestParseRefusesUnencodedAtWithHostParameter(t *testing.T) {
 	}
 	if _, err := Parse("postgres", "postgres://u:ab%40cd@/db?host=127.0.0.1"); err != nil {
 		t.Errorf("encoded '@': %v", err)
+	}
+}
+
+// pgx refuses an encrypted PKCS#8 client key with "failed to parse private
+// key"; the error says what the key is and how to convert it.
+func TestEncryptedPKCS8KeyIsExplained(t *testing.T) {
+	dir := t.TempDir()
+	key := filepath.Join(dir, "client.key")
+	if err := os.WriteFile(key, []byte("-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIFHDBOBgkqhkiG9w0BBQ0wQTApBgkqhkiG9w0BBQwwHAQI\n-----END ENCRYPTED PRIVATE KEY-----\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cert := filepath.Join(dir, "client.crt")
+	if err := os.WriteFile(cert, []byte("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, conn := range []string{
+		"host=127.0.0.1 sslmode=require sslcert=" + cert + " sslkey=" + key + " sslpassword=Pw0rdSecret",
+		"postgres://u:Pw0rdSecret@127.0.0.1/db?sslmode=require&sslcert=" + cert + "&sslkey=" + key,
+	} {
+		_, err := Parse("postgres", conn)
+		if err == nil || !strings.Contains(err.Error(), "encrypted PKCS#8 key") || !strings.Contains(err.Error(), "openssl pkey") || strings.Contains(err.Error(), "Pw0rdSecret") {
+			t.Errorf("%q: %v", conn, err)
+		}
+	}
+}
+
+// pgx reads a DSN's certificate, key and password files whole while
+// parsing: a FIFO hung the load and /dev/zero would be read until memory
+// ran out. Both are refused before pgx opens them.
+func TestDSNFilesMustBeRegular(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, conn := range []string{
+		"host=127.0.0.1 sslmode=verify-full sslrootcert=" + fifo,
+		"postgres://u:pw@127.0.0.1/db?sslmode=require&sslcert=/dev/zero&sslkey=/dev/zero",
+		"host=127.0.0.1 passfile=" + fifo,
+	} {
+		done := make(chan error, 1)
+		go func() { _, err := Parse("postgres", conn); done <- err }()
+		select {
+		case err := <-done:
+			if err == nil || !strings.Contains(err.Error(), "is not a regular file") {
+				t.Errorf("%q: %v", conn, err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%q: Parse blocked", conn)
+		}
 	}
 }
