@@ -143,7 +143,10 @@ func Load(path string, flags Flags) (*Config, error) {
 	if path != "" {
 		name := dsn.Name(path)
 		data, err := readFile(path, MaxConfigBytes)
-		if err != nil {
+		switch {
+		case errors.Is(err, errTooLarge):
+			// Parse's own check names the line and column of the limit.
+		case err != nil:
 			return nil, fmt.Errorf("config: %w", err)
 		}
 		cfg, err = Parse(name, data)

@@ -2,6 +2,7 @@ package config
 
 import (
 	"bytes"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -27,7 +28,7 @@ func hostileConfigs() map[string][]byte {
 	}
 	var stairs strings.Builder
 	stairs.WriteString("postgres:\n")
-	for i := range 1200 {
+	for i := range 600 {
 		stairs.WriteString(strings.Repeat(" ", i+1) + "a:\n")
 	}
 	return map[string][]byte{
@@ -37,6 +38,9 @@ func hostileConfigs() map[string][]byte {
 		"unclosed flow 40,000 deep":      []byte("postgres: " + strings.Repeat("[", 40000) + "\n"),
 		"block sequences on one line":    []byte("postgres:\n  " + strings.Repeat("- ", 12000) + "x\n"),
 		"indentation staircase":          []byte(stairs.String()),
+		"wide flow list, unclosed":       []byte("postgres: " + strings.Repeat("[", 60) + strings.Repeat("a, ", (MaxConfigBytes-80)/3)),
+		"long list, error at the end":    []byte("postgres:\n" + strings.Repeat("  - a\n", (MaxConfigBytes-40)/6) + " bad: [\n"),
+		"over the size bound":            []byte("postgres:\n" + strings.Repeat("#", MaxConfigBytes)),
 		"invalid UTF-8 in a value":       []byte("pgbouncer:\n  - name: a\n    dsn: postgres://u:" + planted + "@h/db\xff\n"),
 		"invalid UTF-8 in a key":         []byte("pgbouncer:\n  - na\xc3me: a\n"),
 		"UTF-16 byte order mark":         []byte("\xff\xfep\x00g\x00"),
@@ -225,7 +229,7 @@ func TestLoadRefusesSpecialFiles(t *testing.T) {
 	if err := os.WriteFile(huge, append([]byte("# "), bytes.Repeat([]byte("x"), MaxConfigBytes)...), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Load(huge, Flags{}); err == nil || !strings.Contains(err.Error(), "larger than 1048576 bytes") {
+	if _, err := Load(huge, Flags{}); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("larger than %d bytes", MaxConfigBytes)) {
 		t.Errorf("config file over the bound: %v", err)
 	}
 }

@@ -16,8 +16,8 @@ import (
 // reload block or take more than a few MB: a config file of this schema is
 // a few KB, a DSN or URL a few hundred bytes.
 const (
-	// MaxConfigBytes bounds the config file.
-	MaxConfigBytes = 1 << 20
+	// MaxConfigBytes bounds the config file: room for a thousand targets.
+	MaxConfigBytes = 256 << 10
 	// MaxSecretBytes bounds a dsn_file, --*.dsn-file or --eventloop.url-file.
 	MaxSecretBytes = 64 << 10
 	// ReadTimeout bounds reading one file (a hung network mount).
@@ -45,7 +45,8 @@ func readFile(path string, limit int64) ([]byte, error) {
 	select {
 	case r := <-done:
 		if r.err != nil {
-			return nil, fmt.Errorf("cannot read %s: %w", dsn.Name(path), r.err)
+			// b holds the first limit+1 bytes of a file too large.
+			return r.b, fmt.Errorf("cannot read %s: %w", dsn.Name(path), r.err)
 		}
 		return r.b, nil
 	case <-timer.C:
@@ -53,6 +54,10 @@ func readFile(path string, limit int64) ([]byte, error) {
 		return nil, fmt.Errorf("cannot read %s: no answer within %s", dsn.Name(path), ReadTimeout)
 	}
 }
+
+// errTooLarge is a file over its bound; readFile then returns the bytes up
+// to one past it.
+var errTooLarge = errors.New("larger than")
 
 func readRegular(path string, limit int64) ([]byte, error) {
 	// O_NONBLOCK: opening a FIFO for reading would wait for a writer.
@@ -73,7 +78,7 @@ func readRegular(path string, limit int64) ([]byte, error) {
 		return nil, pathless(err)
 	}
 	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("larger than %d bytes", limit)
+		return b, fmt.Errorf("%w %d bytes", errTooLarge, limit)
 	}
 	return b, nil
 }

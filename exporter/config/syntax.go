@@ -175,6 +175,11 @@ func blockHeader(rest []byte) bool {
 	return s == "" || strings.HasPrefix(s, "#")
 }
 
+// locateBelow is the largest file parsed a second time to locate a syntax
+// error: goccy/go-yaml allocates about 400 bytes per byte of input (500 MB
+// for 1 MB), five times yaml.v3, so a larger file gets yaml.v3's line.
+const locateBelow = 64 << 10
+
 // v3LineRE finds yaml.v3's "line N: " in its messages.
 var v3LineRE = regexp.MustCompile(`^line (\d+): `)
 
@@ -184,17 +189,19 @@ var v3AnchorRE = regexp.MustCompile(`unknown anchor '(.*)' referenced`)
 // syntaxError turns yaml.v3's syntax error into file:line:column: message.
 // yaml.v3 reports the line where the enclosing construct began, not where
 // the mistake is ("line 1" for a bracket left open on line 4), and no
-// column. goccy/go-yaml's parser points at the offending token, so the
-// file (bounded by precheck) is parsed again with it only to locate the
-// mistake. Should it accept what yaml.v3 refused, yaml.v3's own line is
+// column. goccy/go-yaml's parser points at the offending token, so a file
+// of at most locateBelow bytes (and MaxDepth levels, by precheck) is
+// parsed again with it only to locate the mistake. Should it accept what yaml.v3 refused, yaml.v3's own line is
 // reported, at its first character; an error naming no line (an alias of
 // an unknown anchor) is placed at the alias. Neither message quotes the
 // file's content; an anchor name is redacted like a DSN.
 func syntaxError(file string, data []byte, v3err error) error {
-	_, err := goccyparser.ParseBytes(data, 0)
-	var se *goccy.SyntaxError
-	if errors.As(err, &se) && se.Token != nil && se.Token.Position != nil {
-		return fmt.Errorf("%s:%d:%d: YAML syntax: %s", file, se.Token.Position.Line, se.Token.Position.Column, se.Message)
+	if len(data) <= locateBelow {
+		_, err := goccyparser.ParseBytes(data, 0)
+		var se *goccy.SyntaxError
+		if errors.As(err, &se) && se.Token != nil && se.Token.Position != nil {
+			return fmt.Errorf("%s:%d:%d: YAML syntax: %s", file, se.Token.Position.Line, se.Token.Position.Column, se.Message)
+		}
 	}
 	msg := strings.TrimPrefix(v3err.Error(), "yaml: ")
 	line, col := 1, 1
