@@ -132,3 +132,36 @@ func readAll(t *testing.T, resp *http.Response) string {
 		}
 	}
 }
+
+// --config.check with a DSN where a file name belongs, and with a FIFO:
+// the password stays out of the output and the check ends at once (a FIFO
+// blocked it for good, deaf to SIGTERM).
+func TestConfigCheckOfBadFileNames(t *testing.T) {
+	const secret = "Ch3ckS3cret"
+	fifo := filepath.Join(t.TempDir(), "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--postgres.dsn-file=postgres://u:" + secret + "@db:5432/app"}, "--postgres.dsn-file: target \"postgres\": dsn_file: cannot read postgres://xxxxx@db:5432/app"},
+		{[]string{"--pgbouncer.dsn-file=postgres://u:" + secret + "@db:6432/pgbouncer"}, "--pgbouncer.dsn-file: target \"pgbouncer\": dsn_file: cannot read postgres://xxxxx@db:6432/pgbouncer"},
+		{[]string{"--eventloop.url-file=http://u:" + secret + "@app/loop"}, "--eventloop.url-file: cannot read http://xxxxx@app/loop"},
+		{[]string{"--postgres.dsn-file=" + fifo}, "not a regular file (a named pipe)"},
+		{[]string{"--config.file=" + fifo}, "not a regular file (a named pipe)"},
+	} {
+		var out, errOut strings.Builder
+		done := make(chan int, 1)
+		go func() { done <- run(t.Context(), append(tc.args, "--config.check"), &out, &errOut) }()
+		select {
+		case code := <-done:
+			if code != 1 || !strings.Contains(errOut.String(), tc.want) || strings.Contains(errOut.String(), secret) {
+				t.Errorf("%v: exit %d\n%s\nwant %q", tc.args, code, errOut.String(), tc.want)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%v: --config.check still running after 10s", tc.args)
+		}
+	}
+}
