@@ -3,7 +3,9 @@ package config
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -11,6 +13,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/redline-sre/redline/exporter/dsn"
+	"github.com/redline-sre/redline/internal/hint"
 )
 
 // Parse decodes a config file. file is used in messages only. It walks the
@@ -90,7 +93,7 @@ func (p *parser) mapping(n *yaml.Node, path string, keys map[string]func(*yaml.N
 		switch {
 		case !ok:
 			// A DSN pasted as a key must not print its password.
-			p.errorf(k, "", "unknown key %q", dsn.Name(kp))
+			p.errorf(k, "", "%s", unknownKey(dsn.Name(kp), k.Value, keys))
 		case seen[k.Value]:
 			p.errorf(k, "", "key %q set twice", kp)
 		default:
@@ -98,6 +101,18 @@ func (p *parser) mapping(n *yaml.Node, path string, keys map[string]func(*yaml.N
 			handle(v, kp)
 		}
 	}
+}
+
+// unknownKey says that the key at path is unknown, suggests the closest
+// known key when one is near (the rulegen spec loader's did-you-mean) and
+// lists the known ones.
+func unknownKey(path, key string, keys map[string]func(*yaml.Node, string)) string {
+	known := slices.Sorted(maps.Keys(keys))
+	msg := fmt.Sprintf("unknown key %q", path)
+	if s := hint.Closest(key, known); s != "" {
+		msg += fmt.Sprintf("; did you mean %q?", s)
+	}
+	return msg + " (known keys: " + strings.Join(known, ", ") + ")"
 }
 
 // sequence calls item for each element of a sequence. A null value is an
