@@ -288,3 +288,24 @@ func TestLoadRefusesEmptyConfigs(t *testing.T) {
 		t.Errorf("no file, no flags: %v", err)
 	}
 }
+
+// The depth scan never refuses a file of this schema for what only looks
+// like nesting: dashes, colons and brackets inside values, block scalars,
+// comments and quoted text.
+func TestDepthScanAcceptsRealFiles(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("# " + strings.Repeat("[{- ", 100) + "\n")
+	b.WriteString("postgres:\n")
+	for i := range 200 {
+		fmt.Fprintf(&b, "  - name: db%d # a comment: with - dashes [ and {\n    dsn: 'host=h%d application_name=%s'\n    databases: [a, b, \"c[d\"]\n", i, i, strings.Repeat("[", 80))
+	}
+	b.WriteString("headers:\n  - name: web\n    url: http://127.0.0.1/a[1]?x=" + strings.Repeat("- ", 100) + "\n    require:\n      Content-Security-Policy: |\n" +
+		strings.Repeat("        "+strings.Repeat(`- \[ \{ `, 30)+"\n", 20) + "      X-Frame-Options: DENY\n")
+	cfg, err := Parse("f.yml", []byte(b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Postgres) != 200 || len(cfg.HeaderProbes) != 1 || len(cfg.HeaderProbes[0].Require) != 2 {
+		t.Errorf("parsed %d targets, %d header probes", len(cfg.Postgres), len(cfg.HeaderProbes))
+	}
+}

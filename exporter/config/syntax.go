@@ -121,6 +121,7 @@ func tooDeep(data []byte) (int, bool) {
 			i = 0
 		}
 		inline := 0
+		plain := false // in a plain scalar of block context
 		last := byte(' ') // the character before line[i], a space at the start
 		for ; i < len(line); i++ {
 			c := line[i]
@@ -146,16 +147,20 @@ func tooDeep(data []byte) (int, bool) {
 				continue
 			case (c == '"' || c == '\'') && tokenStart:
 				quote = c
-			case c == '[' || c == '{':
+			case (c == '[' || c == '{') && (tokenStart || flow > 0):
 				flow++
-			case c == ']' || c == '}':
-				flow = max(0, flow-1)
-			case (c == '-' || c == '?') && tokenStart && spaceAfter && flow == 0:
+			case (c == ']' || c == '}') && flow > 0:
+				flow--
+			case (c == '-' || c == '?') && tokenStart && spaceAfter && flow == 0 && !plain:
 				inline++
 			case c == ':' && spaceAfter:
 				inline++
+				plain = false // a value follows
 			case (c == '|' || c == '>') && tokenStart && flow == 0 && blockHeader(line[i+1:]):
 				literal = indent
+			case c != ' ' && c != '\t' && flow == 0:
+				// Inside a plain scalar ("a - b - c") a dash is text.
+				plain = true
 			}
 			if len(indents)+inline+flow > MaxDepth {
 				return start + i, true
