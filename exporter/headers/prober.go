@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"maps"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -57,7 +58,14 @@ func startProber(cfg ProbeConfig, m *metrics, logger *slog.Logger) *prober {
 		p.require = append(p.require, requirement{header: http.CanonicalHeaderKey(name), value: re})
 	}
 	transport := &http.Transport{
-		Proxy:               nil, // loopback and in-cluster targets; a proxy could add or strip headers
+		Proxy: nil, // loopback and in-cluster targets; a proxy could add or strip headers
+		// The transport goes on dialing after the request gave up; against
+		// a target that drops SYNs each interval would leave a dial running
+		// for the kernel's ~127 s. A dial ends at the timeout, and one
+		// connection per host (dialing included) is all a probe that sends
+		// one request at a time needs.
+		DialContext:         (&net.Dialer{Timeout: cfg.Timeout, KeepAlive: 30 * time.Second}).DialContext,
+		MaxConnsPerHost:     1,
 		MaxIdleConns:        1,
 		IdleConnTimeout:     2 * cfg.Interval,
 		TLSHandshakeTimeout: cfg.Timeout,
