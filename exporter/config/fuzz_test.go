@@ -97,7 +97,8 @@ func checkLoad(t *testing.T, data []byte) {
 	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 32<<20 {
 		t.Errorf("load allocated %d MB", alloc>>20)
 	}
-	if took > 5*time.Second {
+	// Generous: the point is that nothing hangs, on a loaded machine too.
+	if took > 15*time.Second {
 		t.Errorf("load took %s", took)
 	}
 	if err == nil {

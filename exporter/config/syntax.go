@@ -121,7 +121,7 @@ func tooDeep(data []byte) (int, bool) {
 			i = 0
 		}
 		inline := 0
-		plain := false // in a plain scalar of block context
+		plain := false    // in a plain scalar of block context
 		last := byte(' ') // the character before line[i], a space at the start
 		for ; i < len(line); i++ {
 			c := line[i]
