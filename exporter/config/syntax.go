@@ -1,6 +1,7 @@
 package config
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"regexp"
@@ -99,7 +100,7 @@ func tooDeep(data []byte) (int, bool) {
 		for indent < len(line) && line[indent] == ' ' {
 			indent++
 		}
-		blank := strings.TrimSpace(string(line)) == ""
+		blank := len(bytes.TrimSpace(line)) == 0
 		if literal >= 0 {
 			if blank || indent > literal {
 				start = next
@@ -145,9 +146,11 @@ func tooDeep(data []byte) (int, bool) {
 			case c == '#' && (last == ' ' || last == '\t'):
 				i = len(line) // a comment
 				continue
-			case (c == '"' || c == '\'') && tokenStart:
+			case (c == '"' || c == '\'') && tokenStart && !plain:
+				// Inside a plain scalar ("a: x 'y") a quote is text: taking
+				// it for one would hide the brackets after it.
 				quote = c
-			case (c == '[' || c == '{') && (tokenStart || flow > 0):
+			case (c == '[' || c == '{') && (tokenStart || flow > 0) && !plain:
 				flow++
 			case (c == ']' || c == '}') && flow > 0:
 				flow--
@@ -185,6 +188,24 @@ func blockHeader(rest []byte) bool {
 // for 1 MB), five times yaml.v3, so a larger file gets yaml.v3's line.
 const locateBelow = 64 << 10
 
+// locateDepth bounds structure(data) for the second parse: whatever the
+// depth scan concluded, goccy never sees a file that could nest deeper
+// (its memory grows with the square of the depth: 25 MB at 4,000 levels).
+const locateDepth = 4000
+
+// structure counts every byte that can open a level of nesting, and the
+// lines: a bound on the depth that no quoting or scalar can fool.
+func structure(data []byte) int {
+	n := 0
+	for _, c := range data {
+		switch c {
+		case '[', '{', '-', '?', ':', '\n':
+			n++
+		}
+	}
+	return n
+}
+
 // v3LineRE finds yaml.v3's "line N: " in its messages.
 var v3LineRE = regexp.MustCompile(`^line (\d+): `)
 
@@ -201,7 +222,7 @@ var v3AnchorRE = regexp.MustCompile(`unknown anchor '(.*)' referenced`)
 // an unknown anchor) is placed at the alias. Neither message quotes the
 // file's content; an anchor name is redacted like a DSN.
 func syntaxError(file string, data []byte, v3err error) error {
-	if len(data) <= locateBelow {
+	if len(data) <= locateBelow && structure(data) <= locateDepth {
 		_, err := goccyparser.ParseBytes(data, 0)
 		var se *goccy.SyntaxError
 		if errors.As(err, &se) && se.Token != nil && se.Token.Position != nil {
