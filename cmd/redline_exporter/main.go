@@ -67,6 +67,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 	webFlags := kingpinflag.AddFlags(app, ":9961")
 	telemetryPath := app.Flag("web.telemetry-path", "Path under which to expose every target's metrics and the exporter's own.").Default("/metrics").String()
+	readTimeout := app.Flag("web.read-timeout", "Longest time to read one HTTP request, headers and body; a client sending slower is disconnected.").Default("30s").Duration()
+	idleTimeout := app.Flag("web.idle-timeout", "How long a keep-alive HTTP connection may stay idle between requests before the exporter closes it.").Default("30s").Duration()
 	configFile := app.Flag("config.file", "YAML file listing named targets (see docs/exporter.md). Reloaded on SIGHUP and POST /-/reload.").Envar("REDLINE_CONFIG_FILE").String()
 	configCheck := app.Flag("config.check", "Validate the configuration (file and flags) and exit: 0 when valid, 1 when not.").Bool()
 	var flags config.Flags
@@ -139,7 +141,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1 // logged by the reloader
 	}
 
-	server := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	// Without IdleTimeout (or ReadTimeout) a keep-alive connection that went
+	// quiet after a request was never closed: idle clients could hold every
+	// file the process may open and make /metrics unreachable.
+	server := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: min(10*time.Second, *readTimeout),
+		ReadTimeout:       *readTimeout,
+		IdleTimeout:       *idleTimeout,
+	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- toolkit.ListenAndServe(server, webFlags, logger) }()
 	select {
@@ -157,17 +167,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 }
 
-// checkConfig loads the configuration and builds every target the way a
-// reload does (lifecycle.Check), then closes them. It connects to nothing.
+// checkConfig loads the configuration (config.Load: the same validation a
+// start and a reload run) and builds every target the way a reload does
+// (lifecycle.Check), then closes them. It connects to nothing.
 func checkConfig(load func() (*config.Config, error), kinds lifecycle.Builders) error {
 	cfg, err := load()
 	if err != nil {
 		return err
-	}
-	if len(cfg.Targets()) == 0 && len(cfg.Probes) == 0 && len(cfg.HeaderProbes) == 0 {
-		// Valid but useless: most often a DSN variable that did not reach
-		// the process. Serving would only warn; a check must fail.
-		return errors.New("no targets configured: give --config.file with pgbouncer:, postgres: or probes: entries, or --pgbouncer.dsn, --postgres.dsn or --eventloop.url (or their REDLINE_* variables)")
 	}
 	return lifecycle.Check(cfg, kinds)
 }

@@ -178,3 +178,48 @@ func TestReload(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// TestIdleConnectionsAreClosed opens keep-alive connections that each send
+// one request and then go quiet, and one that never sends anything: the
+// exporter closes every one after --web.idle-timeout (or the read timeout).
+// Before, only the header-read timeout was set, and a connection idle
+// after its first request stayed open for good (2,000 of them after 70 s).
+func TestIdleConnectionsAreClosed(t *testing.T) {
+	e := startExporter(t, "http", "--eventloop.url=http://127.0.0.1:1/loop", "--web.idle-timeout=500ms", "--web.read-timeout=1s")
+	addr := strings.TrimPrefix(e.URL, "http://")
+	const n = 40
+	conns := make([]net.Conn, 0, n+1)
+	for range n {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if _, err := io.WriteString(c, "GET /-/healthy HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, 512)
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if k, err := c.Read(buf); err != nil || !strings.Contains(string(buf[:k]), "200 OK") {
+			t.Fatalf("first request: %v %q", err, buf[:k])
+		}
+		conns = append(conns, c)
+	}
+	silent, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	conns = append(conns, silent)
+	start := time.Now()
+	for i, c := range conns {
+		c.SetReadDeadline(start.Add(10 * time.Second))
+		k, err := c.Read(make([]byte, 512))
+		if err != io.EOF {
+			t.Fatalf("connection %d: read %d bytes, %v; want the server to close it", i, k, err)
+		}
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("idle connections closed after %s", took)
+	}
+}

@@ -7,7 +7,9 @@
 package budget
 
 import (
+	"errors"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -16,24 +18,37 @@ import (
 // would hold a collection (and its connections) open that long.
 const MaxScrapeTimeout = 5 * time.Minute
 
+// MinScrapeTimeout is the shortest deadline a header can ask for. A
+// smaller one (1e-4 s) cannot be a real scrape's: it only made healthy
+// targets read as down.
+const MinScrapeTimeout = 250 * time.Millisecond
+
 // ScrapeTimeout turns the X-Prometheus-Scrape-Timeout-Seconds header into
-// the scrape's deadline: the header less offset, at most MaxScrapeTimeout,
-// or def when the header is absent or not a positive number. An offset
-// that would leave nothing is ignored rather than making every collection
-// fail at once.
+// the scrape's deadline: the header less offset, between MinScrapeTimeout
+// and MaxScrapeTimeout, or def when the header is absent or not a positive
+// number. Every value above the cap is capped alike (+Inf as 1e400, which
+// does not fit a float64), every positive value below the floor raised
+// to it. An offset that would leave
+// less than the floor is ignored rather than making every collection fail
+// at once.
 func ScrapeTimeout(header string, offset, def time.Duration) time.Duration {
-	secs, err := strconv.ParseFloat(header, 64)
-	if header == "" || err != nil || !(secs > 0) {
+	secs, err := strconv.ParseFloat(strings.TrimSpace(header), 64)
+	var numErr *strconv.NumError
+	switch {
+	case err == nil && secs > 0: // NaN and negative values fail this
+	case errors.As(err, &numErr) && errors.Is(numErr.Err, strconv.ErrRange) && secs > 0:
+		// Too large for a float64: +Inf, capped below.
+	default:
 		return def
 	}
-	t := MaxScrapeTimeout
+	d := MaxScrapeTimeout
 	if secs < MaxScrapeTimeout.Seconds() {
-		t = time.Duration(secs * float64(time.Second))
+		d = max(time.Duration(secs*float64(time.Second)), MinScrapeTimeout)
 	}
-	if t-offset > 0 {
-		return t - offset
+	if d-offset >= MinScrapeTimeout {
+		return d - offset
 	}
-	return t
+	return d
 }
 
 // Collection is when a target's collection must end for a scrape whose

@@ -23,6 +23,15 @@ func TestScrapeTimeout(t *testing.T) {
 		{"1e300", MaxScrapeTimeout - 500*time.Millisecond},
 		{"300", MaxScrapeTimeout - 500*time.Millisecond},
 		{"299", 298500 * time.Millisecond},
+		// Inf and a number too large for a float64 are capped alike (1e400
+		// used to give the 10s default).
+		{"Inf", MaxScrapeTimeout - 500*time.Millisecond},
+		{"1e400", MaxScrapeTimeout - 500*time.Millisecond},
+		// Too short to be a real scrape's: raised to the floor (1e-4 made
+		// every healthy target read as down).
+		{"1e-4", MinScrapeTimeout},
+		{"0.6", 600 * time.Millisecond}, // the offset would leave less than the floor
+		{"-1e400", 10 * time.Second},
 	} {
 		if got := ScrapeTimeout(tc.header, 500*time.Millisecond, 10*time.Second); got != tc.want {
 			t.Errorf("ScrapeTimeout(%q) = %s, want %s", tc.header, got, tc.want)

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"strings"
 	"time"
 
@@ -142,29 +141,58 @@ func Load(path string, flags Flags) (*Config, error) {
 	cfg := &Config{}
 	var errs []error
 	if path != "" {
-		data, err := os.ReadFile(path)
-		if err != nil {
+		name := dsn.Name(path)
+		data, err := readFile(path, MaxConfigBytes)
+		switch {
+		case errors.Is(err, errTooLarge):
+			// Parse's own check names the line and column of the limit.
+		case err != nil:
 			return nil, fmt.Errorf("config: %w", err)
 		}
-		cfg, err = Parse(path, data)
+		cfg, err = Parse(name, data)
 		errs = append(errs, err)
 	}
 	errs = append(errs, cfg.addFlags(flags), cfg.resolve())
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
+	if err := cfg.validate(path); err != nil {
+		return nil, err
+	}
 	return cfg, nil
 }
 
+// validate holds the checks of a whole configuration that parses: the one
+// place --config.check, the start and every reload ask whether it can be
+// served.
+func (c *Config) validate(path string) error {
+	if len(c.Targets()) == 0 && len(c.Probes) == 0 && len(c.HeaderProbes) == 0 {
+		// Valid YAML but nothing to serve: most often a DSN variable that did
+		// not reach the process, or a file emptied by mistake. Serving it
+		// would drop every target, and with them every pg_up and
+		// pgbouncer_up series a "target down" alert reads.
+		where := "config"
+		if path != "" {
+			where = dsn.Name(path) + ":1:1"
+		}
+		return fmt.Errorf("%s: no targets configured: give --config.file with pgbouncer:, postgres:, probes: or headers: entries, or --pgbouncer.dsn, --postgres.dsn, --eventloop.url or --headers.url (or their REDLINE_* variables)", where)
+	}
+	return nil
+}
+
 func (c *Config) addFlags(f Flags) error {
-	add := func(kind, name, dsn, dsnFile, flag string) error {
-		if dsn == "" && dsnFile == "" {
+	add := func(kind, name, conn, dsnFile string) error {
+		if conn == "" && dsnFile == "" {
 			return nil
 		}
-		if dsn != "" && dsnFile != "" {
-			return fmt.Errorf("config: --%s.dsn and its _FILE variant are both set; use one", kind)
+		if conn != "" && dsnFile != "" {
+			return fmt.Errorf("config: --%s.dsn and --%s.dsn-file (or their REDLINE_* variables) are both set; use one", kind, kind)
 		}
-		t := Target{Kind: kind, Name: name, DSN: dsn, DSNFile: dsnFile, Source: flag}
+		source := "--" + kind + ".dsn"
+		if dsnFile != "" {
+			source += "-file"
+		}
+		t := Target{Kind: kind, Name: name, DSN: conn, DSNFile: dsnFile, Source: source}
 		if kind == KindPgBouncer {
 			c.PgBouncer = append(c.PgBouncer, t)
 		} else {
@@ -173,15 +201,15 @@ func (c *Config) addFlags(f Flags) error {
 		return nil
 	}
 	return errors.Join(
-		add(KindPgBouncer, FlagPgBouncerName, f.PgBouncerDSN, f.PgBouncerDSNFile, "--pgbouncer.dsn"),
-		add(KindPostgres, FlagPostgresName, f.PostgresDSN, f.PostgresDSNFile, "--postgres.dsn"),
+		add(KindPgBouncer, FlagPgBouncerName, f.PgBouncerDSN, f.PgBouncerDSNFile),
+		add(KindPostgres, FlagPostgresName, f.PostgresDSN, f.PostgresDSNFile),
 		c.addFlagProbe(f),
 	)
 }
 
 func (c *Config) addFlagProbe(f Flags) error {
 	if f.EventloopURL != "" && f.EventloopURLFile != "" {
-		return errors.New("config: --eventloop.url and its _FILE variant are both set; use one")
+		return errors.New("config: --eventloop.url and --eventloop.url-file (or their REDLINE_* variables) are both set; use one")
 	}
 	if f.EventloopURL != "" || f.EventloopURLFile != "" {
 		name := f.EventloopName
@@ -191,13 +219,12 @@ func (c *Config) addFlagProbe(f Flags) error {
 		p := Probe{ProbeConfig: eventloop.ProbeConfig{Name: name, URL: f.EventloopURL}, Source: "--eventloop.url"}
 		if f.EventloopURLFile != "" {
 			p.Source = "--eventloop.url-file"
-			b, err := os.ReadFile(f.EventloopURLFile)
+			b, err := readFile(f.EventloopURLFile, MaxSecretBytes)
 			if err != nil {
-				// The path is not secret; the file's content is.
 				return fmt.Errorf("config: --eventloop.url-file: %w", err)
 			}
 			if p.URL = strings.TrimSpace(string(b)); p.URL == "" {
-				return fmt.Errorf("config: --eventloop.url-file: %s is empty", f.EventloopURLFile)
+				return fmt.Errorf("config: --eventloop.url-file: %s is empty", dsn.Name(f.EventloopURLFile))
 			}
 		}
 		p.ProbeConfig = p.WithDefaults()
@@ -230,15 +257,14 @@ func (c *Config) resolve() error {
 			}
 			seen[t.Name] = t.Source
 			if t.DSNFile != "" {
-				b, err := os.ReadFile(t.DSNFile)
+				b, err := readFile(t.DSNFile, MaxSecretBytes)
 				if err != nil {
-					// The path is not secret; the file's content is.
 					errs = append(errs, fmt.Errorf("%s: target %q: dsn_file: %w", t.Source, t.Name, err))
 					continue
 				}
 				t.DSN = strings.TrimSpace(string(b))
 				if t.DSN == "" {
-					errs = append(errs, fmt.Errorf("%s: target %q: dsn_file %s is empty", t.Source, t.Name, t.DSNFile))
+					errs = append(errs, fmt.Errorf("%s: target %q: dsn_file %s is empty", t.Source, t.Name, dsn.Name(t.DSNFile)))
 					continue
 				}
 			}

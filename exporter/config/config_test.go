@@ -73,9 +73,9 @@ func TestParseErrors(t *testing.T) {
 	for _, tc := range []struct {
 		name, yml, want string
 	}{
-		{"unknown top key", "pgbouncers: []\n", `f.yml:1:1: unknown key "pgbouncers"`},
-		{"unknown target key", "pgbouncer:\n  - name: a\n    dsn: x\n    pool: 3\n", `f.yml:4:5: unknown key "pgbouncer[0].pool"`},
-		{"databases only for postgres", "pgbouncer:\n  - name: a\n    dsn: x\n    databases: [a]\n", `f.yml:4:5: unknown key "pgbouncer[0].databases"`},
+		{"unknown top key", "pgbouncers: []\n", `f.yml:1:1: unknown key "pgbouncers"; did you mean "pgbouncer"? (known keys: headers, pgbouncer, postgres, probes)`},
+		{"unknown target key", "pgbouncer:\n  - name: a\n    dsn: x\n    pool: 3\n", `f.yml:4:5: unknown key "pgbouncer[0].pool" (known keys: connect_timeout, dsn, dsn_file, max_connections, name)`},
+		{"databases only for postgres", "pgbouncer:\n  - name: a\n    dsn: x\n    databases: [a]\n", `f.yml:4:5: unknown key "pgbouncer[0].databases" (known keys: connect_timeout, dsn, dsn_file, max_connections, name)`},
 		{"missing name", "postgres:\n  - dsn: x\n", `f.yml:2:5: postgres[0]: missing key "name"`},
 		{"missing dsn", "postgres:\n  - name: a\n", `f.yml:2:5: postgres[0]: one of "dsn" or "dsn_file" is required`},
 		{"both dsn", "postgres:\n  - name: a\n    dsn: x\n    dsn_file: y\n", `f.yml:2:5: postgres[0]: set only one of "dsn" and "dsn_file"`},
@@ -92,6 +92,7 @@ func TestParseErrors(t *testing.T) {
 		{"bad name", "pgbouncer:\n  - name: 'a b'\n    dsn: x\n", `f.yml:2:11: pgbouncer[0].name: must be a name of letters, digits, _ . : - (not starting with . : -)`},
 		{"duplicate key", "pgbouncer:\n  - name: a\n    name: b\n    dsn: x\n", `f.yml:3:5: key "pgbouncer[0].name" set twice`},
 		{"headers list", "probes:\n  - name: a\n    url: http://x\n    headers: [a]\n", `f.yml:4:14: probes[0].headers: must be a mapping of header names to values, got a list`},
+		{"typo", "postgres:\n  - name: a\n    dsn: x\n    max_conections: 2\n", `f.yml:4:5: unknown key "postgres[0].max_conections"; did you mean "max_connections"? (known keys: connect_timeout, databases, dsn, dsn_file, max_connections, name)`},
 		{"syntax", "pgbouncer: [\n", `f.yml:1:12: YAML syntax: sequence end token ']' not found`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -159,7 +160,7 @@ func TestLoadConflicts(t *testing.T) {
 	}
 	for _, want := range []string{
 		`--pgbouncer.dsn: target name "pgbouncer" is already used at ` + file + `:2:5`,
-		file + `:5:5: target "db": dsn_file: open ` + filepath.Join(dir, "missing") + `: no such file or directory`,
+		file + `:5:5: target "db": dsn_file: cannot read ` + filepath.Join(dir, "missing") + `: no such file or directory`,
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q lacks %q", err, want)
@@ -336,7 +337,7 @@ func TestLoadReportsEveryProblemInOnePass(t *testing.T) {
 		file + `:4:5: unknown key "pgbouncer[0].pool_size"`,
 		file + `:10:22: postgres[0].connect_timeout: must be a positive duration`,
 		file + `:5:5: target name "a" is already used at ` + file + `:2:5`,
-		file + `:5:5: target "a": dsn_file: open ` + missing,
+		file + `:5:5: target "a": dsn_file: cannot read ` + missing,
 		`--postgres.dsn: target name "postgres" is already used at ` + file + `:8:5`,
 	} {
 		if !strings.Contains(err.Error(), want) {

@@ -19,6 +19,7 @@ headers:
     interval: 1m
     timeout: 2s
     follow_redirects: true
+    follow_other_hosts: true
     require:
       Content-Security-Policy: ".*frame-ancestors 'none'.*"
       Strict-Transport-Security: ""
@@ -31,7 +32,7 @@ headers:
 		{ProbeConfig: headers.ProbeConfig{Name: "platform", URL: "https://app.example/login?token=t", Interval: 30 * time.Second,
 			Timeout: 5 * time.Second, Require: headers.DefaultRequire()}, Source: "f.yml:3:5"},
 		{ProbeConfig: headers.ProbeConfig{Name: "admin", URL: "http://127.0.0.1:3000/admin", Interval: time.Minute, Timeout: 2 * time.Second,
-			FollowRedirects: true, Require: map[string]string{
+			FollowRedirects: true, FollowOtherHosts: true, Require: map[string]string{
 				"Content-Security-Policy": ".*frame-ancestors 'none'.*", "Strict-Transport-Security": "",
 			}}, Source: "f.yml:5:5"},
 	}
@@ -42,7 +43,7 @@ headers:
 
 func TestParseHeaderProbeErrors(t *testing.T) {
 	for _, tc := range []struct{ name, yml, want string }{
-		{"unknown key", "headers:\n  - name: a\n    url: http://x\n    headers: {}\n", `f.yml:4:5: unknown key "headers[0].headers"`},
+		{"unknown key", "headers:\n  - name: a\n    url: http://x\n    headers: {}\n", `f.yml:4:5: unknown key "headers[0].headers" (known keys: follow_other_hosts, follow_redirects, interval, name, require, timeout, url)`},
 		{"bad bool", "headers:\n  - name: a\n    url: http://x\n    follow_redirects: yes please\n", `f.yml:4:23: headers[0].follow_redirects: must be true or false`},
 		{"require list", "headers:\n  - name: a\n    url: http://x\n    require: [csp]\n", `f.yml:4:14: headers[0].require: must be a mapping of header names to regular expressions ("" for any value), got a list`},
 		{"bad regexp", "headers:\n  - name: a\n    url: http://x\n    require: {csp: '('}\n", `f.yml:2:5: headers[0]: header probe "a": require "csp": not a valid regular expression`},

@@ -3,11 +3,17 @@ package config
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/redline-sre/redline/exporter/dsn"
+	"github.com/redline-sre/redline/internal/hint"
 )
 
 // Parse decodes a config file. file is used in messages only. It walks the
@@ -19,6 +25,9 @@ import (
 // a missing dsn_file) in the same pass; it is never nil.
 func Parse(file string, data []byte) (*Config, error) {
 	cfg := &Config{}
+	if err := precheck(file, data); err != nil {
+		return cfg, err
+	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return cfg, syntaxError(file, data, err)
@@ -50,12 +59,15 @@ type parser struct {
 	errs []error
 }
 
+// errorf records a problem at n. A message of several lines (a probe's
+// own checks, joined) becomes one error per line, each with the location.
 func (p *parser) errorf(n *yaml.Node, path, format string, args ...any) {
-	msg := fmt.Sprintf(format, args...)
-	if path != "" {
-		msg = path + ": " + msg
+	for _, msg := range strings.Split(fmt.Sprintf(format, args...), "\n") {
+		if path != "" {
+			msg = path + ": " + msg
+		}
+		p.errs = append(p.errs, fmt.Errorf("%s: %s", p.at(n), msg))
 	}
-	p.errs = append(p.errs, fmt.Errorf("%s: %s", p.at(n), msg))
 }
 
 // at is where n starts, as file:line:column.
@@ -80,7 +92,8 @@ func (p *parser) mapping(n *yaml.Node, path string, keys map[string]func(*yaml.N
 		handle, ok := keys[k.Value]
 		switch {
 		case !ok:
-			p.errorf(k, "", "unknown key %q", kp)
+			// A DSN pasted as a key must not print its password.
+			p.errorf(k, "", "%s", unknownKey(dsn.Name(kp), k.Value, keys))
 		case seen[k.Value]:
 			p.errorf(k, "", "key %q set twice", kp)
 		default:
@@ -88,6 +101,18 @@ func (p *parser) mapping(n *yaml.Node, path string, keys map[string]func(*yaml.N
 			handle(v, kp)
 		}
 	}
+}
+
+// unknownKey says that the key at path is unknown, suggests the closest
+// known key when one is near (the rulegen spec loader's did-you-mean) and
+// lists the known ones.
+func unknownKey(path, key string, keys map[string]func(*yaml.Node, string)) string {
+	known := slices.Sorted(maps.Keys(keys))
+	msg := fmt.Sprintf("unknown key %q", path)
+	if s := hint.Closest(key, known); s != "" {
+		msg += fmt.Sprintf("; did you mean %q?", s)
+	}
+	return msg + " (known keys: " + strings.Join(known, ", ") + ")"
 }
 
 // sequence calls item for each element of a sequence. A null value is an
@@ -204,19 +229,12 @@ func (p *parser) headerProbes(n *yaml.Node, path string) []HeaderProbe {
 	p.sequence(n, path, func(e *yaml.Node, ep string) {
 		pr := HeaderProbe{Source: p.at(e)}
 		p.mapping(e, ep, map[string]func(*yaml.Node, string){
-			"name":     func(v *yaml.Node, kp string) { pr.Name = p.name(v, kp) },
-			"url":      func(v *yaml.Node, kp string) { pr.URL = p.str(v, kp) },
-			"interval": func(v *yaml.Node, kp string) { pr.Interval = p.duration(v, kp) },
-			"timeout":  func(v *yaml.Node, kp string) { pr.Timeout = p.duration(v, kp) },
-			"follow_redirects": func(v *yaml.Node, kp string) {
-				switch s := p.str(v, kp); s {
-				case "true":
-					pr.FollowRedirects = true
-				case "false", "":
-				default:
-					p.errorf(v, kp, "must be true or false")
-				}
-			},
+			"name":               func(v *yaml.Node, kp string) { pr.Name = p.name(v, kp) },
+			"url":                func(v *yaml.Node, kp string) { pr.URL = p.str(v, kp) },
+			"interval":           func(v *yaml.Node, kp string) { pr.Interval = p.duration(v, kp) },
+			"timeout":            func(v *yaml.Node, kp string) { pr.Timeout = p.duration(v, kp) },
+			"follow_redirects":   func(v *yaml.Node, kp string) { pr.FollowRedirects = p.boolean(v, kp) },
+			"follow_other_hosts": func(v *yaml.Node, kp string) { pr.FollowOtherHosts = p.boolean(v, kp) },
 			"require": func(v *yaml.Node, kp string) {
 				if v.Kind != yaml.MappingNode {
 					p.errorf(v, kp, "must be a mapping of header names to regular expressions (\"\" for any value), got %s", kindName(v))
@@ -272,6 +290,17 @@ func (p *parser) name(n *yaml.Node, path string) string {
 		p.errorf(n, path, "must be a name of letters, digits, _ . : - (not starting with . : -)")
 	}
 	return s
+}
+
+func (p *parser) boolean(n *yaml.Node, path string) bool {
+	switch s := p.str(n, path); s {
+	case "true":
+		return true
+	case "false", "":
+	default:
+		p.errorf(n, path, "must be true or false")
+	}
+	return false
 }
 
 // boundedInt reads a positive integer, at most limit when limit > 0.

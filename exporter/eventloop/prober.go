@@ -83,8 +83,15 @@ func startProber(cfg ProbeConfig, m *metrics, logger *slog.Logger) *prober {
 		// every worker, so a healthy target is probed over warm
 		// connections and dialing is never part of the steady state.
 		transport: &http.Transport{
-			Proxy:               nil, // a proxy would add its own queueing to the measurement
-			DialContext:         (&net.Dialer{KeepAlive: 30 * time.Second}).DialContext,
+			Proxy: nil, // a proxy would add its own queueing to the measurement
+			// The transport goes on dialing after the request that asked
+			// for the connection gave up (for a later request to use). Against
+			// a target that drops SYNs each dial would live until the kernel
+			// gives up (~127 s), one socket and goroutine per tick: the dial
+			// ends at the probe's timeout, and MaxConnsPerHost counts dials
+			// with the connections, so at most MaxInFlight sockets exist.
+			DialContext:         (&net.Dialer{Timeout: cfg.Timeout, KeepAlive: 30 * time.Second}).DialContext,
+			MaxConnsPerHost:     cfg.MaxInFlight,
 			MaxIdleConns:        cfg.MaxInFlight,
 			MaxIdleConnsPerHost: cfg.MaxInFlight,
 			IdleConnTimeout:     90 * time.Second,

@@ -57,6 +57,11 @@ type ProbeConfig struct {
 	// checked, so a probe of the wrong URL shows as missing headers rather
 	// than passing on another page.
 	FollowRedirects bool
+	// FollowOtherHosts lets FollowRedirects follow a redirect to another
+	// host name. Off, such a redirect fails the probe: the probe URL's
+	// query often carries a token, and the next host is chosen by the
+	// answer, not by the configuration.
+	FollowOtherHosts bool
 }
 
 // WithDefaults returns c with every unset optional field at its default.
@@ -94,6 +99,9 @@ func (c ProbeConfig) Validate() error {
 	}
 	if len(c.Require) == 0 {
 		errs = append(errs, errors.New("require: no header to check"))
+	}
+	if c.FollowOtherHosts && !c.FollowRedirects {
+		errs = append(errs, errors.New("follow_other_hosts needs follow_redirects: true"))
 	}
 	seen := map[string]string{}
 	for _, name := range slices.Sorted(maps.Keys(c.Require)) {
@@ -173,7 +181,7 @@ func validHeaderName(name string) bool {
 // restarted on reload.
 func (c ProbeConfig) equal(o ProbeConfig) bool {
 	return c.Name == o.Name && c.URL == o.URL && c.Interval == o.Interval && c.Timeout == o.Timeout &&
-		c.FollowRedirects == o.FollowRedirects && maps.Equal(c.Require, o.Require)
+		c.FollowRedirects == o.FollowRedirects && c.FollowOtherHosts == o.FollowOtherHosts && maps.Equal(c.Require, o.Require)
 }
 
 // loggableURL is u without its secrets: the password, as url.Redacted does,

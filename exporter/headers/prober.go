@@ -8,10 +8,12 @@ import (
 	"log/slog"
 	"maps"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
 	"regexp"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -56,7 +58,14 @@ func startProber(cfg ProbeConfig, m *metrics, logger *slog.Logger) *prober {
 		p.require = append(p.require, requirement{header: http.CanonicalHeaderKey(name), value: re})
 	}
 	transport := &http.Transport{
-		Proxy:               nil, // loopback and in-cluster targets; a proxy could add or strip headers
+		Proxy: nil, // loopback and in-cluster targets; a proxy could add or strip headers
+		// The transport goes on dialing after the request gave up; against
+		// a target that drops SYNs each interval would leave a dial running
+		// for the kernel's ~127 s. A dial ends at the timeout, and one
+		// connection per host (dialing included) is all a probe that sends
+		// one request at a time needs.
+		DialContext:         (&net.Dialer{Timeout: cfg.Timeout, KeepAlive: 30 * time.Second}).DialContext,
+		MaxConnsPerHost:     1,
 		MaxIdleConns:        1,
 		IdleConnTimeout:     2 * cfg.Interval,
 		TLSHandshakeTimeout: cfg.Timeout,
@@ -64,12 +73,20 @@ func startProber(cfg ProbeConfig, m *metrics, logger *slog.Logger) *prober {
 	p.client = &http.Client{
 		Transport: transport,
 		Timeout:   cfg.Timeout,
-		CheckRedirect: func(_ *http.Request, via []*http.Request) error {
+		CheckRedirect: func(next *http.Request, via []*http.Request) error {
 			if !cfg.FollowRedirects {
 				return http.ErrUseLastResponse
 			}
 			if len(via) > MaxRedirects {
 				return fmt.Errorf("more than %d redirects", MaxRedirects)
+			}
+			// http.Client sets Referer to the previous URL, query and all:
+			// the probe URL's token would reach the redirect's target.
+			next.Header.Del("Referer")
+			if !cfg.FollowOtherHosts && !strings.EqualFold(next.URL.Hostname(), via[0].URL.Hostname()) {
+				// Neither host is named: the error is logged and hosts may
+				// be internal names.
+				return errors.New("redirect to another host not followed (follow_other_hosts: true allows it)")
 			}
 			return nil
 		},
@@ -81,7 +98,7 @@ func startProber(cfg ProbeConfig, m *metrics, logger *slog.Logger) *prober {
 	p.cancel = cancel
 	go p.run(ctx)
 	p.logger.Info("header probe started", "url", loggableURL(u), "interval", cfg.Interval, "timeout", cfg.Timeout,
-		"follow_redirects", cfg.FollowRedirects, "require", sortedKeys(cfg.Require))
+		"follow_redirects", cfg.FollowRedirects, "follow_other_hosts", cfg.FollowOtherHosts, "require", sortedKeys(cfg.Require))
 	return p
 }
 

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"reflect"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -80,8 +81,9 @@ type Reloader struct {
 	mu      sync.Mutex
 	applied map[string]config.Target    // config of each running target
 	running map[string]collector.Target // the targets last swapped in
-	ready   bool
-	closed  bool // set by CloseAll: a late reload (SIGHUP at shutdown) builds nothing
+	// ready is read without mu: /-/ready must answer while a reload runs.
+	ready  atomic.Bool
+	closed bool // set by CloseAll: a late reload (SIGHUP at shutdown) builds nothing
 
 	success   prometheus.Gauge
 	timestamp prometheus.Gauge
@@ -106,9 +108,7 @@ func NewReloader(load func() (*config.Config, error), builders Builders, targets
 
 // Ready reports whether a configuration has been loaded.
 func (r *Reloader) Ready() bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.ready
+	return r.ready.Load()
 }
 
 // Reload loads the configuration, builds its targets, swaps them in and
@@ -120,7 +120,7 @@ func (r *Reloader) Reload() error {
 	err := r.reload()
 	if err != nil {
 		r.success.Set(0)
-		if r.ready {
+		if r.ready.Load() {
 			r.Logger.Error("configuration not loaded; the previous one stays in use", "err", err)
 		} else {
 			r.Logger.Error("configuration not loaded", "err", err)
@@ -129,7 +129,7 @@ func (r *Reloader) Reload() error {
 	}
 	r.success.Set(1)
 	r.timestamp.Set(float64(time.Now().Unix()))
-	r.ready = true
+	r.ready.Store(true)
 	return nil
 }
 
@@ -187,10 +187,7 @@ func (r *Reloader) reload() error {
 			go t.Close()
 		}
 	}
-	if len(next) == 0 && len(cfg.Probes) == 0 {
-		r.Logger.Warn("no targets configured: serving only the exporter's own metrics (set --config.file or a --*.dsn flag)")
-	}
-	r.Logger.Info("configuration loaded", "targets", len(next), "probes", len(cfg.Probes))
+	r.Logger.Info("configuration loaded", "targets", len(next), "probes", len(cfg.Probes), "header_probes", len(cfg.HeaderProbes))
 	return nil
 }
 

@@ -86,6 +86,7 @@ type Target struct {
 	pool       *pgxpool.Pool
 	logger     *slog.Logger
 	collectors []collector.Named
+	downLog    collector.DownLog
 }
 
 // NewTarget prepares a target without connecting: the pool connects in the
@@ -161,12 +162,13 @@ var _ collector.UpReporter = (*Target)(nil)
 func (t *Target) Collect(ctx context.Context, ch chan<- prometheus.Metric) {
 	version, err := t.showVersion(ctx)
 	if err != nil {
-		t.logger.Error("pgbouncer is not answering", "err", err)
+		t.downLog.Down(t.logger, "pgbouncer is not answering", err)
 		for _, m := range collector.Down(upDesc, t.Collectors()) {
 			ch <- m
 		}
 		return
 	}
+	t.downLog.Up(t.logger, "pgbouncer answers again")
 	ch <- prometheus.MustNewConstMetric(upDesc, prometheus.GaugeValue, 1)
 	if version != "" {
 		// The version comes from the server: a value that is not a valid

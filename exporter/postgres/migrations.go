@@ -232,7 +232,11 @@ func readRecognised(ctx context.Context, db *database, t recognisedTable, lockTa
 	if err == nil {
 		return r, lockedRows, true, nil
 	}
-	if !statementFailed(err) {
+	// A value the read cannot take (a look-alike table's row with NULL
+	// where the tool writes none) is this table's problem, not the
+	// collector's: the table is unreadable, the others are still read.
+	var scanErr pgx.ScanArgError
+	if !statementFailed(err) && !errors.As(err, &scanErr) {
 		return r, 0, false, fmt.Errorf("%s.%s: %w", t.schema, t.name, err)
 	}
 	var pgErr *pgconn.PgError

@@ -72,10 +72,11 @@ var migrationTools = []*migrationTool{
 		readSQL: `
 SELECT count(*) FILTER (WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL),
        count(*) FILTER (WHERE finished_at IS NULL AND rolled_back_at IS NULL),
-       array_agg(started_at) FILTER (WHERE finished_at IS NULL AND rolled_back_at IS NULL),
+       array_agg(started_at) FILTER (WHERE finished_at IS NULL AND rolled_back_at IS NULL AND started_at IS NOT NULL),
        extract(epoch FROM max(finished_at) FILTER (WHERE rolled_back_at IS NULL))::float8,
        (SELECT migration_name::text FROM %[1]s
-        WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL ORDER BY migration_name DESC LIMIT 1)
+        WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL AND migration_name <> ''
+        ORDER BY migration_name DESC LIMIT 1)
 FROM %[1]s`,
 		// schema-engine, flavour/postgres.rs acquire_lock: a fixed key
 		// for every database.
@@ -90,7 +91,7 @@ FROM %[1]s`,
 		columns: map[string][]string{"version": {"bigint"}, "dirty": boolean},
 		readSQL: `
 SELECT count(*) FILTER (WHERE NOT dirty), count(*) FILTER (WHERE dirty), NULL::timestamptz[], NULL::float8,
-       (SELECT version::text FROM %[1]s ORDER BY version DESC LIMIT 1)
+       (SELECT version::text FROM %[1]s WHERE version IS NOT NULL ORDER BY version DESC LIMIT 1)
 FROM %[1]s`,
 		lockKeys:  golangMigrateLockKeys,
 		hasFailed: true, runLooksFailed: true,
@@ -101,7 +102,8 @@ FROM %[1]s`,
 		name: toolRails, table: "schema_migrations",
 		columns: map[string][]string{"version": varchar},
 		readSQL: `
-SELECT count(*), 0::int8, NULL::timestamptz[], NULL::float8, max(version)::text
+SELECT count(*) FILTER (WHERE version <> ''), 0::int8, NULL::timestamptz[], NULL::float8,
+       max(version) FILTER (WHERE version <> '')::text
 FROM %[1]s`,
 		lockKeys: func(datname string, _ migrationTable) []int64 {
 			// ActiveRecord::Migrator MIGRATOR_SALT times the CRC-32 of
@@ -122,7 +124,7 @@ FROM %[1]s`,
 		readSQL: `
 SELECT count(*) FILTER (WHERE success), count(*) FILTER (WHERE NOT success), NULL::timestamptz[],
        extract(epoch FROM (max(installed_on) FILTER (WHERE success))::timestamptz)::float8,
-       (SELECT version::text FROM %[1]s WHERE success AND version IS NOT NULL ORDER BY installed_rank DESC LIMIT 1)
+       (SELECT version::text FROM %[1]s WHERE success AND version <> '' ORDER BY installed_rank DESC NULLS LAST LIMIT 1)
 FROM %[1]s`,
 		lockKeys:  flywayLockKeys,
 		hasFailed: true, hasTimestamp: true,
@@ -130,7 +132,9 @@ FROM %[1]s`,
 	{
 		// Liquibase's databasechangelog. Its FAILED exec type is never
 		// written: MarkChangeSetRanGenerator skips FAILED and SKIPPED, and a
-		// failing changeset rolls back and throws. Progress is the
+		// failing changeset rolls back and throws. A FAILED or SKIPPED row
+		// written by hand or another tool is not applied: it neither counts
+		// nor names the version. Progress is the
 		// databasechangeloglock row (read separately).
 		name: toolLiquibase, table: "databasechangelog",
 		columns: map[string][]string{
@@ -139,18 +143,21 @@ FROM %[1]s`,
 		},
 		readSQL: `
 SELECT count(*) FILTER (WHERE exectype IN ('EXECUTED', 'RERAN', 'MARK_RAN')), 0::int8, NULL::timestamptz[],
-       extract(epoch FROM max(dateexecuted)::timestamptz)::float8,
-       (SELECT id::text FROM %[1]s ORDER BY orderexecuted DESC LIMIT 1)
+       extract(epoch FROM max(dateexecuted) FILTER (WHERE exectype IN ('EXECUTED', 'RERAN', 'MARK_RAN'))::timestamptz)::float8,
+       (SELECT id::text FROM %[1]s WHERE exectype IN ('EXECUTED', 'RERAN', 'MARK_RAN') AND id <> ''
+        ORDER BY orderexecuted DESC NULLS LAST LIMIT 1)
 FROM %[1]s`,
 		hasTimestamp: true,
 	},
 	{
 		// Alembic's version table holds the current head(s); a failed
-		// upgrade rolls back with its transaction on PostgreSQL.
+		// upgrade rolls back with its transaction on PostgreSQL. An empty
+		// version_num is no head (NULL and '' mean nothing recorded).
 		name: toolAlembic, table: "alembic_version",
 		columns: map[string][]string{"version_num": varchar},
 		readSQL: `
-SELECT count(*), 0::int8, NULL::timestamptz[], NULL::float8, string_agg(version_num::text, ',' ORDER BY version_num)
+SELECT count(*) FILTER (WHERE version_num <> ''), 0::int8, NULL::timestamptz[], NULL::float8,
+       string_agg(version_num::text, ',' ORDER BY version_num) FILTER (WHERE version_num <> '')
 FROM %[1]s`,
 	},
 }

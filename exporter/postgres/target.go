@@ -31,10 +31,11 @@ var (
 
 // Target is one PostgreSQL server. It implements collector.Target.
 type Target struct {
-	opts   Options
-	logger *slog.Logger
-	base   *pgxpool.Config
-	scrub  scrubber
+	opts    Options
+	logger  *slog.Logger
+	downLog collector.DownLog
+	base    *pgxpool.Config
+	scrub   scrubber
 	// maintenance is the DSN's database: discovery and the server-wide
 	// signals run there, and its pool lives as long as the target.
 	maintenance string
@@ -162,13 +163,14 @@ func (t *Target) Collectors() []string {
 func (t *Target) Collect(ctx context.Context, ch chan<- prometheus.Metric) {
 	dbs, err := t.discover(ctx)
 	if err != nil {
-		t.logger.Error("postgres target does not answer", "err", err)
+		t.downLog.Down(t.logger, "postgres target does not answer", err)
 		for _, m := range collector.Down(upDesc, t.Collectors()) {
 			ch <- m
 		}
 		t.collectPoolSizes(ch)
 		return
 	}
+	t.downLog.Up(t.logger, "postgres target answers again")
 	ch <- prometheus.MustNewConstMetric(upDesc, prometheus.GaugeValue, 1)
 
 	var named []collector.Named
