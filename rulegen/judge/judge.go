@@ -97,7 +97,8 @@ type Config struct {
 	CriticalIncrease float64 `json:"critical_increase"`
 	CriticalDecrease float64 `json:"critical_decrease"`
 	// AllowedSpread is the ratio of mean absolute deviations (canary over
-	// baseline) a significant dispersion change needs to be High (1.5).
+	// baseline) a significant dispersion change needs to be High (1.5, or
+	// the allowed increase when that is larger).
 	AllowedSpread float64 `json:"allowed_spread"`
 	Critical      bool    `json:"critical"`
 	// Weight of the metric in its group's score (1).
@@ -311,6 +312,10 @@ func Classify(canary, baseline []float64, cfg Config) Result {
 	cfg = cfg.WithDefaults()
 	x, dx := clean(canary, cfg.NaN)
 	y, dy := clean(baseline, cfg.NaN)
+	// Nothing below depends on the order of the samples; sorted once, the
+	// sorts of the tests find them sorted (pdqsort: linear).
+	slices.Sort(x)
+	slices.Sort(y)
 	r := Result{
 		Name: cfg.Name, Weight: cfg.Weight, Group: cfg.Group,
 		Canary: Summarize(x), Baseline: Summarize(y),
@@ -342,7 +347,7 @@ func Classify(canary, baseline []float64, cfg Config) Result {
 	case len(x) < cfg.MinSamples || len(y) < cfg.MinSamples:
 		return noData(fmt.Sprintf("too few samples: canary %d, baseline %d, need %d a side", len(x), len(y), cfg.MinSamples))
 	}
-	sx, sy := sortedCopy(x), sortedCopy(y)
+	sx, sy := x, y
 	if slices.Equal(sx, sy) {
 		return pass("the canary and baseline samples are identical")
 	}
@@ -379,21 +384,23 @@ func Classify(canary, baseline []float64, cfg Config) Result {
 		return r
 	}
 
-	// The added tests raise a High only where Kayenta's effect-size rule
-	// allows one: an allowed increase of 5 (or a CLES of 0.8) lets a
-	// canary whose spread or event rate grew less than that pass.
-	if up && !(math.IsNaN(effect) || effect >= cfg.AllowedIncrease) {
-		up = false
-	}
-	if down && !(math.IsNaN(effect) || effect <= cfg.AllowedDecrease) {
-		down = false
+	// The added tests measure their effect in their own terms — the
+	// spread ratio, the event-rate ratio — against the same allowance: an
+	// allowed increase of 5 lets a canary whose spread or event rate grew
+	// less than 5 times pass. An allowance in CLES has no ratio; the
+	// canary's CLES must then reach it.
+	incr, decr := cfg.AllowedIncrease, cfg.AllowedDecrease
+	if cfg.EffectSize == CLES {
+		if incr > 0.5 && effect < incr {
+			up = false
+		}
+		if decr < 0.5 && effect > decr {
+			down = false
+		}
+		incr, decr = 1, 1
 	}
 	alpha := 1 - cfg.Confidence
 	if cfg.Type == Count {
-		incr, decr := cfg.AllowedIncrease, cfg.AllowedDecrease
-		if cfg.EffectSize != MeanRatio {
-			incr, decr = 1, 1
-		}
 		c := CountTest(x, y, incr, decr)
 		r.Rates = &c
 		switch {
@@ -407,7 +414,7 @@ func Classify(canary, baseline []float64, cfg Config) Result {
 	} else if up {
 		d := BrownForsythe(x, y)
 		r.Dispersion = &d
-		if d.PGreater < alpha && float64(d.Ratio) >= cfg.AllowedSpread {
+		if d.PGreater < alpha && float64(d.Ratio) >= math.Max(cfg.AllowedSpread, incr) {
 			r.Classification, r.DecidedBy = High, ByDispersion
 			r.Reason = fmt.Sprintf("the canary's spread grew %.3g times (Brown-Forsythe p = %.3g)", float64(d.Ratio), d.PGreater)
 		}

@@ -11,17 +11,14 @@ import (
 // kayentaCase is one case of ../shared/data/kayenta_cases.json: Kayenta's
 // own test vectors (its README says where each comes from).
 type kayentaCase struct {
-	ID           string             `json:"id"`
-	Kind         string             `json:"kind"`
-	Name         string             `json:"name"`
-	Experiment   []*float64         `json:"experiment"`
-	Control      []*float64         `json:"control"`
-	Params       map[string]any     `json:"params"`
-	Expected     map[string]any     `json:"expected"`
-	Derived      map[string]any     `json:"derived"`
-	SolverSens   bool               `json:"solver_sensitive"`
-	Unused       map[string]float64 `json:"-"`
-	rawParamsSet []string
+	ID         string         `json:"id"`
+	Kind       string         `json:"kind"`
+	Name       string         `json:"name"`
+	Experiment []*float64     `json:"experiment"`
+	Control    []*float64     `json:"control"`
+	Params     map[string]any `json:"params"`
+	Expected   map[string]any `json:"expected"`
+	Derived    map[string]any `json:"derived"`
 }
 
 // sharedData finds ../shared/data beside the module root (the repository

@@ -2,6 +2,7 @@ package judge
 
 import (
 	"math"
+	"slices"
 	"sort"
 )
 
@@ -58,13 +59,8 @@ func mannWhitney(x, y []float64, confidence float64, method string) MannWhitney 
 	mn := float64(m) * float64(n)
 	N := float64(m + n)
 
-	all := append(append(make([]float64, 0, m+n), x...), y...)
-	r, ties := ranks(all)
-	var r1 float64
-	for i := 0; i < m; i++ {
-		r1 += r[i]
-	}
-	res := MannWhitney{U: r1 - float64(m)*float64(m+1)/2, Confidence: confidence}
+	u, ties := uStatistic(xs, ys)
+	res := MannWhitney{U: u, Confidence: confidence}
 	alpha := 1 - confidence
 	d := diffs{xs, ys}
 
@@ -112,9 +108,42 @@ func mannWhitney(x, y []float64, confidence float64, method string) MannWhitney 
 	if total%2 == 1 {
 		res.Estimate = d.kth((total + 1) / 2)
 	} else {
-		res.Estimate = (d.kth(total/2) + d.kth(total/2+1)) / 2
+		a, b := d.kthPair(total / 2)
+		res.Estimate = (a + b) / 2
 	}
 	return res
+}
+
+// uStatistic counts, over sorted samples, the pairs with x > y plus half
+// the pairs with x = y, and Σ(t³ - t) over the groups of equal values of
+// both samples together.
+func uStatistic(xs, ys []float64) (u, ties float64) {
+	i, j := 0, 0
+	for i < len(xs) || j < len(ys) {
+		var v float64
+		switch {
+		case j == len(ys) || (i < len(xs) && xs[i] < ys[j]):
+			v = xs[i]
+		default:
+			v = ys[j]
+		}
+		ci, cj := 0, 0
+		for i < len(xs) && xs[i] == v {
+			i++
+			ci++
+		}
+		for j < len(ys) && ys[j] == v {
+			j++
+			cj++
+		}
+		// The ci canary values equal to v lie above the j-cj baseline
+		// values already passed and tie with the cj equal ones.
+		u += float64(ci) * (float64(j-cj) + float64(cj)/2)
+		if t := float64(ci + cj); t > 1 {
+			ties += t*t*t - t
+		}
+	}
+	return u, ties
 }
 
 // maxCount is the largest count c of differences above mu for which R's
@@ -157,48 +186,114 @@ func (d diffs) countAtMost(t float64) int {
 	return c
 }
 
-// kth is the k-th smallest difference (1-based, clamped to the range): a
-// bisection over the float64 values between the smallest and the largest
-// difference, ordered as integers, so it ends on a difference exactly.
+// kth is the k-th smallest difference (1-based, clamped to the range).
+// It bisects the values between the smallest and the largest difference
+// until few differences remain in the bracket, then sorts those; a
+// bracket that no float64 splits holds one value, the answer.
 func (d diffs) kth(k int) float64 {
-	lo := d.x[0] - d.y[len(d.y)-1]
-	hi := d.x[len(d.x)-1] - d.y[0]
+	m, n := len(d.x), len(d.y)
+	lo := d.x[0] - d.y[n-1]
+	hi := d.x[m-1] - d.y[0]
 	if k <= 1 {
 		return lo
 	}
-	if k >= len(d.x)*len(d.y) {
+	if k >= m*n {
 		return hi
 	}
-	a, b := floatKey(lo), floatKey(hi)
-	// Invariant: count(key a) may be < k, count(key b) >= k.
-	if d.countAtMost(lo) >= k {
-		return lo
-	}
-	for b-a > 1 {
+	// Invariant: count(a) < k <= count(b).
+	a, b := math.Nextafter(lo, math.Inf(-1)), hi
+	ca, cb := 0, m*n
+	limit := max((m+n)/8, 256)
+	for cb-ca > limit {
 		mid := a + (b-a)/2
-		if d.countAtMost(keyFloat(mid)) >= k {
-			b = mid
+		if mid <= a || mid >= b {
+			return b
+		}
+		if c := d.countAtMost(mid); c >= k {
+			b, cb = mid, c
 		} else {
-			a = mid
+			a, ca = mid, c
 		}
 	}
-	return keyFloat(b)
+	return d.inBracket(a, b, k-ca)
 }
 
-// floatKey maps float64 values to integers in the same order.
-func floatKey(f float64) uint64 {
-	b := math.Float64bits(f)
-	if b>>63 == 1 {
-		return ^b
+// kthPair is the k-th and the (k+1)-th smallest differences, 1 <= k <
+// mn: the bisection of kth, until a bracket holds both or a value lies
+// between them.
+func (d diffs) kthPair(k int) (float64, float64) {
+	m, n := len(d.x), len(d.y)
+	a, b := math.Nextafter(d.x[0]-d.y[n-1], math.Inf(-1)), d.x[m-1]-d.y[0]
+	ca, cb := 0, m*n
+	limit := max((m+n)/8, 256)
+	for cb-ca > limit {
+		mid := a + (b-a)/2
+		if mid <= a || mid >= b {
+			return b, b
+		}
+		switch c := d.countAtMost(mid); {
+		case c >= k+1:
+			b, cb = mid, c
+		case c < k:
+			a, ca = mid, c
+		default:
+			// Exactly k differences are at most mid.
+			return d.maxAtMost(mid), d.minAbove(mid)
+		}
 	}
-	return b | 1<<63
+	return d.inBracket(a, b, k-ca), d.inBracket(a, b, k+1-ca)
 }
 
-func keyFloat(k uint64) float64 {
-	if k>>63 == 1 {
-		return math.Float64frombits(k &^ (1 << 63))
+// maxAtMost is the largest difference at most t; minAbove the smallest
+// above t. Both exist when some difference lies on each side.
+func (d diffs) maxAtMost(t float64) float64 {
+	n := len(d.y)
+	best := math.Inf(-1)
+	j := 0
+	for _, xi := range d.x {
+		for j < n && xi-d.y[j] > t {
+			j++
+		}
+		if j < n {
+			best = math.Max(best, xi-d.y[j])
+		}
 	}
-	return math.Float64frombits(^k)
+	return best
+}
+
+func (d diffs) minAbove(t float64) float64 {
+	n := len(d.y)
+	best := math.Inf(1)
+	j := 0
+	for _, xi := range d.x {
+		for j < n && xi-d.y[j] > t {
+			j++
+		}
+		if j > 0 {
+			best = math.Min(best, xi-d.y[j-1])
+		}
+	}
+	return best
+}
+
+// inBracket is the k-th smallest of the differences in (a, b].
+func (d diffs) inBracket(a, b float64, k int) float64 {
+	n := len(d.y)
+	var vals []float64
+	jb, ja := 0, 0
+	for _, xi := range d.x {
+		for jb < n && xi-d.y[jb] > b {
+			jb++
+		}
+		for ja < n && xi-d.y[ja] > a {
+			ja++
+		}
+		for j := jb; j < ja; j++ {
+			vals = append(vals, xi-d.y[j])
+		}
+	}
+	slices.Sort(vals)
+	return vals[k-1]
 }
 
 // uDistribution is the null distribution of U for samples of m and n
