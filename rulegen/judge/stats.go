@@ -5,11 +5,7 @@ import (
 	"sort"
 )
 
-// normCDF is the standard normal distribution function.
-func normCDF(z float64) float64 { return 0.5 * math.Erfc(-z/math.Sqrt2) }
-
-// normSF is 1 - normCDF(z) without the cancellation of the subtraction in
-// the upper tail.
+// normSF is the upper tail of the standard normal distribution.
 func normSF(z float64) float64 { return 0.5 * math.Erfc(z/math.Sqrt2) }
 
 // NormalQuantile is the inverse of the standard normal distribution
