@@ -309,6 +309,12 @@ func clean(v []float64, s NaNStrategy) (out []float64, dropped int) {
 
 // Classify judges one metric from its canary and baseline samples.
 func Classify(canary, baseline []float64, cfg Config) Result {
+	return ClassifyEvents(canary, baseline, nil, cfg)
+}
+
+// ClassifyEvents judges one metric whose event counts are given apart
+// from its samples (a Count metric's samples are otherwise the counts).
+func ClassifyEvents(canary, baseline []float64, ev *Events, cfg Config) Result {
 	cfg = cfg.WithDefaults()
 	x, dx := clean(canary, cfg.NaN)
 	y, dy := clean(baseline, cfg.NaN)
@@ -401,7 +407,13 @@ func Classify(canary, baseline []float64, cfg Config) Result {
 	}
 	alpha := 1 - cfg.Confidence
 	if cfg.Type == Count {
-		c := CountTest(x, y, incr, decr)
+		var c Rates
+		switch {
+		case ev == nil:
+			c = CountTest(x, y, incr, decr)
+		case ev.CanaryExposure > 0 && ev.BaselineExposure > 0:
+			c = RateTest(*ev, incr, decr)
+		}
 		r.Rates = &c
 		switch {
 		case up && c.PHigher >= cfg.Confidence:

@@ -152,6 +152,9 @@ type Input struct {
 	Config   Config
 	Canary   []float64
 	Baseline []float64
+	// Events, for a Count metric, are its counts and exposures when the
+	// samples are not the counts themselves.
+	Events *Events
 	// Err, when set, is why the samples could not be read (a failed
 	// query): the metric is NoData with it as the reason.
 	Err error
@@ -171,7 +174,7 @@ func Judge(inputs []Input, t Thresholds, groupWeights map[string]float64) Run {
 			r = Classify(nil, nil, cfg)
 			r.Reason = in.Err.Error()
 		} else {
-			r = Classify(in.Canary, in.Baseline, in.Config)
+			r = ClassifyEvents(in.Canary, in.Baseline, in.Events, in.Config)
 		}
 		run.Metrics = append(run.Metrics, r)
 	}

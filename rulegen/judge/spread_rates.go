@@ -86,12 +86,18 @@ type Rates struct {
 	PLower  float64 `json:"p_lower"`
 }
 
-// CountTest compares the counts. With Jeffreys' prior Gamma(½) each rate's
-// posterior is Gamma(k + ½, exposure), and λc/λb > a exactly when a
-// Beta(kc + ½, kb + ½) variable exceeds a·nc / (a·nc + nb). Jeffreys'
-// intervals hold their nominal level closely for small counts, where the
-// exact conditional (binomial) test cannot reach it: 4 events against
-// none in six samples each has a smallest possible p of 1/16.
+// Events are a metric's event counts over the window with their
+// exposures (requests), for a Count metric whose samples are not counts
+// themselves (a ratio's errors over its requests).
+type Events struct {
+	Canary           float64 `json:"canary"`
+	Baseline         float64 `json:"baseline"`
+	CanaryExposure   float64 `json:"canary_exposure"`
+	BaselineExposure float64 `json:"baseline_exposure"`
+}
+
+// CountTest compares samples that are counts, each sample one unit of
+// exposure.
 func CountTest(x, y []float64, allowedIncrease, allowedDecrease float64) Rates {
 	var kc, kb float64
 	for _, v := range x {
@@ -100,7 +106,17 @@ func CountTest(x, y []float64, allowedIncrease, allowedDecrease float64) Rates {
 	for _, v := range y {
 		kb += v
 	}
-	nc, nb := float64(len(x)), float64(len(y))
+	return RateTest(Events{kc, kb, float64(len(x)), float64(len(y))}, allowedIncrease, allowedDecrease)
+}
+
+// RateTest compares the event rates. With Jeffreys' prior Gamma(½) each
+// rate's posterior is Gamma(k + ½, exposure), and λc/λb > a exactly when a
+// Beta(kc + ½, kb + ½) variable exceeds a·nc / (a·nc + nb). Jeffreys'
+// intervals hold their nominal level closely for small counts, where the
+// exact conditional (binomial) test cannot reach it: 4 events against
+// none in six samples each has a smallest possible p of 1/16.
+func RateTest(e Events, allowedIncrease, allowedDecrease float64) Rates {
+	kc, kb, nc, nb := e.Canary, e.Baseline, e.CanaryExposure, e.BaselineExposure
 	c := Rates{Canary: kc, Baseline: kb}
 	switch {
 	case kb > 0:

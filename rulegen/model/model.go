@@ -48,6 +48,9 @@ type Model struct {
 	Preflight []spec.PreflightCheck
 	// Checks are the canary analysis measurements (analysis.go).
 	Checks []*Check
+	// Judge is what `rulegen judge` compares between the tracks
+	// (judge.go), nil without a canary.
+	Judge *Judge
 	// Outputs and Ladder carry the spec's outputs: section and stage
 	// ladder to their writers (outputs.go).
 	Outputs *spec.Outputs
@@ -198,6 +201,7 @@ func Build(s *spec.Spec, source string) (*Model, error) {
 				m.addCanary(sig, s.Canary)
 			}
 		}
+		m.addJudge(s.Canary)
 	}
 	if err := m.addOutputs(s); err != nil {
 		return nil, err
