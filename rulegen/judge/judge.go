@@ -379,11 +379,11 @@ func ClassifyEvents(canary, baseline []float64, ev *Events, cfg Config) Result {
 	switch {
 	case up && mw.Lower > half && (math.IsNaN(effect) || effect >= cfg.AllowedIncrease):
 		r.Classification = High
-		r.Reason = fmt.Sprintf("the shift's %g%% interval [%g, %g] lies above the band ±%g", 100*cfg.Confidence, mw.Lower, mw.Upper, half)
+		r.Reason = fmt.Sprintf("the shift's %g%% interval [%.4g, %.4g] lies above the band ±%.4g", 100*cfg.Confidence, mw.Lower, mw.Upper, half)
 		r.Critical = cfg.Critical && (math.IsNaN(effect) || effect >= cfg.CriticalIncrease)
 	case down && mw.Upper < -half && (math.IsNaN(effect) || effect <= cfg.AllowedDecrease):
 		r.Classification = Low
-		r.Reason = fmt.Sprintf("the shift's %g%% interval [%g, %g] lies below the band ±%g", 100*cfg.Confidence, mw.Lower, mw.Upper, half)
+		r.Reason = fmt.Sprintf("the shift's %g%% interval [%.4g, %.4g] lies below the band ±%.4g", 100*cfg.Confidence, mw.Lower, mw.Upper, half)
 		r.Critical = cfg.Critical && (math.IsNaN(effect) || effect <= cfg.CriticalDecrease)
 	}
 	if r.Classification != Pass || cfg.MannWhitneyOnly {

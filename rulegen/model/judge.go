@@ -140,8 +140,12 @@ func withTrack(vs string, track *labels.Matcher) string {
 	return Selector(sel, sel.Name, extra...)
 }
 
+// judgeSamples: a track without errors often has no error series at all
+// (a client creates a status code's series at its first request), which
+// is a ratio of 0, not no data (kayenta #799); without requests there is
+// no sample.
 func (ratioKind) judgeSamples(sig *Signal, track *labels.Matcher, rng string) string {
-	return fmt.Sprintf("sum(rate(%s[%s])) / sum(rate(%s[%s]))",
+	return fmt.Sprintf("(sum(rate(%s[%s])) or vector(0)) / sum(rate(%s[%s]))",
 		withTrack(sig.Signal.Errors, track), rng, withTrack(sig.Signal.Total, track), rng)
 }
 

@@ -85,6 +85,9 @@ func TestJudgeDefaults(t *testing.T) {
 			}
 		}
 	}
+	if got := j.Metrics[0].SamplesQuery(false, time.Minute); got != `(sum(rate(http_requests_total{job="api", code=~"5..", track="stable"}[1m])) or vector(0)) / sum(rate(http_requests_total{job="api", track="stable"}[1m]))` {
+		t.Errorf("ratio samples: %s", got)
+	}
 	lat := j.Metrics[1]
 	if got := lat.SamplesQuery(true, 30*time.Second); got != `histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{job="api", track="canary"}[30s])))` {
 		t.Errorf("latency samples: %s", got)

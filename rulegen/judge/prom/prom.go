@@ -22,8 +22,8 @@ import (
 // Querier is the part of the Prometheus API the judge reads with
 // (v1.API has it).
 type Querier interface {
-	QueryRange(ctx context.Context, query string, r v1.Range, opts ...v1.Option) (pmodel.Value, v1.Warnings, error)
-	Query(ctx context.Context, query string, ts time.Time, opts ...v1.Option) (pmodel.Value, v1.Warnings, error)
+	QueryRange(ctx context.Context, query string, r v1.Range, opts ...v1.Option) (pmodel.Value, v1.Warnings, v1.Infos, error)
+	Query(ctx context.Context, query string, ts time.Time, opts ...v1.Option) (pmodel.Value, v1.Warnings, v1.Infos, error)
 }
 
 // Window is the stage judged: its start and end, and the step of the
@@ -184,7 +184,7 @@ func trackName(canary bool) string {
 func rangeValues(ctx context.Context, q Querier, expr string, w Window, timeout time.Duration) ([]float64, string) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	val, _, err := q.QueryRange(ctx, expr, v1.Range{Start: w.From, End: w.To, Step: w.Step}, v1.WithTimeout(timeout))
+	val, _, _, err := q.QueryRange(ctx, expr, v1.Range{Start: w.From, End: w.To, Step: w.Step}, v1.WithTimeout(timeout))
 	if err != nil {
 		return nil, err.Error()
 	}
@@ -206,7 +206,7 @@ func rangeValues(ctx context.Context, q Querier, expr string, w Window, timeout 
 func instant(ctx context.Context, q Querier, expr string, t time.Time, timeout time.Duration) (float64, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	val, _, err := q.Query(ctx, expr, t, v1.WithTimeout(timeout))
+	val, _, _, err := q.Query(ctx, expr, t, v1.WithTimeout(timeout))
 	if err != nil {
 		return 0, err
 	}
