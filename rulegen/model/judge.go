@@ -61,8 +61,11 @@ type judgedKind interface {
 
 // addJudge resolves the canary's judge: section. Without one (or without
 // signals in it), every signal the canary compares is judged, its bad
-// direction that of its rollback condition.
-func (m *Model) addJudge(c *spec.Canary) {
+// direction that of its rollback condition. A listed signal the canary
+// does not compare (it reads none of the canary's selectors) is an error
+// at its line: it has no track to judge.
+func (m *Model) addJudge(s *spec.Spec) error {
+	c := s.Canary
 	j := &Judge{Label: c.Label, Canary: c.Canary, Baseline: c.Baseline}
 	var entries []spec.JudgeSignal
 	if c.Judge != nil {
@@ -76,10 +79,15 @@ func (m *Model) addJudge(c *spec.Canary) {
 			}
 		}
 	}
-	for _, e := range entries {
+	for i, e := range entries {
 		sig := m.SignalByName(e.Signal)
 		if sig == nil {
 			continue
+		}
+		if !m.TracksCompared(sig) {
+			path := fmt.Sprintf("canary.judge.signals[%d].signal", i)
+			return &spec.Error{File: s.File, Pos: s.At(path), Path: path,
+				Msg: fmt.Sprintf("signal %q reads none of the canary's selectors (%s): it has no track to judge", e.Signal, strings.Join(c.Selectors, ", "))}
 		}
 		if _, ok := sig.kind().(judgedKind); !ok {
 			continue
@@ -101,6 +109,7 @@ func (m *Model) addJudge(c *spec.Canary) {
 		j.Metrics = append(j.Metrics, jm)
 	}
 	m.Judge = j
+	return nil
 }
 
 // track is the matcher of the canary (true) or the baseline track.

@@ -94,6 +94,25 @@ func TestJudgeDefaults(t *testing.T) {
 	}
 }
 
+// TestJudgeUncomparedSignal: a listed signal that reads none of the
+// canary's selectors is an error at its line.
+func TestJudgeUncomparedSignal(t *testing.T) {
+	text := strings.Replace(judgeSpec, "selectors:\n  app: job=\"api\"\n", "selectors:\n  app: job=\"api\"\n  other: job=\"other\"\n", 1)
+	s, err := spec.Load("spec.yml", []byte(text+`  selectors: [other]
+  judge:
+    signals:
+      - signal: api_latency
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Build(s, "spec.yml")
+	want := `spec.yml:30:17: canary.judge.signals[0].signal: signal "api_latency" reads none of the canary's selectors (other): it has no track to judge`
+	if err == nil || err.Error() != want {
+		t.Fatalf("got %v, want %s", err, want)
+	}
+}
+
 // TestJudgeSection: a judge: section picks the signals and sets them.
 func TestJudgeSection(t *testing.T) {
 	j := buildJudge(t, `  judge:

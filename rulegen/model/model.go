@@ -201,7 +201,9 @@ func Build(s *spec.Spec, source string) (*Model, error) {
 				m.addCanary(sig, s.Canary)
 			}
 		}
-		m.addJudge(s.Canary)
+		if err := m.addJudge(s); err != nil {
+			return nil, err
+		}
 	}
 	if err := m.addOutputs(s); err != nil {
 		return nil, err
