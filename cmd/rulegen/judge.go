@@ -80,7 +80,7 @@ func runJudge(ctx context.Context, f *judgeFlags, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "rulegen judge: "+format+"\n", args...)
 		return code
 	}
-	m, sum, code := loadModel(*f.spec, stderr)
+	m, sum, code := loadModel(*f.spec, renamed{stderr})
 	if m == nil {
 		return code
 	}
@@ -152,6 +152,15 @@ func runJudge(ctx context.Context, f *judgeFlags, stdout, stderr io.Writer) int 
 		return exitNoData
 	}
 	return exitFail
+}
+
+// renamed passes the shared spec loader's messages on under this
+// command's name.
+type renamed struct{ w io.Writer }
+
+func (r renamed) Write(p []byte) (int, error) {
+	_, err := r.w.Write([]byte(strings.ReplaceAll(string(p), "rulegen preflight: ", "rulegen judge: ")))
+	return len(p), err
 }
 
 // parseTime reads RFC 3339, Unix seconds, now or now-DURATION.
