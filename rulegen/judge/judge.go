@@ -315,6 +315,9 @@ func Classify(canary, baseline []float64, cfg Config) Result {
 // ClassifyEvents judges one metric whose event counts are given apart
 // from its samples (a Count metric's samples are otherwise the counts).
 func ClassifyEvents(canary, baseline []float64, ev *Events, cfg Config) Result {
+	// A configuration the judge cannot apply judges nothing: an unknown
+	// direction would otherwise pass every canary.
+	invalid := cfg.Validate()
 	cfg = cfg.WithDefaults()
 	x, dx := clean(canary, cfg.NaN)
 	y, dy := clean(baseline, cfg.NaN)
@@ -339,6 +342,8 @@ func ClassifyEvents(canary, baseline []float64, ev *Events, cfg Config) Result {
 		return r
 	}
 	switch {
+	case invalid != nil:
+		return noData("invalid configuration: " + invalid.Error())
 	case len(x) == 0 && len(y) == 0:
 		return noData("no samples on either side")
 	case len(x) == 0 || len(y) == 0:

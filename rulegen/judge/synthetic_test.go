@@ -146,17 +146,19 @@ func TestNoData(t *testing.T) {
 		canary, baseline []float64
 		cfg              Config
 	}{
-		"empty both":           {nil, nil, Config{}},
-		"empty canary":         {nil, good, Config{}},
-		"empty baseline":       {good, []float64{}, Config{}},
-		"all NaN":              {[]float64{nan, nan, nan, nan, nan, nan}, good, Config{}},
-		"infinite":             {[]float64{math.Inf(1), math.Inf(1), math.Inf(1), math.Inf(1), math.Inf(1)}, good, Config{}},
-		"too few":              {[]float64{1, 2, 3, 4}, good, Config{}},
-		"too few for min 10":   {good, good[:5], Config{MinSamples: 10}},
-		"NaN leaves too few":   {[]float64{1, nan, 2, nan, 3, nan}, good, Config{}},
-		"empty count":          {nil, good, Config{Type: Count}},
-		"replace, both empty":  {nil, nil, Config{NaN: Replace}},
-		"both all NaN, remove": {[]float64{nan, nan}, []float64{nan}, Config{}},
+		"empty both":            {nil, nil, Config{}},
+		"empty canary":          {nil, good, Config{}},
+		"empty baseline":        {good, []float64{}, Config{}},
+		"all NaN":               {[]float64{nan, nan, nan, nan, nan, nan}, good, Config{}},
+		"infinite":              {[]float64{math.Inf(1), math.Inf(1), math.Inf(1), math.Inf(1), math.Inf(1)}, good, Config{}},
+		"too few":               {[]float64{1, 2, 3, 4}, good, Config{}},
+		"too few for min 10":    {good, good[:5], Config{MinSamples: 10}},
+		"NaN leaves too few":    {[]float64{1, nan, 2, nan, 3, nan}, good, Config{}},
+		"empty count":           {nil, good, Config{Type: Count}},
+		"replace, both empty":   {nil, nil, Config{NaN: Replace}},
+		"both all NaN, remove":  {[]float64{nan, nan}, []float64{nan}, Config{}},
+		"unknown direction":     {good, good, Config{Direction: "up"}},
+		"confidence 98 (not %)": {good, good, Config{Confidence: 98}},
 	} {
 		r := Classify(c.canary, c.baseline, c.cfg)
 		if r.Classification != NoData || r.Reason == "" {
