@@ -60,7 +60,7 @@ func TestReference(t *testing.T) {
 			near(t, "upper", mw.Upper, c.Upper)
 			if c.BrownForsythe != nil {
 				d := BrownForsythe(c.Canary, c.Baseline)
-				near(t, "Brown-Forsythe F", d.F, c.BrownForsythe.F)
+				near(t, "Brown-Forsythe F", float64(d.F), c.BrownForsythe.F)
 				near(t, "Brown-Forsythe p", d.P, c.BrownForsythe.P)
 			}
 			if c.CountTest != nil {

@@ -9,8 +9,9 @@ import (
 // variance of the absolute deviations from each sample's median, which a
 // heavy tail does not fool as it fools the F test of variances.
 type Dispersion struct {
-	// F is the statistic, with 1 and N-2 degrees of freedom.
-	F float64 `json:"f"`
+	// F is the statistic, with 1 and N-2 degrees of freedom (+Inf, null
+	// in JSON, when the deviations vary only between the tracks).
+	F Value `json:"f"`
 	// P is the two-sided p-value (as scipy.stats.levene(center="median")).
 	P float64 `json:"p"`
 	// PGreater is the one-sided p-value of "the canary spreads more".
@@ -48,10 +49,10 @@ func BrownForsythe(x, y []float64) Dispersion {
 			d.F, d.P, d.PGreater = 0, 1, 1
 			return d
 		}
-		d.F, d.P = math.Inf(1), 0
+		d.F, d.P = Value(math.Inf(1)), 0
 	} else {
-		d.F = between / (within / (N - 2))
-		d.P = fSF(d.F, 1, N-2)
+		f := between / (within / (N - 2))
+		d.F, d.P = Value(f), fSF(f, 1, N-2)
 	}
 	// With two groups F = t², so half the two-sided p is the one-sided
 	// p of the side the sample means lie on.

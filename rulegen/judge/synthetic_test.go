@@ -1,6 +1,7 @@
 package judge
 
 import (
+	"encoding/json"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -191,6 +192,21 @@ func TestNoData(t *testing.T) {
 	}
 	if run := Judge(nil, Thresholds{}, nil); run.Verdict != VerdictNoData {
 		t.Fatalf("no metrics: %s", run.Verdict)
+	}
+}
+
+// TestResultJSON: every result encodes, infinities and NaN as null (a
+// baseline without spread, a zero mean).
+func TestResultJSON(t *testing.T) {
+	run := Judge([]Input{
+		{Config: Config{Name: "flat baseline"}, Canary: []float64{0, 2, 0, 2, 0, 2}, Baseline: []float64{0, 0, 0, 0, 0, 0}},
+		{Config: Config{Name: "none"}},
+	}, Thresholds{}, nil)
+	if r := run.Metrics[0]; r.Dispersion == nil || !math.IsInf(float64(r.Dispersion.F), 1) {
+		t.Fatalf("want an infinite F: %+v", r.Dispersion)
+	}
+	if _, err := json.Marshal(run); err != nil {
+		t.Fatal(err)
 	}
 }
 
