@@ -40,10 +40,9 @@ type preflightFlags struct {
 
 func preflightCommand(app *kingpin.Application) *preflightFlags {
 	c := app.Command("preflight", "GO/NO-GO of a release from the spec, read from Prometheus: exit 0 GO, 1 NO-GO, 2 spec or flag error, 3 Prometheus unreachable or credentials refused.")
-	return &preflightFlags{
+	f := &preflightFlags{
 		cmd:          c,
 		spec:         c.Flag("spec", "Spec file (default: the "+spec.DefaultName+" spec, the platform's).").PlaceHolder("FILE").String(),
-		prometheus:   c.Flag("prometheus", "Prometheus URL (credentials in it are used for basic auth and never printed).").Required().PlaceHolder("URL").String(),
 		evidence:     c.Flag("evidence", "Write the evidence files into this directory (one subdirectory per round with --watch).").PlaceHolder("DIR").String(),
 		output:       c.Flag("output", "Report format: text or json.").Default("text").Enum("text", "json"),
 		timeout:      c.Flag("timeout", "Deadline of one run; checks not answered by then are UNKNOWN.").Default("60s").Duration(),
@@ -51,15 +50,9 @@ func preflightCommand(app *kingpin.Application) *preflightFlags {
 		concurrency:  c.Flag("concurrency", "Checks run at once.").Default("8").Int(),
 		watch:        c.Flag("watch", "Re-run every --interval for this long and stop at the first NO-GO (exit 1): one canary stage's gate.").PlaceHolder("DURATION").Duration(),
 		interval:     c.Flag("interval", "Time between runs with --watch.").Default("30s").Duration(),
-		httpConfig:   c.Flag("http.config.file", "HTTP client configuration for Prometheus, as promtool reads it (basic_auth, authorization, tls_config; secrets from files).").PlaceHolder("FILE").String(),
-		bearerFile:   c.Flag("bearer-token-file", "File holding a bearer token for Prometheus.").PlaceHolder("FILE").String(),
-		username:     c.Flag("basic-auth.username", "Basic-auth user name for Prometheus.").String(),
-		passFile:     c.Flag("basic-auth.password-file", "File holding the basic-auth password.").PlaceHolder("FILE").String(),
-		caFile:       c.Flag("tls.ca-file", "CA certificate to verify Prometheus's certificate.").PlaceHolder("FILE").String(),
-		certFile:     c.Flag("tls.cert-file", "Client certificate for Prometheus (mTLS).").PlaceHolder("FILE").String(),
-		keyFile:      c.Flag("tls.key-file", "Client key for Prometheus (mTLS).").PlaceHolder("FILE").String(),
-		insecure:     c.Flag("tls.insecure-skip-verify", "Do not verify Prometheus's certificate.").Bool(),
 	}
+	f.addClientFlags(c)
+	return f
 }
 
 // httpConfig builds the client configuration from --http.config.file or

@@ -30,6 +30,9 @@ type PrometheusOptions struct {
 	// BasicAuth, when set, makes Prometheus's API and UI require one of
 	// these user names with its password (--web.config.file).
 	BasicAuth map[string]string
+	// Backfill is OpenMetrics text (ending in "# EOF") written into the
+	// TSDB before Prometheus starts (backfill.go): past samples to query.
+	Backfill string
 }
 
 // Prometheus is a running throwaway Prometheus server.
@@ -57,6 +60,11 @@ func startPrometheusOnce(opts PrometheusOptions) (*Prometheus, error) {
 	}
 	s, err := startHTTPService("prometheus", bin, readyAuth, func(dir, addr string) ([]string, error) {
 		cfgPath := filepath.Join(dir, "prometheus.yml")
+		if opts.Backfill != "" {
+			if err := backfill(filepath.Join(dir, "data"), opts.Backfill); err != nil {
+				return nil, err
+			}
+		}
 		args := []string{
 			"--config.file=" + cfgPath,
 			"--storage.tsdb.path=" + filepath.Join(dir, "data"),

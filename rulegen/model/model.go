@@ -48,6 +48,9 @@ type Model struct {
 	Preflight []spec.PreflightCheck
 	// Checks are the canary analysis measurements (analysis.go).
 	Checks []*Check
+	// Judge is what `rulegen judge` compares between the tracks
+	// (judge.go), nil without a canary.
+	Judge *Judge
 	// Outputs and Ladder carry the spec's outputs: section and stage
 	// ladder to their writers (outputs.go).
 	Outputs *spec.Outputs
@@ -197,6 +200,9 @@ func Build(s *spec.Spec, source string) (*Model, error) {
 			if m.TracksCompared(sig) {
 				m.addCanary(sig, s.Canary)
 			}
+		}
+		if err := m.addJudge(s); err != nil {
+			return nil, err
 		}
 	}
 	if err := m.addOutputs(s); err != nil {

@@ -22,4 +22,5 @@ func (v *validator) canary(c *Canary) {
 	}
 	v.atMost("canary.for", c.For, "1d")
 	v.ladder(c)
+	v.judge(c)
 }

@@ -187,6 +187,9 @@ type Canary struct {
 	Steps        []Quantity `yaml:"steps"`
 	StepDuration Duration   `yaml:"step_duration"`
 	Selectors    []string   `yaml:"selectors"`
+	// Judge is how `rulegen judge` compares the tracks statistically
+	// (judge.go); nil judges every compared signal with the defaults.
+	Judge *Judge `yaml:"judge"`
 }
 
 // Outputs enables the files rulegen writes for the engines teams run beside
