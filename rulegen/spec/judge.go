@@ -3,6 +3,8 @@ package spec
 import (
 	"math/big"
 	"strconv"
+
+	"github.com/redline-sre/redline/internal/hint"
 )
 
 // Judge is the canary: section's judge: which signals `rulegen judge`
@@ -97,7 +99,7 @@ func (v *validator) judge(c *Canary) {
 		seen[js.Signal] = true
 		if js.Direction != "" && !oneOf(js.Direction, directions) {
 			msg := "direction is increase, decrease or either, got %q"
-			if s := closest(js.Direction, directions); s != "" {
+			if s := hint.Closest(js.Direction, directions); s != "" {
 				msg += "; did you mean " + strconv.Quote(s) + "?"
 			}
 			v.errorf(p+".direction", msg, js.Direction)
