@@ -36,6 +36,7 @@ type preflightFlags struct {
 	bearerFile, username, passFile *string
 	caFile, certFile, keyFile      *string
 	insecure                       *bool
+	sign                           *signFlags
 }
 
 func preflightCommand(app *kingpin.Application) *preflightFlags {
@@ -59,6 +60,7 @@ func preflightCommand(app *kingpin.Application) *preflightFlags {
 		certFile:     c.Flag("tls.cert-file", "Client certificate for Prometheus (mTLS).").PlaceHolder("FILE").String(),
 		keyFile:      c.Flag("tls.key-file", "Client key for Prometheus (mTLS).").PlaceHolder("FILE").String(),
 		insecure:     c.Flag("tls.insecure-skip-verify", "Do not verify Prometheus's certificate.").Bool(),
+		sign:         addSignFlags(c),
 	}
 }
 
@@ -113,6 +115,10 @@ func runPreflight(ctx context.Context, f *preflightFlags, stdout, stderr io.Writ
 		SpecSHA256: sum,
 	}
 	opts.EvidenceDir = *f.evidence
+	if opts.OnEvidence, err = f.sign.hook(ctx, *f.spec, *f.evidence); err != nil {
+		fmt.Fprintf(stderr, "rulegen preflight: %v\n", err)
+		return exitInvalid
+	}
 	write := preflight.WriteText
 	if *f.output == "json" {
 		write = preflight.WriteJSON

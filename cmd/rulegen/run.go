@@ -56,6 +56,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	testPromtool := test.Flag("promtool", "promtool binary.").Default("promtool").String()
 
 	pf := preflightCommand(app)
+	ev := evidenceCommands(app)
 
 	initCmd := app.Command("init", "Print a spec to start from: the "+spec.DefaultName+" spec (the platform's), or with --minimal a small one for another service.")
 	initMinimal := initCmd.Flag("minimal", "Print a minimal spec (a ratio and a latency signal, a trigger, an SLO, the route) instead of the platform's.").Bool()
@@ -124,6 +125,9 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fillVersion()
 		fmt.Fprintln(stdout, version.Print("rulegen"))
 		return exitOK
+	}
+	if code, ok := ev.run(ctx, cmd, stdout, stderr); ok {
+		return code
 	}
 	return exitInvalid
 }

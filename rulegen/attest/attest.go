@@ -15,8 +15,8 @@ import (
 	"regexp"
 	"strings"
 
-	ita1 "github.com/in-toto/attestation/go/v1"
 	trv0 "github.com/in-toto/attestation/go/predicates/test_result/v0"
+	ita1 "github.com/in-toto/attestation/go/v1"
 	"github.com/secure-systems-lab/go-securesystemslib/dsse"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/structpb"
