@@ -56,7 +56,8 @@ func runDrill(ctx context.Context, f *drillFlags, stdout, stderr io.Writer) int 
 	text := r.Text()
 	_, _ = stdout.Write(text)
 	if *f.evidence != "" {
-		if err := os.MkdirAll(*f.evidence, 0o755); err == nil {
+		err := os.MkdirAll(*f.evidence, 0o755)
+		if err == nil {
 			err = os.WriteFile(filepath.Join(*f.evidence, evidence.RollbackFile), text, 0o644)
 		}
 		if err != nil {

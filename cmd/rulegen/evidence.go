@@ -165,6 +165,11 @@ func runVerify(ctx context.Context, c *evidenceCmds, stdout, stderr io.Writer) i
 	if line, err := os.ReadFile(filepath.Join(*c.verifyDir, evidence.OnelinerFile)); err == nil {
 		fmt.Fprint(stdout, string(line))
 	}
+	if v.Result == attest.Failed {
+		// Authentic, and a NO-GO: a deploy step stops here too.
+		fmt.Fprintf(stderr, "rulegen verify: %s: the signed verdict is FAILED (NO-GO or no data): do not deploy; failed checks: %s\n", *c.verifyDir, strings.Join(v.Failed, ", "))
+		return exitCheckFailed
+	}
 	return exitOK
 }
 

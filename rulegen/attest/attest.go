@@ -7,6 +7,7 @@
 package attest
 
 import (
+	"bytes"
 	"context"
 	"encoding/hex"
 	"encoding/json"
@@ -182,8 +183,16 @@ func Sign(ctx context.Context, v *Verdict, s dsse.Signer) ([]byte, error) {
 // it signs. Every error says which part is wrong.
 func Open(ctx context.Context, line []byte, v dsse.Verifier) (*Verdict, error) {
 	var env dsse.Envelope
-	if err := json.Unmarshal(line, &env); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(line))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&env); err != nil {
 		return nil, fmt.Errorf("%s: not a DSSE envelope: %v", FileName, err)
+	}
+	// The signature covers the payload only; the envelope must also be
+	// byte for byte the one Sign wrote, so that no change to the file,
+	// even one the signature cannot see, goes unnoticed.
+	if again, err := json.Marshal(env); err != nil || !bytes.Equal(append(again, '\n'), line) {
+		return nil, fmt.Errorf("%s: not the envelope as signed (changed outside the signed payload, or not one JSON line)", FileName)
 	}
 	if env.PayloadType != PayloadType {
 		return nil, fmt.Errorf("%s: payloadType %q, want %q", FileName, env.PayloadType, PayloadType)

@@ -140,9 +140,9 @@ func Run(ctx context.Context, m *model.Model, o Options) (*Result, error) {
 		labels[IDLabel] = id
 		r.Alerts = append(r.Alerts, &Alert{Labels: labels, Webhook: "not checked"})
 		posts = append(posts, postable{
-			Labels: labels,
+			Labels:      labels,
 			Annotations: map[string]string{"summary": "rollback drill (rulegen drill): not a rollback; deploy tools ignore drill=\"true\""},
-			StartsAt: now, EndsAt: now.Add(o.EndsAfter),
+			StartsAt:    now, EndsAt: now.Add(o.EndsAfter),
 		})
 	}
 	if len(posts) == 0 {

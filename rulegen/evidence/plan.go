@@ -138,8 +138,10 @@ func Summarize(dir string, m *model.Model, rep *preflight.Report, subjects []att
 		}
 	}
 	if data, err := os.ReadFile(filepath.Join(dir, RollbackFile)); err == nil {
-		first, _, _ := strings.Cut(string(data), "\n")
-		s.Drill = strings.ReplaceAll(strings.TrimSpace(first), " ", "_")
+		// The drill's file starts with PASSED or FAILED.
+		if f := strings.Fields(string(data)); len(f) > 0 {
+			s.Drill = f[0]
+		}
 	}
 	return s
 }

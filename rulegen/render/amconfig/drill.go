@@ -1,7 +1,5 @@
 package amconfig
 
-
-
 // DrillLabel marks the synthetic alerts of `rulegen drill`: the rollback
 // path's dry run. A deploy tool reading the rollback webhook must ignore
 // alerts with drill="true".
