@@ -38,6 +38,7 @@ import (
 const (
 	plantedPromPassword   = "planted-prom-password-51c7"
 	plantedCosignPassword = "planted-cosign-password-0a9d"
+	plantedAMPassword     = "planted-am-password-7e21"
 )
 
 // releaseSpec is a GO release with a warning: healthy signals, two
@@ -147,7 +148,10 @@ func startRelease(t *testing.T) *release {
 
 	// The drill first: its file is part of what preflight signs.
 	am := testenv.NewAlertmanager(t, filepath.Join(out, "alertmanager", "shop.yml"))
-	code, stdout, stderr := r.run(t, "drill", "--spec", r.specFile, "--alertmanager", am.URL, "--webhook-check", hook.URL, "--evidence", r.dir, "--timeout", "30s")
+	// Alertmanager takes no credentials; the URL's are planted all the same.
+	amURL, _ := url.Parse(am.URL)
+	amURL.User = url.UserPassword("drill", plantedAMPassword)
+	code, stdout, stderr := r.run(t, "drill", "--spec", r.specFile, "--alertmanager", amURL.String(), "--webhook-check", hook.URL, "--evidence", r.dir, "--timeout", "30s")
 	if code != 0 || !strings.HasPrefix(stdout, "PASSED ") {
 		t.Fatalf("drill: exit %d\n%s%s", code, stdout, stderr)
 	}
@@ -175,8 +179,8 @@ func startRelease(t *testing.T) *release {
 		RuleFiles: []string{filepath.Join(out, "rules", "shop.rules.yml")},
 		BasicAuth: map[string]string{"release": plantedPromPassword},
 	})
-	u, _ := url.Parse(prom.URL)
-	u.User = url.UserPassword("release", plantedPromPassword)
+	passFile := filepath.Join(work, "prom-password")
+	os.WriteFile(passFile, []byte(plantedPromPassword+"\n"), 0o600)
 
 	drillFile, err := os.ReadFile(filepath.Join(r.dir, evidence.RollbackFile))
 	if err != nil {
@@ -189,7 +193,8 @@ func startRelease(t *testing.T) *release {
 		dir := filepath.Join(work, fmt.Sprintf("attempt-%d", attempt))
 		os.MkdirAll(dir, 0o755)
 		os.WriteFile(filepath.Join(dir, evidence.RollbackFile), drillFile, 0o644)
-		code, stdout, stderr := r.run(t, "preflight", "--spec", r.specFile, "--prometheus", u.String(), "--evidence", dir,
+		code, stdout, stderr := r.run(t, "preflight", "--spec", r.specFile, "--prometheus", prom.URL, "--evidence", dir,
+			"--basic-auth.username", "release", "--basic-auth.password-file", passFile,
 			"--signing-key", r.key, "--subject", r.subject)
 		if code == exitGo {
 			r.dir = dir
@@ -347,7 +352,7 @@ func TestReleaseEvidence(t *testing.T) {
 		r.outputs = append(r.outputs, name+"\n"+string(data))
 	}
 	for _, out := range r.outputs {
-		for _, secret := range []string{plantedPromPassword, plantedCosignPassword, keyBody} {
+		for _, secret := range []string{plantedPromPassword, plantedCosignPassword, plantedAMPassword, keyBody} {
 			if strings.Contains(out, secret) {
 				t.Errorf("a planted secret %.12q… is in:\n%.400s", secret, out)
 			}

@@ -284,5 +284,21 @@ func TestCosignVerifies(t *testing.T) {
 		if out, err := run(other); err == nil {
 			t.Errorf("%s: cosign accepts the attestation for another artifact:\n%s", name, out)
 		}
+		// And the signature: the same statement signed by the other
+		// key (Ed25519 for the ECDSA pair, and back) fails.
+		otherKey := keys["ed25519-pkcs8"][0]
+		if name == "ed25519-pkcs8" {
+			otherKey = keys["cosign"][0]
+		}
+		wrong, err := LoadSigner(otherKey, []byte(testPassword))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := Seal(ctx, dir, v, wrong); err != nil {
+			t.Fatal(err)
+		}
+		if out, err := run(artifact); err == nil {
+			t.Errorf("%s: cosign accepts a statement signed by another key:\n%s", name, out)
+		}
 	}
 }
