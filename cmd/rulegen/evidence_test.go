@@ -134,7 +134,7 @@ func startRelease(t *testing.T) *release {
 	// The key pair as cosign generate-key-pair writes it.
 	ec, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	der, _ := x509.MarshalPKCS8PrivateKey(ec)
-	enc, err := encrypted.Encrypt(der, []byte(plantedCosignPassword))
+	enc, err := encrypted.EncryptWithCustomKDFParameters(der, []byte(plantedCosignPassword), encrypted.Legacy)
 	if err != nil {
 		t.Fatal(err)
 	}
