@@ -183,8 +183,16 @@ func runEvidenceCheck(c *evidenceCmds, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "rulegen evidence check: %s is not a directory\n", dir)
 		return exitInvalid
 	}
-	count, missing := evidence.Count(dir, evidence.Plan(m), nil)
+	count, missing := evidence.Count(dir, evidence.Plan(m), []string{evidence.OnelinerFile})
 	_, _ = stdout.Write(count)
+	if _, err := os.Stat(filepath.Join(dir, attest.FileName)); os.IsNotExist(err) {
+		// Unsigned: write the count and the one-liner in. A signed
+		// directory already holds them, and a new file would break it.
+		if err := writeDerived(dir, m, count); err != nil {
+			fmt.Fprintf(stderr, "rulegen evidence check: %v\n", err)
+			return exitError
+		}
+	}
 	if line, err := os.ReadFile(filepath.Join(dir, evidence.OnelinerFile)); err == nil {
 		fmt.Fprint(stdout, string(line))
 	}
@@ -193,4 +201,21 @@ func runEvidenceCheck(c *evidenceCmds, stdout, stderr io.Writer) int {
 		return exitCheckFailed
 	}
 	return exitOK
+}
+
+func writeDerived(dir string, m *model.Model, count []byte) error {
+	if err := os.WriteFile(filepath.Join(dir, evidence.CountFile), count, 0o644); err != nil {
+		return err
+	}
+	f, err := os.Open(filepath.Join(dir, preflight.EvidenceJSON))
+	if err != nil {
+		return fmt.Errorf("%s: no preflight report for the one-liner: %w", dir, err)
+	}
+	defer f.Close()
+	rep, err := preflight.ReadJSON(f)
+	if err != nil {
+		return fmt.Errorf("%s: %w", preflight.EvidenceJSON, err)
+	}
+	line := evidence.Summarize(dir, m, rep, nil).Line()
+	return os.WriteFile(filepath.Join(dir, evidence.OnelinerFile), []byte(line), 0o644)
 }

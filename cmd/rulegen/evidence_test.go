@@ -30,6 +30,7 @@ import (
 	"github.com/redline-sre/redline/rulegen"
 	"github.com/redline-sre/redline/rulegen/attest"
 	"github.com/redline-sre/redline/rulegen/evidence"
+	"github.com/redline-sre/redline/rulegen/model"
 	"github.com/redline-sre/redline/rulegen/preflight"
 	"github.com/redline-sre/redline/rulegen/spec"
 )
@@ -384,5 +385,40 @@ func TestSigningFlags(t *testing.T) {
 		if code != exitInvalid || !strings.Contains(stderr, tc.msg) {
 			t.Errorf("%v: exit %d, %q; want 2 with %q", tc.args, code, stderr, tc.msg)
 		}
+	}
+}
+
+// TestEvidenceCheckUnsigned: in a directory preflight did not sign, the
+// check writes the count and the one-liner, and names what is missing.
+func TestEvidenceCheckUnsigned(t *testing.T) {
+	work := t.TempDir()
+	specFile := writeSpec(t, work, smallSpec)
+	dir := filepath.Join(work, "ev")
+	os.MkdirAll(filepath.Join(dir, "checks"), 0o755)
+	s, _ := spec.LoadFile(specFile)
+	m, err := model.Build(s, specFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep preflight.Report
+	rep.Service, rep.Decision = "shop", preflight.GO
+	var js bytes.Buffer
+	preflight.WriteJSON(&js, &rep)
+	for _, f := range preflight.EvidenceFiles(m) {
+		os.WriteFile(filepath.Join(dir, filepath.FromSlash(f)), nil, 0o644)
+	}
+	os.WriteFile(filepath.Join(dir, preflight.EvidenceJSON), js.Bytes(), 0o644)
+	code, stdout, stderr := runCLI(t, "evidence", "check", dir, "--spec", specFile)
+	if code != 1 || !strings.Contains(stderr, "2 files missing: attestation.intoto.jsonl, rollback_dryrun.txt") ||
+		!strings.Contains(stdout, "present  checks/trigger_ShopQueueStale.txt") ||
+		!strings.Contains(stdout, "release shop verdict GO(PASSED) stages 0/0 budget_left none rollbacks 0 drill not run") {
+		t.Errorf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	count, _ := os.ReadFile(filepath.Join(dir, evidence.CountFile))
+	if !strings.HasPrefix(string(count), "# evidence plan: ") || !strings.Contains(string(count), "missing  rollback_dryrun.txt") {
+		t.Errorf("%s:\n%s", evidence.CountFile, count)
+	}
+	if _, err := os.Stat(filepath.Join(dir, evidence.OnelinerFile)); err != nil {
+		t.Error(err)
 	}
 }
