@@ -35,7 +35,9 @@ func addSignFlags(c *kingpin.CmdClause) *signFlags {
 // hook returns preflight's evidence hook: nil without --signing-key.
 // Key and subjects are read before anything runs, so that a bad key is
 // a flag error (exit 2), not a lost run.
-func (f *signFlags) hook(ctx context.Context, specFile, evidenceDir string) (preflight.EvidenceHook, error) {
+// With stages (--watch), each round's directory is a stage verdict,
+// signed without the release set's count and one-liner.
+func (f *signFlags) hook(ctx context.Context, specFile, evidenceDir string, stages bool) (preflight.EvidenceHook, error) {
 	subjects, err := parseSubjects(*f.subjects)
 	if err != nil {
 		return nil, err
@@ -64,6 +66,9 @@ func (f *signFlags) hook(ctx context.Context, specFile, evidenceDir string) (pre
 		config, err := evidence.Configuration(name, data, m)
 		if err != nil {
 			return err
+		}
+		if stages {
+			return attest.Seal(ctx, dir, evidence.VerdictOf(rep, subjects, config), signer)
 		}
 		return evidence.SealPreflight(ctx, dir, m, rep, subjects, config, signer)
 	}, nil

@@ -85,6 +85,7 @@ preflight:
 // (behind basic auth) signing with a cosign-encrypted key.
 type release struct {
 	dir, specFile, pub, key, subject string
+	prom, passFile                   string
 	outputs                          []string // every stdout and stderr
 	keyPEM                           []byte
 }
@@ -182,6 +183,7 @@ func startRelease(t *testing.T) *release {
 	})
 	passFile := filepath.Join(work, "prom-password")
 	os.WriteFile(passFile, []byte(plantedPromPassword+"\n"), 0o600)
+	r.prom, r.passFile = prom.URL, passFile
 
 	drillFile, err := os.ReadFile(filepath.Join(r.dir, evidence.RollbackFile))
 	if err != nil {
@@ -244,6 +246,27 @@ func TestReleaseEvidence(t *testing.T) {
 	count, _ := os.ReadFile(filepath.Join(r.dir, evidence.CountFile))
 	if !strings.Contains(string(count), " 0 missing\n") || !strings.Contains(string(count), "present  "+evidence.RollbackFile+"\n") {
 		t.Errorf("%s:\n%s", evidence.CountFile, count)
+	}
+
+	// With --watch, each round is a stage verdict signed on its own.
+	stages := filepath.Join(t.TempDir(), "stages")
+	if code, stdout, stderr := r.run(t, "preflight", "--spec", r.specFile, "--prometheus", r.prom, "--evidence", stages,
+		"--basic-auth.username", "release", "--basic-auth.password-file", r.passFile,
+		"--watch", "1500ms", "--interval", "1s", "--signing-key", r.key, "--subject", r.subject); code != 0 {
+		t.Fatalf("preflight --watch: exit %d\n%s%s", code, stdout, stderr)
+	}
+	for _, round := range []string{"round-001", "round-002"} {
+		dir := filepath.Join(stages, round)
+		if code, stdout, stderr := r.run(t, "verify", "--evidence", dir, "--key", r.pub, "--spec", r.specFile, "--subject", r.subject); code != 0 {
+			t.Errorf("verify %s: exit %d\n%s%s", round, code, stdout, stderr)
+		}
+		if _, err := os.Stat(filepath.Join(dir, evidence.CountFile)); err == nil {
+			t.Errorf("%s has the release set's %s", round, evidence.CountFile)
+		}
+		for _, name := range evidenceFiles(t, dir) {
+			data, _ := os.ReadFile(filepath.Join(dir, filepath.FromSlash(name)))
+			r.outputs = append(r.outputs, round+"/"+name+"\n"+string(data))
+		}
 	}
 
 	// One flipped byte anywhere, in any file, fails verify and names it.

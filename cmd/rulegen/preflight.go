@@ -115,7 +115,7 @@ func runPreflight(ctx context.Context, f *preflightFlags, stdout, stderr io.Writ
 		SpecSHA256: sum,
 	}
 	opts.EvidenceDir = *f.evidence
-	if opts.OnEvidence, err = f.sign.hook(ctx, *f.spec, *f.evidence); err != nil {
+	if opts.OnEvidence, err = f.sign.hook(ctx, *f.spec, *f.evidence, *f.watch > 0); err != nil {
 		fmt.Fprintf(stderr, "rulegen preflight: %v\n", err)
 		return exitInvalid
 	}
