@@ -6,6 +6,9 @@
 // promtool tests failed (test); 2 the spec is invalid or the command line is
 // wrong; 3 any other error (I/O, promtool missing). preflight: 0 GO, 1
 // NO-GO, 2 spec or flags, 3 Prometheus unreachable or credentials refused.
+// verify: 0 verified and GO, 1 a difference or a signed NO-GO. drill: 0
+// passed, 1 failed, 3 Alertmanager unreachable. evidence check: 1 a file of
+// the evidence plan is missing.
 package main
 
 import (

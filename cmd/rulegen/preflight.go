@@ -36,6 +36,7 @@ type preflightFlags struct {
 	bearerFile, username, passFile *string
 	caFile, certFile, keyFile      *string
 	insecure                       *bool
+	sign                           *signFlags
 }
 
 func preflightCommand(app *kingpin.Application) *preflightFlags {
@@ -50,6 +51,7 @@ func preflightCommand(app *kingpin.Application) *preflightFlags {
 		concurrency:  c.Flag("concurrency", "Checks run at once.").Default("8").Int(),
 		watch:        c.Flag("watch", "Re-run every --interval for this long and stop at the first NO-GO (exit 1): one canary stage's gate.").PlaceHolder("DURATION").Duration(),
 		interval:     c.Flag("interval", "Time between runs with --watch.").Default("30s").Duration(),
+		sign:         addSignFlags(c),
 	}
 	f.addClientFlags(c)
 	return f
@@ -106,6 +108,10 @@ func runPreflight(ctx context.Context, f *preflightFlags, stdout, stderr io.Writ
 		SpecSHA256: sum,
 	}
 	opts.EvidenceDir = *f.evidence
+	if opts.OnEvidence, err = f.sign.hook(ctx, *f.spec, *f.evidence, *f.watch > 0); err != nil {
+		fmt.Fprintf(stderr, "rulegen preflight: %v\n", err)
+		return exitInvalid
+	}
 	write := preflight.WriteText
 	if *f.output == "json" {
 		write = preflight.WriteJSON

@@ -57,6 +57,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 	pf := preflightCommand(app)
 	jf := judgeCommand(app)
+	ev := evidenceCommands(app)
 
 	initCmd := app.Command("init", "Print a spec to start from: the "+spec.DefaultName+" spec (the platform's), or with --minimal a small one for another service.")
 	initMinimal := initCmd.Flag("minimal", "Print a minimal spec (a ratio and a latency signal, a trigger, an SLO, the route) instead of the platform's.").Bool()
@@ -127,6 +128,9 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fillVersion()
 		fmt.Fprintln(stdout, version.Print("rulegen"))
 		return exitOK
+	}
+	if code, ok := ev.run(ctx, cmd, stdout, stderr); ok {
+		return code
 	}
 	return exitInvalid
 }

@@ -26,6 +26,9 @@ type Options struct {
 	SpecSHA256 string
 	// EvidenceDir, when set, receives the evidence files.
 	EvidenceDir string
+	// OnEvidence, when set, runs on the evidence directory once it is
+	// written (rulegen's --signing-key signs it there).
+	OnEvidence EvidenceHook
 }
 
 func (o *Options) defaults() {
@@ -101,6 +104,11 @@ func Run(ctx context.Context, m *model.Model, o Options) (*Report, error) {
 	if o.EvidenceDir != "" {
 		if err := writeEvidence(ctx, o.EvidenceDir, m, c, rep, o.QueryTimeout, o.Concurrency); err != nil {
 			return rep, fmt.Errorf("evidence %s: %w", o.EvidenceDir, err)
+		}
+		if o.OnEvidence != nil {
+			if err := o.OnEvidence(o.EvidenceDir, m, rep); err != nil {
+				return rep, fmt.Errorf("evidence %s: %w", o.EvidenceDir, err)
+			}
 		}
 	}
 	rep.Elapsed = time.Since(start)

@@ -76,20 +76,20 @@ func TestLoadErrors(t *testing.T) {
 			`testdata/invalid-missing.yml: service: missing key "service"`,
 		}, "\n"),
 		"invalid-reserved-label.yml": strings.Join([]string{
-			`testdata/invalid-reserved-label.yml:4:13: labels.severity: label "severity" is set by rulegen (reserved: action, alertname, canary, freeze, long_window, rollback, service, severity, short_window, signal, slo)`,
+			`testdata/invalid-reserved-label.yml:4:13: labels.severity: label "severity" is set by rulegen (reserved: action, alertname, canary, drill, drill_id, freeze, long_window, rollback, service, severity, short_window, signal, slo)`,
 			`testdata/invalid-reserved-label.yml:12:16: alertmanager.webhook_url: webhook_url must be an http or https URL`,
 		}, "\n"),
 		// Labels rulegen sets or the route and inhibit rules match on, and
 		// labels the alerts keep from their series, cannot be fixed.
 		"invalid-reserved-labels.yml": strings.Join([]string{
-			`testdata/invalid-reserved-labels.yml:4:8: labels.slo: label "slo" is set by rulegen (reserved: action, alertname, canary, freeze, long_window, rollback, service, severity, short_window, signal, slo)`,
-			`testdata/invalid-reserved-labels.yml:5:16: labels.long_window: label "long_window" is set by rulegen (reserved: action, alertname, canary, freeze, long_window, rollback, service, severity, short_window, signal, slo)`,
+			`testdata/invalid-reserved-labels.yml:4:8: labels.slo: label "slo" is set by rulegen (reserved: action, alertname, canary, drill, drill_id, freeze, long_window, rollback, service, severity, short_window, signal, slo)`,
+			`testdata/invalid-reserved-labels.yml:5:16: labels.long_window: label "long_window" is set by rulegen (reserved: action, alertname, canary, drill, drill_id, freeze, long_window, rollback, service, severity, short_window, signal, slo)`,
 			`testdata/invalid-reserved-labels.yml:6:13: labels.instance: label "instance" comes from the series and tells alerts apart (the inhibit rules compare it); a fixed value would overwrite it`,
 			`testdata/invalid-reserved-labels.yml:7:13: labels.__tenant: label names starting with __ are reserved for Prometheus`,
 			`testdata/invalid-reserved-labels.yml:8:10: labels.track: label "track" is the canary label; canary alerts take it from the series`,
 			`testdata/invalid-reserved-labels.yml:9:9: labels.pool: label "pool" is kept from the series by signal "waiting" (by); a fixed value would overwrite it`,
-			`testdata/invalid-reserved-labels.yml:25:28: triggers[0].labels.short_window: label "short_window" is set by rulegen (reserved: action, alertname, canary, freeze, long_window, rollback, service, severity, short_window, signal, slo)`,
-			`testdata/invalid-reserved-labels.yml:25:43: triggers[0].labels.alertname: label "alertname" is set by rulegen (reserved: action, alertname, canary, freeze, long_window, rollback, service, severity, short_window, signal, slo)`,
+			`testdata/invalid-reserved-labels.yml:25:28: triggers[0].labels.short_window: label "short_window" is set by rulegen (reserved: action, alertname, canary, drill, drill_id, freeze, long_window, rollback, service, severity, short_window, signal, slo)`,
+			`testdata/invalid-reserved-labels.yml:25:43: triggers[0].labels.alertname: label "alertname" is set by rulegen (reserved: action, alertname, canary, drill, drill_id, freeze, long_window, rollback, service, severity, short_window, signal, slo)`,
 			`testdata/invalid-reserved-labels.yml:25:58: triggers[0].labels.target: label "target" comes from the series and tells alerts apart (the inhibit rules compare it); a fixed value would overwrite it`,
 			`testdata/invalid-reserved-labels.yml:29:20: triggers[1].labels.pool: label "pool" is kept from the series by signal "waiting" (by); a fixed value would overwrite it`,
 		}, "\n"),

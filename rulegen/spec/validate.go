@@ -72,7 +72,7 @@ var (
 // short_window on SLO burn alerts) and matched by the generated route and
 // inhibit rules; the spec cannot set them. Severity and action have keys of
 // their own on triggers and SLO windows.
-var ReservedLabels = []string{"action", "alertname", "canary", "freeze", "long_window", "rollback", "service", "severity", "short_window", "signal", "slo"}
+var ReservedLabels = []string{"action", "alertname", "canary", "drill", "drill_id", "freeze", "long_window", "rollback", "service", "severity", "short_window", "signal", "slo"}
 
 // IdentityLabels name the one thing an alert is about (pod, pool, table,
 // sequence). They come from the series, and the generated inhibit rules

@@ -105,7 +105,9 @@ func Render(m *model.Model) (render.File, error) {
 			// equal, so the identity labels narrow the rule only where
 			// alerts carry them. SLO burn pages (slo label) are never
 			// inhibited: a stuck rollback alert must not hide the budget.
-			SourceMatchers: []string{eq("rollback", "true"), service},
+			// A rollback drill's alert (drill="true") is no rollback in
+			// motion and must silence nothing.
+			SourceMatchers: []string{eq("rollback", "true"), service, notDrill},
 			TargetMatchers: []string{eq("action", "page"), service, `slo=""`},
 			Equal:          identity,
 		}, {
@@ -114,7 +116,7 @@ func Render(m *model.Model) (render.File, error) {
 			// 1s over 100ms). SLO burn tickets (slo label) are not among
 			// the targets: a trigger on the signal says nothing about how
 			// much of the budget is left.
-			SourceMatchers: []string{eq("severity", "critical"), service},
+			SourceMatchers: []string{eq("severity", "critical"), service, notDrill},
 			TargetMatchers: []string{eq("severity", "warning"), service, `slo=""`},
 			Equal:          identity,
 		}},
@@ -138,6 +140,7 @@ func Render(m *model.Model) (render.File, error) {
 		})
 	}
 	addFreeze(&c, m)
+	addDrill(&c)
 	data, err := render.YAML(m, c)
 	return render.File{Path: Path(m), Data: data}, err
 }
