@@ -56,6 +56,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	testPromtool := test.Flag("promtool", "promtool binary.").Default("promtool").String()
 
 	pf := preflightCommand(app)
+	sv := serveCommand(app, pf)
 
 	initCmd := app.Command("init", "Print a spec to start from: the "+spec.DefaultName+" spec (the platform's), or with --minimal a small one for another service.")
 	initMinimal := initCmd.Flag("minimal", "Print a minimal spec (a ratio and a latency signal, a trigger, an SLO, the route) instead of the platform's.").Bool()
@@ -113,6 +114,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runTests(ctx, *testPromtool, *testOut, stdout, stderr)
 	case pf.cmd.FullCommand():
 		return runPreflight(ctx, pf, stdout, stderr)
+	case sv.cmd.FullCommand():
+		return runServe(ctx, sv, stdout, stderr)
 	case initCmd.FullCommand():
 		if *initMinimal {
 			_, _ = stdout.Write(spec.MinimalSpec)

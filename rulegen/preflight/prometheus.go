@@ -1,0 +1,44 @@
+package preflight
+
+import (
+	"context"
+	"time"
+
+	pmodel "github.com/prometheus/common/model"
+)
+
+// Prometheus is a connected client for the packages that ask questions of
+// their own beside the checks (the release gate's canary comparisons). It
+// carries the same credential handling as Run: the URL it shows holds none.
+type Prometheus struct{ c *client }
+
+// Connect builds a client for s, as Run does; it sends nothing.
+func Connect(s Server) (*Prometheus, error) {
+	c, err := connect(s)
+	if err != nil {
+		return nil, err
+	}
+	return &Prometheus{c: c}, nil
+}
+
+// URL is the server's URL without credentials.
+func (p *Prometheus) URL() string { return p.c.shown }
+
+// Probe is Run's first request: an *UnreachableError when Prometheus does
+// not answer or refuses the credentials.
+func (p *Prometheus) Probe(ctx context.Context) error { return p.c.probe(ctx) }
+
+// Query evaluates expr at at within timeout and returns its samples with
+// the request as evidence (the error, scrubbed of URLs, is in it too).
+func (p *Prometheus) Query(ctx context.Context, expr string, at time.Time, timeout time.Duration) (pmodel.Vector, Query, error) {
+	e := &env{c: p.c, at: at, timeout: timeout}
+	v, err := e.vector(ctx, expr)
+	var q Query
+	if len(e.queries) > 0 {
+		q = e.queries[0]
+	}
+	return v, q, err
+}
+
+// FormatValue prints a sample value as the checks' value column does.
+func FormatValue(v float64) string { return formatValue(v) }
