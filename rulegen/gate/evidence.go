@@ -336,7 +336,7 @@ func (g *Gate) writeReleaseSummary(dir string) error {
 		if !e.IsDir() || !strings.HasPrefix(e.Name(), "stage-") {
 			continue
 		}
-		if _, err := strconv.Atoi(strings.TrimPrefix(e.Name(), "stage-")); err != nil {
+		if _, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(e.Name(), "stage-"), "-pre-traffic")); err != nil {
 			continue
 		}
 		data, err := os.ReadFile(filepath.Join(dir, e.Name(), checksFile))
@@ -348,7 +348,12 @@ func (g *Gate) writeReleaseSummary(dir string) error {
 			verdicts = append(verdicts, &v)
 		}
 	}
-	sort.Slice(verdicts, func(i, j int) bool { return verdicts[i].Stage < verdicts[j].Stage })
+	sort.Slice(verdicts, func(i, j int) bool {
+		if verdicts[i].Stage != verdicts[j].Stage {
+			return verdicts[i].Stage < verdicts[j].Stage
+		}
+		return verdicts[i].PreTraffic
+	})
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "# release %s of %s: the last verdict of each stage\n\n", filepath.Base(dir), g.m.Service)
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
@@ -358,7 +363,11 @@ func (g *Gate) writeReleaseSummary(dir string) error {
 		if v.Weight != nil {
 			w = fmt.Sprintf("%d%%", *v.Weight)
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", v.Stage, w, v.Verdict, v.EvaluatedAt.Format(time.RFC3339), cell(v.Failed), cell(v.NoData))
+		st := strconv.Itoa(v.Stage)
+		if v.PreTraffic {
+			st += " (pre-traffic)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", st, w, v.Verdict, v.EvaluatedAt.Format(time.RFC3339), cell(v.Failed), cell(v.NoData))
 	}
 	tw.Flush()
 	return os.WriteFile(filepath.Join(dir, releaseSummary), b.Bytes(), 0o644)

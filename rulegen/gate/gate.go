@@ -68,8 +68,11 @@ type Verdict struct {
 	Stage   int     `json:"stage"`
 	// Weight is the stage's traffic share from the spec's ladder, in
 	// percent; absent for stage 0 (the release as a whole).
-	Weight      *int32    `json:"weight_percent,omitempty"`
-	Release     string    `json:"release"`
+	Weight  *int32 `json:"weight_percent,omitempty"`
+	Release string `json:"release"`
+	// PreTraffic: asked before the canary has traffic, without the canary
+	// comparisons.
+	PreTraffic  bool      `json:"pre_traffic,omitempty"`
 	Service     string    `json:"service"`
 	EvaluatedAt time.Time `json:"evaluated_at"`
 	SpecSHA256  string    `json:"spec_sha256"`
@@ -143,16 +146,22 @@ type Gate struct {
 	slots   chan struct{}
 
 	mu    sync.Mutex
-	cache map[key]cached
+	cache map[Ask]cached
 	// last is the newest verdict, for the war-room page without a query.
 	last *Verdict
 	// evidence serialises the release summaries.
 	evidence sync.Mutex
 }
 
-type key struct {
-	release string
-	stage   int
+// Ask is what a caller asks about: a release's stage, and whether the
+// canary receives traffic yet.
+type Ask struct {
+	Release string
+	Stage   int
+	// PreTraffic leaves out the canary comparisons: before the first
+	// step (Flagger's pre-rollout hook) the canary has no traffic, and a
+	// comparison of nothing would be NO_DATA by construction.
+	PreTraffic bool
 }
 
 type cached struct {
@@ -194,7 +203,7 @@ func New(cfg Config) (*Gate, error) {
 		return nil, err
 	}
 	g := &Gate{cfg: cfg, m: cfg.Model, prom: prom, cmp: cfg.Comparisons, log: cfg.Logger,
-		slots: make(chan struct{}, cfg.MaxEvaluations), cache: map[key]cached{}}
+		slots: make(chan struct{}, cfg.MaxEvaluations), cache: map[Ask]cached{}}
 	if g.cmp == nil {
 		g.cmp = &ModelComparisons{Model: cfg.Model, Prometheus: prom, QueryTimeout: cfg.QueryTimeout}
 	}
@@ -245,16 +254,15 @@ func (g *Gate) weight(stage int) *int32 {
 // than CacheTTL, or the result of the evaluation in flight for that
 // stage, or a new one. Concurrent callers share one evaluation, which
 // does not stop when one of them goes away.
-func (g *Gate) Verdict(ctx context.Context, release string, stage int) *Verdict {
-	k := key{release, stage}
+func (g *Gate) Verdict(ctx context.Context, k Ask) *Verdict {
 	g.mu.Lock()
 	if c, ok := g.cache[k]; ok && time.Now().Before(c.expires) {
 		g.mu.Unlock()
 		return c.v
 	}
 	g.mu.Unlock()
-	ch := g.flight.DoChan(fmt.Sprintf("%s\x00%d", release, stage), func() (any, error) {
-		v := g.evaluate(context.WithoutCancel(ctx), release, stage)
+	ch := g.flight.DoChan(fmt.Sprintf("%s\x00%d\x00%t", k.Release, k.Stage, k.PreTraffic), func() (any, error) {
+		v := g.evaluate(context.WithoutCancel(ctx), k)
 		g.mu.Lock()
 		g.cache[k] = cached{v: v, expires: time.Now().Add(g.cfg.CacheTTL)}
 		g.last = v
@@ -265,7 +273,7 @@ func (g *Gate) Verdict(ctx context.Context, release string, stage int) *Verdict 
 	case r := <-ch:
 		return r.Val.(*Verdict)
 	case <-ctx.Done():
-		return g.unknown(release, stage, time.Now(), "gate", "the caller gave up before the evaluation finished: "+ctx.Err().Error())
+		return g.unknown(k, time.Now(), "gate", "the caller gave up before the evaluation finished: "+ctx.Err().Error())
 	}
 }
 
@@ -276,7 +284,8 @@ func (g *Gate) Last() *Verdict {
 	return g.last
 }
 
-func (g *Gate) evaluate(ctx context.Context, release string, stage int) *Verdict {
+func (g *Gate) evaluate(ctx context.Context, k Ask) *Verdict {
+	release, stage := k.Release, k.Stage
 	g.slots <- struct{}{}
 	defer func() { <-g.slots }()
 	start := time.Now()
@@ -286,7 +295,7 @@ func (g *Gate) evaluate(ctx context.Context, release string, stage int) *Verdict
 		Concurrency: g.cfg.Concurrency, SpecSHA256: g.cfg.SpecSHA256,
 	}
 	if g.cfg.EvidenceDir != "" {
-		stageDir = filepath.Join(g.cfg.EvidenceDir, release, fmt.Sprintf("stage-%d", stage))
+		stageDir = filepath.Join(g.cfg.EvidenceDir, release, stageDirName(k))
 		opts.EvidenceDir = filepath.Join(stageDir, preflightDir)
 		if err := resetDir(opts.EvidenceDir); err != nil {
 			g.log.Error("evidence", "dir", stageDir, "err", err)
@@ -298,12 +307,12 @@ func (g *Gate) evaluate(ctx context.Context, release string, stage int) *Verdict
 	if rep == nil {
 		// Prometheus unreachable or refusing the credentials: nothing
 		// could be read, which is no data, not a pass.
-		v = g.unknown(release, stage, start.UTC().Truncate(time.Millisecond), "prometheus:reachable", err.Error())
+		v = g.unknown(k, start.UTC().Truncate(time.Millisecond), "prometheus:reachable", err.Error())
 	} else {
 		if err != nil {
 			g.log.Error("preflight evidence", "release", release, "stage", stage, "err", err)
 		}
-		v = g.fromReport(release, stage, rep)
+		v = g.fromReport(k, rep)
 		ctx, cancel := context.WithTimeout(ctx, g.cfg.Timeout)
 		st := Stage{Release: release, Number: stage, At: rep.Time}
 		if w := g.weight(stage); w != nil {
@@ -313,7 +322,11 @@ func (g *Gate) evaluate(ctx context.Context, release string, stage int) *Verdict
 		for _, c := range v.Checks {
 			seen[c.Name] = true
 		}
-		for _, c := range g.cmp.Compare(ctx, st) {
+		var comparisons []Check
+		if !k.PreTraffic {
+			comparisons = g.cmp.Compare(ctx, st)
+		}
+		for _, c := range comparisons {
 			// The preflight may come to check the same comparison.
 			if !seen[c.Name] {
 				v.Checks = append(v.Checks, c)
@@ -332,21 +345,29 @@ func (g *Gate) evaluate(ctx context.Context, release string, stage int) *Verdict
 	return v
 }
 
-func (g *Gate) newVerdict(release string, stage int, at time.Time) *Verdict {
-	return &Verdict{Release: release, Stage: stage, Weight: g.weight(stage), Service: g.m.Service,
+// stageDirName is stage-N, or stage-N-pre-traffic for a pre-traffic ask.
+func stageDirName(k Ask) string {
+	if k.PreTraffic {
+		return fmt.Sprintf("stage-%d-pre-traffic", k.Stage)
+	}
+	return fmt.Sprintf("stage-%d", k.Stage)
+}
+
+func (g *Gate) newVerdict(k Ask, at time.Time) *Verdict {
+	return &Verdict{Release: k.Release, Stage: k.Stage, PreTraffic: k.PreTraffic, Weight: g.weight(k.Stage), Service: g.m.Service,
 		EvaluatedAt: at, SpecSHA256: g.cfg.SpecSHA256, Prometheus: g.prom.URL()}
 }
 
 // unknown is a verdict with one NO_DATA check saying why nothing was read.
-func (g *Gate) unknown(release string, stage int, at time.Time, check, reason string) *Verdict {
-	v := g.newVerdict(release, stage, at)
+func (g *Gate) unknown(k Ask, at time.Time, check, reason string) *Verdict {
+	v := g.newVerdict(k, at)
 	v.Checks = []Check{{Name: check, Outcome: NoData, Required: true, Value: "no data", Healthy: "answers", Reason: reason, Queries: []preflight.Query{}}}
 	v.decide()
 	return v
 }
 
-func (g *Gate) fromReport(release string, stage int, rep *preflight.Report) *Verdict {
-	v := g.newVerdict(release, stage, rep.Time)
+func (g *Gate) fromReport(k Ask, rep *preflight.Report) *Verdict {
+	v := g.newVerdict(k, rep.Time)
 	for _, r := range rep.Results {
 		c := Check{Name: r.Check, Required: r.Required, Value: r.Value, Healthy: r.Threshold, Reason: r.Detail, Queries: r.Queries}
 		switch r.Status {

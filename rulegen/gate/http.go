@@ -19,11 +19,15 @@ const (
 	HookPreRollout       = "pre-rollout"
 	HookRollout          = "rollout"
 	HookConfirmPromotion = "confirm-promotion"
-	HookRollback         = "rollback"
+	// HookConfirmTrafficIncrease halts a step without counting a failed
+	// check, unlike rollout: what the generated Canary uses, so that no
+	// data halts the canary and never rolls it back.
+	HookConfirmTrafficIncrease = "confirm-traffic-increase"
+	HookRollback               = "rollback"
 )
 
 // Hooks are the Flagger hook types served under /flagger/.
-var Hooks = []string{HookPreRollout, HookRollout, HookConfirmPromotion, HookRollback}
+var Hooks = []string{HookPreRollout, HookRollout, HookConfirmTrafficIncrease, HookConfirmPromotion, HookRollback}
 
 // flaggerPayload is Flagger's webhook body (CanaryWebhookPayload).
 type flaggerPayload struct {
@@ -65,7 +69,7 @@ func (g *Gate) serveVerdict(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	v := g.Verdict(r.Context(), release, stage)
+	v := g.Verdict(r.Context(), Ask{Release: release, Stage: stage})
 	writeJSON(w, status(v, r), v)
 }
 
@@ -116,7 +120,7 @@ func (g *Gate) serveFlagger(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	v := g.Verdict(r.Context(), release, n)
+	v := g.Verdict(r.Context(), Ask{Release: release, Stage: n, PreTraffic: hook == HookPreRollout})
 	ok := v.Verdict == GO
 	if hook == HookRollback {
 		ok = v.Verdict == NoGo
@@ -139,4 +143,3 @@ func (g *Gate) serveReady(w http.ResponseWriter, r *http.Request) {
 	}
 	fmt.Fprintln(w, "OK")
 }
-

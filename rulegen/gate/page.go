@@ -54,7 +54,7 @@ func (g *Gate) servePage(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
-		v = g.Verdict(r.Context(), release, n)
+		v = g.Verdict(r.Context(), Ask{Release: release, Stage: n})
 	}
 	d := pageData{V: v, Title: g.stageTitle(v), Refresh: int(g.cfg.Refresh.Seconds()), Budgets: budgets(v),
 		API: "/api/v1/verdict?" + url.Values{"release": {v.Release}, "stage": {strconv.Itoa(v.Stage)}}.Encode()}
@@ -82,4 +82,3 @@ func (g *Gate) servePage(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	_, _ = w.Write(b.Bytes())
 }
-
