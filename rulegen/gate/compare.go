@@ -47,6 +47,9 @@ func (c *ModelComparisons) Compare(ctx context.Context, st Stage) []Check {
 		switch {
 		case err != nil:
 			res.Outcome, res.Value, res.Reason = NoData, "no data", err.Error()
+		case warned(res.Queries) != "":
+			res.Outcome, res.Value = NoData, "partial"
+			res.Reason = "the answer came with a warning, so it may be partial: " + warned(res.Queries)
 		case len(v) == 0:
 			res.Outcome, res.Value = NoData, "no data"
 			res.Reason = fmt.Sprintf("the comparison cannot be made: a track has no series of %s, or its traffic (%s) is below the signal's min_rate", cc.Value, cc.Traffic)

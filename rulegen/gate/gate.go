@@ -381,9 +381,27 @@ func (g *Gate) fromReport(k Ask, rep *preflight.Report) *Verdict {
 		if c.Queries == nil {
 			c.Queries = []preflight.Query{}
 		}
+		if w := warned(c.Queries); c.Outcome == GO && w != "" {
+			c.Outcome = NoData
+			c.Reason = "the answer came with a warning, so it may be partial (a Thanos or Mimir partial response, a store down): " + w
+		}
 		v.Checks = append(v.Checks, c)
 	}
 	return v
+}
+
+// warned is the first warning of the queries that says the data may be
+// incomplete. PromQL infos ("PromQL info: …", e.g. a metric name that
+// does not look like a counter) say nothing about completeness.
+func warned(qs []preflight.Query) string {
+	for _, q := range qs {
+		for _, w := range q.Warnings {
+			if !strings.HasPrefix(w, "PromQL info:") {
+				return w
+			}
+		}
+	}
+	return ""
 }
 
 // decide is the stage's verdict: NO_GO when a required check is NO_GO,
