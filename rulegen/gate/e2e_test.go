@@ -444,4 +444,3 @@ func grep(s, sub string) string {
 	}
 	return strings.Join(out, "\n")
 }
-

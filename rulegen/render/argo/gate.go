@@ -105,4 +105,3 @@ func validateWeb(s v1alpha1.AnalysisTemplateSpec, mt v1alpha1.Metric) error {
 	}
 	return nil
 }
-
