@@ -4,12 +4,18 @@ import (
 	"context"
 	"fmt"
 	"html"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/redline-sre/redline/rulegen/gate"
+	"github.com/redline-sre/redline/rulegen/preflight"
 )
 
 var (
@@ -44,8 +50,17 @@ func chromiumPage(t *testing.T, s *stack, release string, stage int) {
 		if err != nil {
 			t.Skip("chromium is not installed (apt-get install chromium; make deps does)")
 		}
-		url := fmt.Sprintf("%s/?release=%s&stage=%d", s.gateURL, release, stage)
-		_, v := s.verdict(t, release, stage)
+		// A gate of its own that caches for an hour: the page and the
+		// verdict it is compared with are the same evaluation.
+		reg := prometheus.NewRegistry()
+		g, err := gate.New(gate.Config{Model: s.m, Server: preflight.Server{URL: s.prom.URL}, CacheTTL: time.Hour, Registry: reg})
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(g.Handler(reg))
+		defer srv.Close()
+		v := g.Verdict(context.Background(), gate.Ask{Release: release, Stage: stage})
+		url := fmt.Sprintf("%s/?release=%s&stage=%d", srv.URL, release, stage)
 		dom := string(chromium(t, bin, "--dump-dom", url))
 		text := spaces.ReplaceAllString(html.UnescapeString(tags.ReplaceAllString(dom, " ")), " ")
 		norm := func(s string) string { return spaces.ReplaceAllString(s, " ") }
