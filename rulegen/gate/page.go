@@ -19,6 +19,7 @@ var pageHTML string
 var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
 	"lower": func(o Outcome) string { return strings.ToLower(string(o)) },
 	"time":  func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"short": short,
 }).Parse(pageHTML))
 
 type link struct{ Title, URL string }
