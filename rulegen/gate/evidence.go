@@ -49,11 +49,7 @@ func resetDir(dir string) error {
 func (g *Gate) writeEvidence(dir string, v *Verdict) error {
 	n := v.Stage
 	files := map[string][]byte{}
-	js, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return err
-	}
-	files[checksFile] = append(js, '\n')
+	files[checksFile] = v.JSON()
 	files[fmt.Sprintf(rolloutFile, n)] = g.rolloutText(v)
 	files[fmt.Sprintf(stageSummary, n)] = g.summaryText(v)
 	pf := filepath.Join(dir, preflightDir)

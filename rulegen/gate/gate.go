@@ -9,6 +9,7 @@ package gate
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"path/filepath"
@@ -84,6 +85,23 @@ type Verdict struct {
 	// NoData names the required checks that are NO_DATA, likewise.
 	NoData string  `json:"no_data"`
 	Checks []Check `json:"checks"`
+
+	// body is the JSON, encoded once per evaluation: every caller of a
+	// cached verdict gets the same bytes.
+	once sync.Once
+	body []byte
+}
+
+// JSON is the verdict as the API answers it.
+func (v *Verdict) JSON() []byte {
+	v.once.Do(func() {
+		b, err := json.MarshalIndent(v, "", "  ")
+		if err != nil {
+			b = []byte(`{"verdict":"NO_DATA","error":"encoding the verdict failed"}`)
+		}
+		v.body = append(b, '\n')
+	})
+	return v.body
 }
 
 // Stage is what a verdict is asked about.

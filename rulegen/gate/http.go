@@ -73,13 +73,11 @@ func (g *Gate) serveVerdict(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, status(v, r), v)
 }
 
-func writeJSON(w http.ResponseWriter, code int, v any) {
+func writeJSON(w http.ResponseWriter, code int, v *Verdict) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(code)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(v)
+	_, _ = w.Write(v.JSON())
 }
 
 // serveFlagger answers a Flagger webhook. The release is the payload's
