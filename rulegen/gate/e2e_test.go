@@ -290,6 +290,11 @@ func flaggerHookBin(t *testing.T) string {
 		flaggerHook.out, flaggerHook.err = cmd.CombinedOutput()
 	})
 	if flaggerHook.err != nil {
+		if !testenv.InCI() {
+			// Offline without the module cache: Flagger's code cannot be
+			// fetched. CI has it and must not skip.
+			t.Skipf("building testdata/flaggerhook (Flagger's webhook client): %v\n%s", flaggerHook.err, flaggerHook.out)
+		}
 		t.Fatalf("building testdata/flaggerhook (Flagger's webhook client): %v\n%s", flaggerHook.err, flaggerHook.out)
 	}
 	return flaggerHook.bin
