@@ -67,7 +67,9 @@ func gateMetrics(m *model.Model) []v1alpha1.Metric {
 			FailureLimit:      ptr(intstr.FromInt(0)),
 			InconclusiveLimit: ptr(intstr.FromInt(inconclusiveLimit(m))),
 			Provider: v1alpha1.MetricProvider{Web: &v1alpha1.WebMetric{
-				URL: GateURL(m), JSONPath: path, TimeoutSeconds: 30,
+				// Past serve's default --timeout (60s), so that a slow
+				// evaluation answers NO_DATA rather than a request error.
+				URL: GateURL(m), JSONPath: path, TimeoutSeconds: 70,
 			}},
 		}
 	}
