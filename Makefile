@@ -8,7 +8,7 @@ STATICCHECK        ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # Grafana's dashboard linter, built from source (docs/dashboard.md); `make
 # lint` runs it when it is installed.
 DASHBOARD_LINTER   ?= dashboard-linter
-DEB_PACKAGES       := postgresql pgbouncer prometheus prometheus-alertmanager victoria-metrics
+DEB_PACKAGES       := postgresql pgbouncer prometheus prometheus-alertmanager victoria-metrics chromium
 # The exporters redline is compared with; `make bench` measures them when
 # they are installed and reports a failure to start as measured.
 BENCH_PACKAGES     := prometheus-postgres-exporter prometheus-pgbouncer-exporter

@@ -108,7 +108,10 @@ func runJudge(ctx context.Context, f *judgeFlags, stdout, stderr io.Writer) int 
 	}
 	ctx, cancel := context.WithTimeout(ctx, *f.timeout)
 	defer cancel()
-	api, shown, err := preflight.Connect(ctx, preflight.Server{URL: *f.client.prometheus, Config: cfg})
+	p, err := preflight.Connect(preflight.Server{URL: *f.client.prometheus, Config: cfg})
+	if err == nil {
+		err = p.Probe(ctx)
+	}
 	var unreachable *preflight.UnreachableError
 	switch {
 	case errors.As(err, &unreachable):
@@ -116,6 +119,7 @@ func runJudge(ctx context.Context, f *judgeFlags, stdout, stderr io.Writer) int 
 	case err != nil:
 		return fail(exitInvalid, "%v", err)
 	}
+	api, shown := p.API(), p.URL()
 	step := *f.step
 	if step == 0 {
 		if step, err = scrapeInterval(ctx, api); err != nil {

@@ -58,6 +58,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	pf := preflightCommand(app)
 	jf := judgeCommand(app)
 	ev := evidenceCommands(app)
+	sv := serveCommand(app, pf)
 
 	initCmd := app.Command("init", "Print a spec to start from: the "+spec.DefaultName+" spec (the platform's), or with --minimal a small one for another service.")
 	initMinimal := initCmd.Flag("minimal", "Print a minimal spec (a ratio and a latency signal, a trigger, an SLO, the route) instead of the platform's.").Bool()
@@ -117,6 +118,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runPreflight(ctx, pf, stdout, stderr)
 	case jf.cmd.FullCommand():
 		return runJudge(ctx, jf, stdout, stderr)
+	case sv.cmd.FullCommand():
+		return runServe(ctx, sv, stdout, stderr)
 	case initCmd.FullCommand():
 		if *initMinimal {
 			_, _ = stdout.Write(spec.MinimalSpec)

@@ -20,7 +20,7 @@ func (m *Model) addOutputs(s *spec.Spec) error {
 	if c := s.Canary; c != nil && len(c.Steps) > 0 {
 		m.Ladder = &Ladder{Label: c.Label, Canary: c.Canary, Baseline: c.Baseline, Weights: c.Weights(), StepDuration: c.StepDuration}
 	}
-	if o := s.Outputs; o != nil && (o.ArgoRollouts != nil || o.Flagger != nil) {
+	if o := s.Outputs; o != nil && (o.ArgoRollouts != nil || o.Flagger != nil || o.Gate != nil) {
 		return m.addChecks()
 	}
 	return nil

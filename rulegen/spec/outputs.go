@@ -89,6 +89,9 @@ func (v *validator) outputs(o *Outputs) {
 			v.httpURL("outputs.flagger.rollback_hook", f.RollbackHook)
 		}
 	}
+	if g := o.Gate; g != nil {
+		v.httpURL("outputs.gate.url", g.URL)
+	}
 	if mi := o.Mimir; mi != nil {
 		if strings.ContainsAny(mi.Namespace, "/\\") {
 			v.errorf("outputs.mimir.namespace", "a ruler namespace cannot contain / or \\")

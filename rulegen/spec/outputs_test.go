@@ -34,6 +34,7 @@ func TestOutputsErrors(t *testing.T) {
 			`testdata/outputs/invalid-outputs.yml:20:16: outputs.flagger.threshold: must be a whole number of at least 1, got 0`,
 			`testdata/outputs/invalid-outputs.yml:21:12: outputs.flagger.label: invalid label name "app-name"`,
 			`testdata/outputs/invalid-outputs.yml:23:16: outputs.mimir.namespace: a ruler namespace cannot contain / or \`,
+			`testdata/outputs/invalid-outputs.yml:25:10: outputs.gate.url: must be an http or https URL`,
 		}, "\n"),
 	}
 	for name, msg := range want {

@@ -203,6 +203,16 @@ type Outputs struct {
 	ArgoRollouts   *ArgoRolloutsOutput   `yaml:"argo_rollouts"`
 	Flagger        *FlaggerOutput        `yaml:"flagger"`
 	Mimir          *MimirOutput          `yaml:"mimir"`
+	// Gate, when set, makes the engines' configs ask `rulegen serve` (the
+	// release gate) for each stage's verdict, beside the threshold checks.
+	Gate *GateOutput `yaml:"gate"`
+}
+
+// GateOutput is where the engines reach `rulegen serve`.
+type GateOutput struct {
+	// URL is the gate's base URL as the engines' controllers reach it,
+	// e.g. http://redline-gate.monitoring:9460.
+	URL string `yaml:"url"`
 }
 
 // PrometheusRuleOutput is the prometheus-operator resource carrying the

@@ -108,6 +108,8 @@ func Template(m *model.Model) (*v1alpha1.AnalysisTemplateSpec, metav1.ObjectMeta
 		}
 		spec.Metrics = append(spec.Metrics, metric)
 	}
+	spec.Args = append(spec.Args, gateArgs(m)...)
+	spec.Metrics = append(spec.Metrics, gateMetrics(m)...)
 	meta := metav1.ObjectMeta{Name: o.Name, Namespace: o.Namespace, Labels: map[string]string{"app.kubernetes.io/managed-by": "rulegen"}}
 	return spec, meta, nil
 }
@@ -155,7 +157,7 @@ func Canary(m *model.Model) *v1alpha1.CanaryStrategy {
 	c.Analysis = &v1alpha1.RolloutAnalysisBackground{
 		RolloutAnalysis: v1alpha1.RolloutAnalysis{
 			Templates: []v1alpha1.AnalysisTemplateRef{ref},
-			Args:      []v1alpha1.AnalysisRunArgument{{Name: ArgCanary, Value: l.Canary}, {Name: ArgBaseline, Value: l.Baseline}},
+			Args:      append([]v1alpha1.AnalysisRunArgument{{Name: ArgCanary, Value: l.Canary}, {Name: ArgBaseline, Value: l.Baseline}}, gateRolloutArgs(m)...),
 		},
 		StartingStep: ptr(int32(1)),
 	}

@@ -44,6 +44,12 @@ func validateMetrics(s v1alpha1.AnalysisTemplateSpec) error {
 	}
 	var errs []error
 	for _, mt := range s.Metrics {
+		if mt.Provider.Web != nil {
+			if err := validateWeb(s, mt); err != nil {
+				errs = append(errs, err)
+			}
+			continue
+		}
 		p := mt.Provider.Prometheus
 		if p == nil || p.Address == "" {
 			errs = append(errs, fmt.Errorf("metric %s: no Prometheus provider address", mt.Name))

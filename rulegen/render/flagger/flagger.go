@@ -123,6 +123,7 @@ func Analysis(m *model.Model) *flaggerv1.CanaryAnalysis {
 	if o.RollbackHook != "" {
 		a.Webhooks = append(a.Webhooks, flaggerv1.CanaryWebhook{Name: m.Service + "-rollback", Type: flaggerv1.RollbackHook, URL: o.RollbackHook, Timeout: "10s"})
 	}
+	a.Webhooks = append(a.Webhooks, gateWebhooks(m)...)
 	return a
 }
 
