@@ -81,7 +81,11 @@ next:
 			}
 		}
 		sort.Strings(parts)
-		out[strings.Join(parts, ",")] = m.GetGauge().GetValue()
+		v := m.GetGauge().GetValue()
+		if m.Counter != nil {
+			v = m.GetCounter().GetValue()
+		}
+		out[strings.Join(parts, ",")] = v
 	}
 	return out
 }
