@@ -26,9 +26,9 @@ func TestSettings(t *testing.T) {
 	s := scrapeTarget(t, target, 5*time.Second)
 	s.requireSuccess(t, "settings")
 	for name, want := range map[string]float64{
-		"pg_settings_superuser_reserved_connections": 4,
-		"pg_settings_autovacuum_vacuum_scale_factor": 0.05,
-		"pg_settings_autovacuum_vacuum_threshold":    123,
+		"pg_settings_superuser_reserved_connections":      4,
+		"pg_settings_autovacuum_vacuum_scale_factor":      0.05,
+		"pg_settings_autovacuum_vacuum_threshold":         123,
 		"pg_settings_autovacuum_freeze_max_age":           1.5e9,
 		"pg_settings_autovacuum_multixact_freeze_max_age": 4e8,
 	} {
