@@ -3,7 +3,6 @@ package pgbouncer
 import (
 	"context"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/redline-sre/redline/exporter/collector"
@@ -36,15 +35,15 @@ func statsDesc(name, help string) *prometheus.Desc {
 }
 
 // statsCollector reads SHOW STATS.
-type statsCollector struct{ pool *pgxpool.Pool }
+type statsCollector struct{ con *console }
 
 func init() {
 	register(CollectorStats, "pgbouncer.stats", "pgBouncer traffic counters from SHOW STATS",
-		func(p *pgxpool.Pool) collector.Collector { return statsCollector{p} })
+		func(c *console) collector.Collector { return statsCollector{c} })
 }
 
 func (c statsCollector) Update(ctx context.Context, ch chan<- prometheus.Metric) error {
-	rows, err := showQuery(ctx, c.pool, "SHOW STATS")
+	rows, err := c.con.show(ctx, "SHOW STATS")
 	if err != nil {
 		return err
 	}
