@@ -28,8 +28,11 @@ LDFLAGS            := -X $(VERSION_PKG).Version=$(VERSION) -X $(VERSION_PKG).Rev
 PG_COMPAT_VERSIONS ?= 13.23.0-beta.16 14.23.0-beta.17 15.18.0-beta.17 16.14.0-beta.17 17.10.0-beta.17 18.4.0-beta.17
 PG_COMPAT_MAJORS   ?= 13 14 15 16 17 18
 PG_COMPAT_DIR      ?= $(if $(filter 0,$(shell id -u)),/var/cache/redline/pg,$(HOME)/.cache/redline/pg)
-# The packages whose tests start PostgreSQL and read what it serves.
-PG_SUITES          ?= ./internal/testenv/ ./exporter/postgres/
+# The packages whose tests start PostgreSQL (testenv's own tests: only its
+# PostgreSQL ones, PG_TESTENV_RUN). CI runs the two that read what the
+# server serves: PG_SUITES="./exporter/postgres/ ./exporter/pgbouncer/".
+PG_SUITES          ?= ./exporter/postgres/ ./exporter/pgbouncer/ ./cmd/redline_exporter/ ./internal/bench/ ./e2e/
+PG_TESTENV_RUN     ?= Postgres|LookPath
 # Without -race: make test ran the same code under the race detector, and
 # the matrix is about what each server version answers.
 PG_COMPAT_FLAGS    ?= -count=1
@@ -75,7 +78,9 @@ compat-deps:
 compat: deps compat-deps
 	@failed=""; for m in $(PG_COMPAT_MAJORS); do \
 		echo "=== PostgreSQL $$m ($$(cat $(PG_COMPAT_DIR)/$$m/VERSION))"; \
-		REDLINE_PG_BIN=$(PG_COMPAT_DIR)/$$m/bin CI=$${CI:-} $(GO) test $(PG_COMPAT_FLAGS) -timeout $(TEST_TIMEOUT) $(PG_SUITES) || failed="$$failed $$m"; \
+		export REDLINE_PG_BIN=$(PG_COMPAT_DIR)/$$m/bin CI=$${CI:-}; \
+		{ $(GO) test $(PG_COMPAT_FLAGS) -timeout $(TEST_TIMEOUT) -run '$(PG_TESTENV_RUN)' ./internal/testenv/ && \
+		  $(GO) test $(PG_COMPAT_FLAGS) -timeout $(TEST_TIMEOUT) $(PG_SUITES); } || failed="$$failed $$m"; \
 	done; \
 	if [ -n "$$failed" ]; then echo "PostgreSQL suites failed on:$$failed" >&2; exit 1; fi; \
 	echo "PostgreSQL suites passed on: $(PG_COMPAT_MAJORS)"
