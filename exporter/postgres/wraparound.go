@@ -28,6 +28,17 @@ var (
 	mxidRatioDesc = prometheus.NewDesc("pg_database_mxid_wraparound_ratio",
 		"pg_database_mxid_age divided by 2^31, the multixact ID wraparound limit.",
 		[]string{"datname"}, nil)
+	// Past autovacuum_freeze_max_age autovacuum runs a forced freezing
+	// vacuum; well past it (Crunchy's 110 % and 125 %) that vacuum is not
+	// keeping up. A ratio to the server's own setting stays right where a
+	// provider raised it to 1.5 billion, where a fixed age would fire on a
+	// healthy server.
+	xidFreezeRatioDesc = prometheus.NewDesc("pg_database_xid_freeze_max_age_ratio",
+		"pg_database_xid_age divided by autovacuum_freeze_max_age: above 1 autovacuum should be running a forced freezing vacuum of the database's oldest tables.",
+		[]string{"datname"}, nil)
+	mxidFreezeRatioDesc = prometheus.NewDesc("pg_database_mxid_freeze_max_age_ratio",
+		"pg_database_mxid_age divided by autovacuum_multixact_freeze_max_age.",
+		[]string{"datname"}, nil)
 	// postgres_exporter's names, kept as a drop-in. Despite "_seconds" they
 	// count transactions and multixacts, as theirs do; they cover the
 	// databases that accept connections, as theirs do.
@@ -48,7 +59,9 @@ func init() {
 // is a shared catalog any role may read, so one query on the maintenance
 // database serves the server.
 const wraparoundSQL = `
-SELECT datname, age(datfrozenxid)::float8, mxid_age(datminmxid)::float8, datallowconn
+SELECT datname, age(datfrozenxid)::float8, mxid_age(datminmxid)::float8, datallowconn,
+       current_setting('autovacuum_freeze_max_age')::float8,
+       current_setting('autovacuum_multixact_freeze_max_age')::float8
 FROM pg_database`
 
 func collectWraparound(ctx context.Context, s *scrape, ch chan<- prometheus.Metric) error {
@@ -61,13 +74,19 @@ func collectWraparound(ctx context.Context, s *scrape, ch chan<- prometheus.Metr
 		return fmt.Errorf("wraparound: %w", err)
 	}
 	var datname string
-	var xid, mxid float64
+	var xid, mxid, freezeMax, mxFreezeMax float64
 	var allowConn bool
-	_, err = pgx.ForEachRow(rows, []any{&datname, &xid, &mxid, &allowConn}, func() error {
+	_, err = pgx.ForEachRow(rows, []any{&datname, &xid, &mxid, &allowConn, &freezeMax, &mxFreezeMax}, func() error {
 		ch <- prometheus.MustNewConstMetric(xidAgeDesc, prometheus.GaugeValue, xid, datname)
 		ch <- prometheus.MustNewConstMetric(mxidAgeDesc, prometheus.GaugeValue, mxid, datname)
 		ch <- prometheus.MustNewConstMetric(xidRatioDesc, prometheus.GaugeValue, xid/wraparoundLimit, datname)
 		ch <- prometheus.MustNewConstMetric(mxidRatioDesc, prometheus.GaugeValue, mxid/wraparoundLimit, datname)
+		if freezeMax > 0 {
+			ch <- prometheus.MustNewConstMetric(xidFreezeRatioDesc, prometheus.GaugeValue, xid/freezeMax, datname)
+		}
+		if mxFreezeMax > 0 {
+			ch <- prometheus.MustNewConstMetric(mxidFreezeRatioDesc, prometheus.GaugeValue, mxid/mxFreezeMax, datname)
+		}
 		if allowConn {
 			ch <- prometheus.MustNewConstMetric(peAgeFrozenxidDesc, prometheus.GaugeValue, xid, datname)
 			ch <- prometheus.MustNewConstMetric(peAgeMinmxidDesc, prometheus.GaugeValue, mxid, datname)

@@ -17,7 +17,10 @@ import (
 func TestWraparound(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	pg := testenv.NewPostgres(t, testenv.PostgresOptions{})
+	// A provider's raised limit: the freeze ratios divide by it.
+	pg := testenv.NewPostgres(t, testenv.PostgresOptions{Settings: map[string]string{
+		"autovacuum_freeze_max_age": "1500000000", "autovacuum_multixact_freeze_max_age": "400000000",
+	}})
 	if err := pg.CreateDatabase(ctx, "app"); err != nil {
 		t.Fatal(err)
 	}
@@ -70,6 +73,12 @@ func TestWraparound(t *testing.T) {
 		}
 		if got := s.value(t, "pg_database_xid_wraparound_ratio", "datname", datname); got != ages[0]/(1<<31) {
 			t.Errorf("%s: pg_database_xid_wraparound_ratio = %v, want %v", datname, got, ages[0]/(1<<31))
+		}
+		if got := s.value(t, "pg_database_xid_freeze_max_age_ratio", "datname", datname); got != ages[0]/1.5e9 {
+			t.Errorf("%s: pg_database_xid_freeze_max_age_ratio = %v, want %v", datname, got, ages[0]/1.5e9)
+		}
+		if got := s.value(t, "pg_database_mxid_freeze_max_age_ratio", "datname", datname); got != ages[1]/4e8 {
+			t.Errorf("%s: pg_database_mxid_freeze_max_age_ratio = %v, want %v", datname, got, ages[1]/4e8)
 		}
 		// template0 refuses connections: postgres_exporter leaves it out.
 		if has := s.has("pg_database_wraparound_age_datfrozenxid_seconds", "datname", datname); has != (datname != "template0") {
