@@ -34,20 +34,18 @@ func forecastTests(a *model.Alert) ([]Group, error) {
 	reach := evalAt + within + 30 // the silent ramp's crossing, past `within`
 	slope := niceBelow(math.Max(math.Abs(limit), 1) / float64(2*reach))
 
-	ramp := func(crossAt int) (*input, error) {
-		start := limit - slope*float64(crossAt)
-		values := fmt.Sprintf("%s+%sx%d", num(start), num(slope), length)
+	ramp := func(crossAt int) string {
 		if !f.Rising {
-			start = limit + slope*float64(crossAt)
-			values = fmt.Sprintf("%s-%sx%d", num(start), num(slope), length)
+			return fmt.Sprintf("%s-%sx%d", num(limit+slope*float64(crossAt)), num(slope), length)
 		}
-		return forecastInput(f.Signal, values, length)
+		return fmt.Sprintf("%s+%sx%d", num(limit-slope*float64(crossAt)), num(slope), length)
 	}
-	fire, err := ramp(evalAt + ahead)
+	fireValues := ramp(evalAt + ahead)
+	fire, err := forecastInput(f.Signal, fireValues, length, true)
 	if err != nil {
 		return nil, err
 	}
-	far, err := ramp(reach)
+	far, err := forecastInput(f.Signal, ramp(reach), length, true)
 	if err != nil {
 		return nil, err
 	}
@@ -56,7 +54,7 @@ func forecastTests(a *model.Alert) ([]Group, error) {
 	if !f.Rising {
 		flatAt = limit + slope*float64(reach)
 	}
-	flat, err := forecastInput(f.Signal, constant(flatAt, length), length)
+	flat, err := forecastInput(f.Signal, constant(flatAt, length), length, true)
 	if err != nil {
 		return nil, err
 	}
@@ -66,7 +64,7 @@ func forecastTests(a *model.Alert) ([]Group, error) {
 	if !f.Rising {
 		away = fmt.Sprintf("%s+%sx%d", num(flatAt), num(slope), length)
 	}
-	receding, err := forecastInput(f.Signal, away, length)
+	receding, err := forecastInput(f.Signal, away, length, true)
 	if err != nil {
 		return nil, err
 	}
@@ -79,7 +77,7 @@ func forecastTests(a *model.Alert) ([]Group, error) {
 			AlertRuleTests: []AlertTest{{EvalTime: minutes(evalAt), Alertname: a.Name, ExpAlerts: []ExpAlert{}}},
 		}
 	}
-	return []Group{
+	groups := []Group{
 		{
 			Name:     fmt.Sprintf("%s: fires on a steady ramp %s before it reaches the limit", a.Name, shown),
 			Interval: "1m", InputSeries: fire.seriesList(),
@@ -92,12 +90,22 @@ func forecastTests(a *model.Alert) ([]Group, error) {
 		silent(fmt.Sprintf("silent on a steady ramp that reaches the limit %s after the evaluation, beyond %s", minutes(within+30), f.Within.Text), far),
 		silent("silent on a flat line short of the limit", flat),
 		silent("silent on a steady ramp away from the limit", receding),
-	}, nil
+		silent("silent with no traffic", newInput()),
+	}
+	if f.Signal.Guard != nil {
+		// The firing ramp, its guard failing throughout.
+		unguarded, err := forecastInput(f.Signal, fireValues, length, false)
+		if err != nil {
+			return nil, err
+		}
+		groups = append(groups, silent("silent while the guard does not hold", unguarded))
+	}
+	return groups, nil
 }
 
 // forecastInput writes the signal's metric with the given values, and its
-// guard holding, when it has one.
-func forecastInput(sig *model.Signal, values string, length int) (*input, error) {
+// guard, when it has one, holding (met) or failing.
+func forecastInput(sig *model.Signal, values string, length int, met bool) (*input, error) {
 	in := newInput()
 	by := labelSet{}
 	for _, l := range sig.By {
@@ -118,7 +126,7 @@ func forecastInput(sig *model.Signal, values string, length int) (*input, error)
 		return nil, err
 	}
 	if sig.Guard != nil {
-		if err := guardInput(in, sig, l, true, length); err != nil {
+		if err := guardInput(in, sig, l, met, length); err != nil {
 			return nil, err
 		}
 	}
