@@ -25,9 +25,9 @@ var statsColumns = []struct {
 	{"total_xact_time", 1e-6, statsDesc("server_in_transaction_seconds_total", "Time connected to PostgreSQL in a transaction, idle or executing, in seconds (SHOW STATS total_xact_time, microseconds).")},
 	{"total_query_time", 1e-6, statsDesc("queries_duration_seconds_total", "Time connected to PostgreSQL executing queries, in seconds (SHOW STATS total_query_time, microseconds).")},
 	{"total_wait_time", 1e-6, statsDesc("client_wait_seconds_total", "Time clients waited for a server connection, in seconds (SHOW STATS total_wait_time, microseconds).")},
-	{"total_client_parse_count", 1, statsDesc("client_parses_total", "Prepared-statement Parse messages received from clients (SHOW STATS total_client_parse_count, 1.21+).")},
-	{"total_server_parse_count", 1, statsDesc("server_parses_total", "Prepared-statement Parse messages sent to PostgreSQL (SHOW STATS total_server_parse_count, 1.21+).")},
-	{"total_bind_count", 1, statsDesc("binds_total", "Prepared statements readied for execution with a Bind message (SHOW STATS total_bind_count, 1.21+).")},
+	{"total_client_parse_count", 1, statsDesc("client_parses_total", "Prepared-statement Parse messages received from clients (SHOW STATS total_client_parse_count, 1.24+).")},
+	{"total_server_parse_count", 1, statsDesc("server_parses_total", "Prepared-statement Parse messages sent to PostgreSQL (SHOW STATS total_server_parse_count, 1.24+).")},
+	{"total_bind_count", 1, statsDesc("binds_total", "Prepared statements readied for execution with a Bind message (SHOW STATS total_bind_count, 1.24+).")},
 }
 
 func statsDesc(name, help string) *prometheus.Desc {
