@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/redline-sre/redline/internal/testenv"
 )
 
@@ -99,9 +101,27 @@ func StartStack(ctx context.Context, o StackOptions) (_ *Stack, err error) {
 		return s, err
 	}
 	// Least privilege: pg_monitor for the statistics, pg_read_all_data to
-	// read sequence values (docs/postgres-collectors.md).
-	if err = s.Postgres.CreateRole(ctx, monitorUser, monitorPassword, "IN ROLE pg_monitor, pg_read_all_data"); err != nil {
+	// read sequence values (docs/postgres-collectors.md). PostgreSQL 13 has
+	// no pg_read_all_data: default privileges on what the demo's roles
+	// create give the same reach there.
+	monitorRoles := "IN ROLE pg_monitor, pg_read_all_data"
+	if s.Postgres.Version < 140000 {
+		monitorRoles = "IN ROLE pg_monitor"
+	}
+	if err = s.Postgres.CreateRole(ctx, monitorUser, monitorPassword, monitorRoles); err != nil {
 		return s, err
+	}
+	if s.Postgres.Version < 140000 {
+		var grants []string
+		for _, owner := range []string{s.Postgres.User, appUser} {
+			for _, what := range []string{"TABLES", "SEQUENCES"} {
+				grants = append(grants, fmt.Sprintf("ALTER DEFAULT PRIVILEGES FOR ROLE %s IN SCHEMA public GRANT SELECT ON %s TO %s",
+					pgx.Identifier{owner}.Sanitize(), what, pgx.Identifier{monitorUser}.Sanitize()))
+			}
+		}
+		if err = s.Postgres.Exec(ctx, TradingDB, grants...); err != nil {
+			return s, err
+		}
 	}
 	if err = s.Postgres.Exec(ctx, TradingDB, "GRANT ALL ON SCHEMA public TO "+appUser); err != nil {
 		return s, err
