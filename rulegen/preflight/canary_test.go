@@ -41,6 +41,13 @@ signals:
     quantile: 0.95
     threshold: LATENCY
     min_rate: 1
+  # No request has ever been answered 503: client libraries create that
+  # series at the first one, so it does not exist.
+  - name: unavailable
+    kind: ratio
+    errors: http_requests_total{${app}, code="503"}
+    total: http_requests_total{${app}}
+    threshold: 5%
 triggers:
   - name: TracksErrors
     signal: errors
@@ -50,6 +57,12 @@ triggers:
     signal: latency
     for: 5m
     action: rollback
+slos:
+  - name: availability
+    signal: unavailable
+    objective: 99.9%
+    # A warning, not a freeze: the canary's checks decide this test.
+    freeze_below: 0
 canary:
   label: track
   canary: canary
@@ -170,6 +183,18 @@ func TestPreflightCanaryAndRules(t *testing.T) {
 		errs := statusOf(rep, "trigger:TracksErrors")
 		if !strings.Contains(errs.Threshold, "1%") {
 			t.Errorf("trigger:TracksErrors healthy when %q", errs.Threshold)
+		}
+	})
+
+	t.Run("a budget not recorded says why", func(t *testing.T) {
+		b := statusOf(rep, "slo:availability:budget")
+		if b == nil {
+			t.Fatalf("no budget check in %v", checkNames(rep))
+		}
+		// Rules that read a missing error series as 0 record the budget
+		// (GO); rules that do not must say so, not blame the rules' age.
+		if b.Status != GO && (!strings.Contains(b.Detail, `no series matches http_requests_total{job="tracks", code="503"}`) || strings.Contains(b.Detail, "generated before")) {
+			t.Errorf("budget %s: %s; want the missing error series named as the cause", b.Status, b.Detail)
 		}
 	})
 

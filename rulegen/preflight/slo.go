@@ -94,7 +94,7 @@ func notRecorded(ctx context.Context, e *env, o *spec.SLO, b *model.Budget) stri
 	}
 	sig := b.Signal
 	if sig.Errors != nil {
-		errs := sig.Errors.String()
+		errs := model.Selector(sig.Errors, sig.Errors.Name)
 		n, err := e.vector(ctx, "count("+errs+")")
 		if err != nil {
 			return err.Error()
