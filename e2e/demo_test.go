@@ -16,9 +16,12 @@ import (
 	"github.com/redline-sre/redline/internal/testenv"
 )
 
-// TestMakeDemo runs `make demo DEMO_SECONDS=…` as a user would, checks that
-// the endpoints it prints answer while it runs, and that it stops by itself
-// and removes its data.
+// TestMakeDemo runs `make demo` as a user would and follows it through
+// its phases: the endpoints it prints answer, the preflight before the
+// workload is GO, the workload starts, the preflight during it is NO-GO,
+// a rollback reaches the webhook. Then it interrupts the demo as Ctrl-C
+// does (DEMO_SECONDS bounds a demo that never gets there) and checks that
+// it stops and removes its data.
 func TestMakeDemo(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the whole demo")
@@ -28,7 +31,7 @@ func TestMakeDemo(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "make", "-C", "..", "demo", "DEMO_SECONDS=40")
+	cmd := exec.CommandContext(ctx, "make", "-C", "..", "demo", "DEMO_SECONDS=170")
 	// On a timeout, interrupt make and the demo under it as Ctrl-C would, so
 	// the demo still stops its servers; kill them if that does not work.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -56,8 +59,25 @@ func TestMakeDemo(t *testing.T) {
 	urls := map[string]string{}
 	var dataDir string
 	checked := false
+	// The phases in the order they must come.
+	phases := []struct {
+		name string
+		seen func(string) bool
+	}{
+		{"the GO before the workload", func(l string) bool { return strings.HasPrefix(l, "GO: ") }},
+		{"the workload", func(l string) bool { return strings.Contains(l, "workload: saturating pgBouncer pool") }},
+		{"the NO-GO during the saturation", func(l string) bool { return strings.HasPrefix(l, "NO-GO: ") }},
+		{"a rollback at the webhook", func(l string) bool { return strings.Contains(l, "ROLLBACK WEBHOOK FIRING") }},
+	}
+	phase := 0
 	for line := range lines {
 		output.WriteString(line + "\n")
+		if phase < len(phases) && phases[phase].seen(line) {
+			phase++
+			if phase == len(phases) {
+				_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
+			}
+		}
 		if m := endpoint.FindStringSubmatch(line); m != nil {
 			urls[m[1]] = m[2]
 		}
@@ -69,11 +89,19 @@ func TestMakeDemo(t *testing.T) {
 			checkEndpoints(t, urls)
 		}
 	}
-	if err := cmd.Wait(); err != nil {
+	// Interrupted, make itself exits non-zero; the demo under it must
+	// still stop cleanly (checked below).
+	if err := cmd.Wait(); err != nil && phase < len(phases) {
 		t.Fatalf("make demo: %v\n%s", err, output.String())
 	}
 	if !checked {
 		t.Fatalf("the demo never printed its endpoints:\n%s", output.String())
+	}
+	if phase < len(phases) {
+		t.Errorf("the demo never showed %s:\n%s", phases[phase].name, output.String())
+	}
+	if !strings.Contains(output.String(), "$ bin/rulegen preflight --spec ") {
+		t.Errorf("the demo does not print the preflight command with the binary's path (bin/rulegen):\n%s", output.String())
 	}
 	if !strings.Contains(output.String(), "stopping everything") {
 		t.Errorf("the demo did not say it stopped:\n%s", output.String())
