@@ -185,7 +185,9 @@ func TestGenerateWritesLintConfig(t *testing.T) {
 	fixed := 0
 	for _, path := range dashboards {
 		data, _ := os.ReadFile(path)
-		var d struct{ Panels []struct{ Targets []struct{ Expr string } } }
+		var d struct {
+			Panels []struct{ Targets []struct{ Expr string } }
+		}
 		if err := json.Unmarshal(data, &d); err != nil {
 			t.Fatal(err)
 		}
