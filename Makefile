@@ -76,7 +76,7 @@ lint:
 
 # generate rewrites the files generated from the built-in platform spec.
 generate:
-	$(GO) run ./cmd/rulegen generate --out .
+	$(GO) run ./cmd/rulegen generate --spec platform --out .
 
 # check-generated fails when a generated file is stale, when the
 # generated promtool unit tests fail (the day-long burn-rate and baseline
