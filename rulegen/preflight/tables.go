@@ -11,7 +11,6 @@ import (
 	"time"
 
 	pmodel "github.com/prometheus/common/model"
-	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/redline-sre/redline/rulegen/model"
@@ -79,7 +78,7 @@ func scope(m *model.Model, prefix string) string {
 		}
 		var these []string
 		for _, lm := range vs.LabelMatchers {
-			if lm.Name != labels.MetricName {
+			if lm.Name != pmodel.MetricNameLabel {
 				these = append(these, lm.String())
 			}
 		}
