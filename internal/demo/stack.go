@@ -22,6 +22,9 @@ import (
 type StackOptions struct {
 	// ExporterBin is the redline_exporter binary to run.
 	ExporterBin string
+	// RulegenBin is the rulegen binary the printed preflight commands
+	// name (the preflight itself runs in-process); "rulegen" when empty.
+	RulegenBin string
 	// Dir receives the generated rules, Alertmanager config and dashboard
 	// and the exporter's config; it must exist.
 	Dir string
@@ -60,6 +63,8 @@ type Stack struct {
 	ExporterURL string
 	PlatformURL string
 	WebhookURL  string
+	// RulegenBin is StackOptions.RulegenBin.
+	RulegenBin string
 	// AppDSN connects to the platform's database through pgBouncer's
 	// "trading" pool (pool_size 2).
 	AppDSN string
@@ -81,7 +86,7 @@ const (
 // StartStack brings the deployment up, ready: every component answers and
 // Prometheus has the generated rules loaded.
 func StartStack(ctx context.Context, o StackOptions) (_ *Stack, err error) {
-	s := &Stack{}
+	s := &Stack{RulegenBin: o.RulegenBin}
 	defer func() {
 		if err != nil {
 			s.Stop()
