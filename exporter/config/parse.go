@@ -176,100 +176,103 @@ func (p *parser) targets(n *yaml.Node, path, kind string) []Target {
 	return out
 }
 
-func (p *parser) probes(n *yaml.Node, path string) []Probe {
-	var out []Probe
+// probeEntry is what a prober's section gives probeList for one entry:
+// where the keys every probe has go, the prober's own keys, its checks
+// (which apply the defaults first) and how to keep the entry.
+type probeEntry struct {
+	name, url         *string
+	interval, timeout *time.Duration
+	keys              map[string]func(*yaml.Node, string)
+	check             func() error
+	keep              func()
+}
+
+// probeList decodes a list of one prober's entries: the keys every probe
+// has plus the prober's own, then, for an entry with a name and a URL, the
+// prober's own checks, so that --config.check and a reload reject what
+// could not run. entry is called once per entry with its position.
+func (p *parser) probeList(n *yaml.Node, path string, entry func(source string) probeEntry) {
 	p.sequence(n, path, func(e *yaml.Node, ep string) {
-		pr := Probe{Source: p.at(e)}
-		p.mapping(e, ep, map[string]func(*yaml.Node, string){
-			"name":          func(v *yaml.Node, kp string) { pr.Name = p.name(v, kp) },
-			"url":           func(v *yaml.Node, kp string) { pr.URL = p.str(v, kp) },
-			"interval":      func(v *yaml.Node, kp string) { pr.Interval = p.duration(v, kp) },
-			"timeout":       func(v *yaml.Node, kp string) { pr.Timeout = p.duration(v, kp) },
-			"max_in_flight": func(v *yaml.Node, kp string) { pr.MaxInFlight = p.boundedInt(v, kp, 0) },
-			"headers": func(v *yaml.Node, kp string) {
-				if v.Kind != yaml.MappingNode {
-					p.errorf(v, kp, "must be a mapping of header names to values, got %s", kindName(v))
-					return
-				}
-				pr.Headers = map[string]string{}
-				for i := 0; i+1 < len(v.Content); i += 2 {
-					hk, hv := v.Content[i], v.Content[i+1]
-					if _, dup := pr.Headers[hk.Value]; dup {
-						p.errorf(hk, "", "key %q set twice", kp+"."+hk.Value)
-					}
-					pr.Headers[hk.Value] = p.str(hv, kp+"."+hk.Value)
-				}
-			},
-		})
+		f := entry(p.at(e))
+		keys := f.keys
+		keys["name"] = func(v *yaml.Node, kp string) { *f.name = p.name(v, kp) }
+		keys["url"] = func(v *yaml.Node, kp string) { *f.url = p.str(v, kp) }
+		keys["interval"] = func(v *yaml.Node, kp string) { *f.interval = p.duration(v, kp) }
+		keys["timeout"] = func(v *yaml.Node, kp string) { *f.timeout = p.duration(v, kp) }
+		p.mapping(e, ep, keys)
 		if e.Kind != yaml.MappingNode {
 			return
 		}
-		if pr.Name == "" {
+		if *f.name == "" {
 			p.errorf(e, ep, "missing key %q", "name")
 		}
-		if pr.URL == "" {
+		if *f.url == "" {
 			p.errorf(e, ep, "missing key %q", "url")
 		}
-		if pr.Name == "" || pr.URL == "" {
+		if *f.name == "" || *f.url == "" {
 			return
 		}
-		// The prober's own checks (URL, header names and values, timing),
-		// so that --config.check and a reload reject what could not run.
-		pr.ProbeConfig = pr.WithDefaults()
-		if err := pr.Validate(); err != nil {
+		if err := f.check(); err != nil {
 			p.errorf(e, ep, "%v", err)
 		}
-		out = append(out, pr)
+		f.keep()
+	})
+}
+
+func (p *parser) probes(n *yaml.Node, path string) []Probe {
+	var out []Probe
+	p.probeList(n, path, func(source string) probeEntry {
+		pr := &Probe{Source: source}
+		return probeEntry{
+			name: &pr.Name, url: &pr.URL, interval: &pr.Interval, timeout: &pr.Timeout,
+			keys: map[string]func(*yaml.Node, string){
+				"max_in_flight": func(v *yaml.Node, kp string) { pr.MaxInFlight = p.boundedInt(v, kp, 0) },
+				"headers": func(v *yaml.Node, kp string) {
+					pr.Headers = p.stringMap(v, kp, "header names to values")
+				},
+			},
+			check: func() error { pr.ProbeConfig = pr.WithDefaults(); return pr.Validate() },
+			keep:  func() { out = append(out, *pr) },
+		}
 	})
 	return out
 }
 
 func (p *parser) headerProbes(n *yaml.Node, path string) []HeaderProbe {
 	var out []HeaderProbe
-	p.sequence(n, path, func(e *yaml.Node, ep string) {
-		pr := HeaderProbe{Source: p.at(e)}
-		p.mapping(e, ep, map[string]func(*yaml.Node, string){
-			"name":               func(v *yaml.Node, kp string) { pr.Name = p.name(v, kp) },
-			"url":                func(v *yaml.Node, kp string) { pr.URL = p.str(v, kp) },
-			"interval":           func(v *yaml.Node, kp string) { pr.Interval = p.duration(v, kp) },
-			"timeout":            func(v *yaml.Node, kp string) { pr.Timeout = p.duration(v, kp) },
-			"follow_redirects":   func(v *yaml.Node, kp string) { pr.FollowRedirects = p.boolean(v, kp) },
-			"follow_other_hosts": func(v *yaml.Node, kp string) { pr.FollowOtherHosts = p.boolean(v, kp) },
-			"require": func(v *yaml.Node, kp string) {
-				if v.Kind != yaml.MappingNode {
-					p.errorf(v, kp, "must be a mapping of header names to regular expressions (\"\" for any value), got %s", kindName(v))
-					return
-				}
-				pr.Require = map[string]string{}
-				for i := 0; i+1 < len(v.Content); i += 2 {
-					hk, hv := v.Content[i], v.Content[i+1]
-					if _, dup := pr.Require[hk.Value]; dup {
-						p.errorf(hk, "", "key %q set twice", kp+"."+hk.Value)
-					}
-					pr.Require[hk.Value] = p.str(hv, kp+"."+hk.Value)
-				}
+	p.probeList(n, path, func(source string) probeEntry {
+		pr := &HeaderProbe{Source: source}
+		return probeEntry{
+			name: &pr.Name, url: &pr.URL, interval: &pr.Interval, timeout: &pr.Timeout,
+			keys: map[string]func(*yaml.Node, string){
+				"follow_redirects":   func(v *yaml.Node, kp string) { pr.FollowRedirects = p.boolean(v, kp) },
+				"follow_other_hosts": func(v *yaml.Node, kp string) { pr.FollowOtherHosts = p.boolean(v, kp) },
+				"require": func(v *yaml.Node, kp string) {
+					pr.Require = p.stringMap(v, kp, `header names to regular expressions ("" for any value)`)
+				},
 			},
-		})
-		if e.Kind != yaml.MappingNode {
-			return
+			check: func() error { pr.ProbeConfig = pr.WithDefaults(); return pr.Validate() },
+			keep:  func() { out = append(out, *pr) },
 		}
-		if pr.Name == "" {
-			p.errorf(e, ep, "missing key %q", "name")
-		}
-		if pr.URL == "" {
-			p.errorf(e, ep, "missing key %q", "url")
-		}
-		if pr.Name == "" || pr.URL == "" {
-			return
-		}
-		// The prober's own checks, so that --config.check and a reload
-		// reject what could not run.
-		pr.ProbeConfig = pr.WithDefaults()
-		if err := pr.Validate(); err != nil {
-			p.errorf(e, ep, "%v", err)
-		}
-		out = append(out, pr)
 	})
+	return out
+}
+
+// stringMap decodes a mapping of free-form keys (header names) to string
+// values; what says what the keys and values are, for the type error.
+func (p *parser) stringMap(n *yaml.Node, path, what string) map[string]string {
+	if n.Kind != yaml.MappingNode {
+		p.errorf(n, path, "must be a mapping of %s, got %s", what, kindName(n))
+		return nil
+	}
+	out := map[string]string{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if _, dup := out[k.Value]; dup {
+			p.errorf(k, "", "key %q set twice", path+"."+k.Value)
+		}
+		out[k.Value] = p.str(v, path+"."+k.Value)
+	}
 	return out
 }
 
