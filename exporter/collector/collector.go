@@ -18,7 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
-	"github.com/redline-sre/redline/exporter/budget"
+	"github.com/redline-sre/redline/exporter/deadline"
 )
 
 // Namespace prefixes the exporter's own metrics.
@@ -92,9 +92,9 @@ func Run(ctx context.Context, ch chan<- prometheus.Metric, logger *slog.Logger, 
 	// one honouring its context returns its error and what it did read
 	// before Run gives up on it.
 	own := ctx
-	if deadline, ok := ctx.Deadline(); ok {
+	if end, ok := ctx.Deadline(); ok {
 		var cancel context.CancelFunc
-		own, cancel = context.WithDeadline(ctx, budget.Collector(deadline))
+		own, cancel = context.WithDeadline(ctx, deadline.Collector(end))
 		defer cancel()
 	}
 	for _, c := range collectors {
