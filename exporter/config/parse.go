@@ -10,33 +10,32 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/common/model"
 	"gopkg.in/yaml.v3"
 
 	"github.com/redline-sre/redline/exporter/dsn"
-	"github.com/redline-sre/redline/internal/hint"
+	"github.com/redline-sre/redline/internal/yamlstrict"
 )
 
-// Parse decodes a config file. file is used in messages only. It walks the
-// YAML node tree itself rather than decoding into structs, so every error
-// can carry the line, the column and the full key path (pgbouncer[1].dsn),
-// and every problem in the file is reported at once. On error the returned
-// Config still holds every entry that parsed, so that Load can go on to
-// report the problems only a whole configuration shows (a duplicate name,
-// a missing dsn_file) in the same pass; it is never nil.
+// Parse decodes a config file. file is used in messages only. The file's
+// bounds are checked before any parse, then it is walked node by node with
+// the loader rulegen's spec shares (internal/yamlstrict), so every error
+// carries the line, the column and the full key path (pgbouncer[1].dsn),
+// unknown keys get a did-you-mean, and every problem in the file is
+// reported at once. A key or path shaped like a DSN is redacted. On error
+// the returned Config still holds every entry that parsed, so that Load
+// can go on to report the problems only a whole configuration shows (a
+// duplicate name, a missing dsn_file) in the same pass; it is never nil.
 func Parse(file string, data []byte) (*Config, error) {
 	cfg := &Config{}
-	if err := precheck(file, data); err != nil {
-		return cfg, err
+	root, perr := yamlstrict.Parse(file, data, MaxConfigBytes, dsn.Name)
+	if perr != nil {
+		return cfg, perr
 	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return cfg, syntaxError(file, data, err)
-	}
-	p := &parser{file: file}
-	if len(doc.Content) == 0 {
+	if root == nil {
 		return cfg, nil // an empty file is an empty config
 	}
-	root := doc.Content[0]
+	p := &parser{w: yamlstrict.Walker{File: file, Redact: dsn.Name}}
 	p.mapping(root, "", map[string]func(*yaml.Node, string){
 		"pgbouncer": func(n *yaml.Node, path string) {
 			cfg.PgBouncer = p.targets(n, path, KindPgBouncer)
@@ -51,83 +50,65 @@ func Parse(file string, data []byte) (*Config, error) {
 			cfg.HeaderProbes = p.headerProbes(n, path)
 		},
 	})
-	return cfg, errors.Join(p.errs...)
+	if len(p.w.Errs) == 0 {
+		return cfg, nil
+	}
+	errs := make([]error, 0, len(p.w.Errs))
+	for _, e := range yamlstrict.Sorted(p.w.Errs) {
+		errs = append(errs, e)
+	}
+	return cfg, errors.Join(errs...)
 }
 
 type parser struct {
-	file string
-	errs []error
+	w yamlstrict.Walker
 }
 
 // errorf records a problem at n. A message of several lines (a probe's
 // own checks, joined) becomes one error per line, each with the location.
 func (p *parser) errorf(n *yaml.Node, path, format string, args ...any) {
 	for _, msg := range strings.Split(fmt.Sprintf(format, args...), "\n") {
-		if path != "" {
-			msg = path + ": " + msg
-		}
-		p.errs = append(p.errs, fmt.Errorf("%s: %s", p.at(n), msg))
+		p.w.Errorf(n, path, "%s", msg)
 	}
 }
 
 // at is where n starts, as file:line:column.
 func (p *parser) at(n *yaml.Node) string {
-	return fmt.Sprintf("%s:%d:%d", p.file, n.Line, n.Column)
+	return fmt.Sprintf("%s:%d:%d", p.w.File, n.Line, n.Column)
+}
+
+// resolve follows an alias; false when there is nothing to decode.
+func (p *parser) resolve(n *yaml.Node, path string) (*yaml.Node, bool) {
+	return p.w.Resolve(n, path)
 }
 
 // mapping checks that n is a mapping with only known keys, no duplicates,
 // and calls each key's handler with the value and its path.
-func (p *parser) mapping(n *yaml.Node, path string, keys map[string]func(*yaml.Node, string)) {
-	if n.Kind != yaml.MappingNode {
-		p.errorf(n, path, "must be a mapping, got %s", kindName(n))
-		return
+func (p *parser) mapping(n *yaml.Node, path string, keys map[string]func(*yaml.Node, string)) bool {
+	n, ok := p.resolve(n, path)
+	if !ok {
+		return false
 	}
-	seen := map[string]bool{}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		kp := k.Value
-		if path != "" {
-			kp = path + "." + k.Value
+	if yamlstrict.IsNull(n) {
+		// An entry or a file of nothing is a mistake, not an empty entry.
+		p.w.Errorf(n, path, "expected a mapping, got %s", yamlstrict.Describe(n))
+		return false
+	}
+	return p.w.Mapping(n, path, yamlstrict.Keys{Known: slices.Sorted(maps.Keys(keys))}, func(key string, _, v *yaml.Node, kp string) {
+		if v, ok := p.resolve(v, kp); ok {
+			keys[key](v, kp)
 		}
-		handle, ok := keys[k.Value]
-		switch {
-		case !ok:
-			// A DSN pasted as a key must not print its password.
-			p.errorf(k, "", "%s", unknownKey(dsn.Name(kp), k.Value, keys))
-		case seen[k.Value]:
-			p.errorf(k, "", "key %q set twice", kp)
-		default:
-			seen[k.Value] = true
-			handle(v, kp)
-		}
-	}
-}
-
-// unknownKey says that the key at path is unknown, suggests the closest
-// known key when one is near (the rulegen spec loader's did-you-mean) and
-// lists the known ones.
-func unknownKey(path, key string, keys map[string]func(*yaml.Node, string)) string {
-	known := slices.Sorted(maps.Keys(keys))
-	msg := fmt.Sprintf("unknown key %q", path)
-	if s := hint.Closest(key, known); s != "" {
-		msg += fmt.Sprintf("; did you mean %q?", s)
-	}
-	return msg + " (known keys: " + strings.Join(known, ", ") + ")"
+	})
 }
 
 // sequence calls item for each element of a sequence. A null value is an
 // empty list.
 func (p *parser) sequence(n *yaml.Node, path string, item func(*yaml.Node, string)) {
-	if n.Tag == "!!null" {
-		return
-	}
-	if n.Kind != yaml.SequenceNode {
-		p.errorf(n, path, "must be a list, got %s", kindName(n))
-		return
-	}
-	for i, e := range n.Content {
-		item(e, fmt.Sprintf("%s[%d]", path, i))
-	}
+	p.w.Sequence(n, path, func(_ int, e *yaml.Node, ep string) {
+		if e, ok := p.resolve(e, ep); ok {
+			item(e, ep)
+		}
+	})
 }
 
 // nameRE keeps names usable as label values and URL parameters without
@@ -228,7 +209,7 @@ func (p *parser) probes(n *yaml.Node, path string) []Probe {
 			keys: map[string]func(*yaml.Node, string){
 				"max_in_flight": func(v *yaml.Node, kp string) { pr.MaxInFlight = p.boundedInt(v, kp, 0) },
 				"headers": func(v *yaml.Node, kp string) {
-					pr.Headers = p.stringMap(v, kp, "header names to values")
+					pr.Headers = p.stringMap(v, kp)
 				},
 			},
 			check: func() error { pr.ProbeConfig = pr.WithDefaults(); return pr.Validate() },
@@ -248,7 +229,7 @@ func (p *parser) headerProbes(n *yaml.Node, path string) []HeaderProbe {
 				"follow_redirects":   func(v *yaml.Node, kp string) { pr.FollowRedirects = p.boolean(v, kp) },
 				"follow_other_hosts": func(v *yaml.Node, kp string) { pr.FollowOtherHosts = p.boolean(v, kp) },
 				"require": func(v *yaml.Node, kp string) {
-					pr.Require = p.stringMap(v, kp, `header names to regular expressions ("" for any value)`)
+					pr.Require = p.stringMap(v, kp)
 				},
 			},
 			check: func() error { pr.ProbeConfig = pr.WithDefaults(); return pr.Validate() },
@@ -259,29 +240,24 @@ func (p *parser) headerProbes(n *yaml.Node, path string) []HeaderProbe {
 }
 
 // stringMap decodes a mapping of free-form keys (header names) to string
-// values; what says what the keys and values are, for the type error.
-func (p *parser) stringMap(n *yaml.Node, path, what string) map[string]string {
-	if n.Kind != yaml.MappingNode {
-		p.errorf(n, path, "must be a mapping of %s, got %s", what, kindName(n))
-		return nil
-	}
+// values.
+func (p *parser) stringMap(n *yaml.Node, path string) map[string]string {
 	out := map[string]string{}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		if _, dup := out[k.Value]; dup {
-			p.errorf(k, "", "key %q set twice", path+"."+k.Value)
+	if !p.w.Mapping(n, path, yamlstrict.Keys{}, func(key string, _, v *yaml.Node, kp string) {
+		if v, ok := p.resolve(v, kp); ok {
+			out[key] = p.str(v, kp)
 		}
-		out[k.Value] = p.str(v, path+"."+k.Value)
+	}) {
+		return nil
 	}
 	return out
 }
 
+// str is a scalar's text; a number or a boolean is taken as its text (a
+// name of digits).
 func (p *parser) str(n *yaml.Node, path string) string {
-	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
-		p.errorf(n, path, "must be a string, got %s", kindName(n))
-		return ""
-	}
-	return n.Value
+	v, _ := p.w.Scalar(n, path, "a string")
+	return v
 }
 
 // The type errors below name the key and the type it takes, never the
@@ -296,14 +272,8 @@ func (p *parser) name(n *yaml.Node, path string) string {
 }
 
 func (p *parser) boolean(n *yaml.Node, path string) bool {
-	switch s := p.str(n, path); s {
-	case "true":
-		return true
-	case "false", "":
-	default:
-		p.errorf(n, path, "must be true or false")
-	}
-	return false
+	v, _ := p.w.Bool(n, path)
+	return v
 }
 
 // boundedInt reads a positive integer, at most limit when limit > 0.
@@ -324,31 +294,25 @@ func (p *parser) boundedInt(n *yaml.Node, path string, limit int) int {
 	return 0
 }
 
+// duration reads a positive duration: Prometheus's syntax (5m, 1h30m, 1d)
+// or Go's (1.5s, 500us).
 func (p *parser) duration(n *yaml.Node, path string) time.Duration {
-	s := p.str(n, path)
+	s, _ := p.w.Scalar(n, path, "a duration")
 	if s == "" {
 		return 0
 	}
 	d, err := time.ParseDuration(s)
-	if err != nil || d <= 0 {
-		p.errorf(n, path, "must be a positive duration such as 50ms or 2s")
-		return 0
+	if err != nil {
+		md, merr := model.ParseDuration(s)
+		d, err = time.Duration(md), merr
 	}
-	return d
-}
-
-func kindName(n *yaml.Node) string {
 	switch {
-	case n.Kind == yaml.MappingNode:
-		return "a mapping"
-	case n.Kind == yaml.SequenceNode:
-		return "a list"
-	case n.Tag == "!!null":
-		return "nothing"
-	case n.Kind == yaml.AliasNode:
-		return "an alias"
+	case err != nil:
+		p.errorf(n, path, "%s", yamlstrict.BadDuration)
+	case d <= 0:
+		p.errorf(n, path, "duration must be positive")
 	default:
-		// Never the value itself: it may be a DSN with a password.
-		return "a single value"
+		return d
 	}
+	return 0
 }

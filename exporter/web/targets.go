@@ -10,8 +10,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/singleflight"
 
-	"github.com/redline-sre/redline/exporter/deadline"
 	"github.com/redline-sre/redline/exporter/collector"
+	"github.com/redline-sre/redline/exporter/deadline"
 )
 
 // Targets is the set of configured targets. A reload replaces the whole set
