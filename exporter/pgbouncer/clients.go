@@ -29,8 +29,8 @@ var (
 type clientsCollector struct{ pool *pgxpool.Pool }
 
 func init() {
-	register(CollectorClients, "pgbouncer.clients", "pgBouncer client connections against max_client_conn (SHOW CONFIG, SHOW LISTS)",
-		func(p *pgxpool.Pool) collector.Collector { return clientsCollector{p} })
+	Collectors.Register(CollectorClients, "pgBouncer client connections against max_client_conn (SHOW CONFIG, SHOW LISTS)",
+		func(p *pgxpool.Pool) collector.Collector { return clientsCollector{p} }, "pgbouncer.clients")
 }
 
 func (c clientsCollector) Update(ctx context.Context, ch chan<- prometheus.Metric) error {

@@ -43,8 +43,8 @@ func databaseDesc(name, help string) *prometheus.Desc {
 type databasesCollector struct{ pool *pgxpool.Pool }
 
 func init() {
-	register(CollectorDatabases, "pgbouncer.databases", "pgBouncer databases from SHOW DATABASES",
-		func(p *pgxpool.Pool) collector.Collector { return databasesCollector{p} })
+	Collectors.Register(CollectorDatabases, "pgBouncer databases from SHOW DATABASES",
+		func(p *pgxpool.Pool) collector.Collector { return databasesCollector{p} }, "pgbouncer.databases")
 }
 
 func (c databasesCollector) Update(ctx context.Context, ch chan<- prometheus.Metric) error {

@@ -36,21 +36,10 @@ const (
 	CollectorClients   = "pgbouncer_clients"
 )
 
-// collectors are this package's collectors in registration order; each
-// file that holds one registers it from its init, like the PostgreSQL ones.
-var collectors []collectorFactory
-
-type collectorFactory struct {
-	name  string
-	build func(*pgxpool.Pool) collector.Collector
-}
-
-// register makes a collector's --collector.<name> flag (alias: the former
-// dotted name) and has every new target build it.
-func register(name, alias, help string, build func(*pgxpool.Pool) collector.Collector) {
-	collector.Register(name, true, help, alias)
-	collectors = append(collectors, collectorFactory{name: name, build: build})
-}
+// Collectors are this package's collectors in registration order; each
+// file that holds one registers it from its init, like the PostgreSQL ones,
+// with its former dotted name as an alias.
+var Collectors collector.Registry[func(*pgxpool.Pool) collector.Collector]
 
 // ApplicationName is sent on every connection, so a DBA can tell the
 // exporter's connections apart in SHOW CLIENTS.
@@ -102,10 +91,8 @@ func NewTarget(opts Options, logger *slog.Logger) (*Target, error) {
 		return nil, fmt.Errorf("pgbouncer: %w", err)
 	}
 	t := &Target{pool: pool, logger: logger}
-	for _, c := range collectors {
-		if collector.Enabled(c.name) {
-			t.collectors = append(t.collectors, collector.Named{Name: c.name, Collector: c.build(pool)})
-		}
+	for _, c := range Collectors.Enabled() {
+		t.collectors = append(t.collectors, collector.Named{Name: c.Name, Collector: c.Build(pool)})
 	}
 	return t, nil
 }

@@ -51,8 +51,8 @@ func poolDesc(name, help string) *prometheus.Desc {
 type poolsCollector struct{ pool *pgxpool.Pool }
 
 func init() {
-	register(CollectorPools, "pgbouncer.pools", "pgBouncer pools from SHOW POOLS, with pgbouncer_pool_saturation_ratio",
-		func(p *pgxpool.Pool) collector.Collector { return poolsCollector{p} })
+	Collectors.Register(CollectorPools, "pgBouncer pools from SHOW POOLS, with pgbouncer_pool_saturation_ratio",
+		func(p *pgxpool.Pool) collector.Collector { return poolsCollector{p} }, "pgbouncer.pools")
 }
 
 func (c poolsCollector) Update(ctx context.Context, ch chan<- prometheus.Metric) error {

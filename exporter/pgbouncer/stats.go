@@ -39,8 +39,8 @@ func statsDesc(name, help string) *prometheus.Desc {
 type statsCollector struct{ pool *pgxpool.Pool }
 
 func init() {
-	register(CollectorStats, "pgbouncer.stats", "pgBouncer traffic counters from SHOW STATS",
-		func(p *pgxpool.Pool) collector.Collector { return statsCollector{p} })
+	Collectors.Register(CollectorStats, "pgBouncer traffic counters from SHOW STATS",
+		func(p *pgxpool.Pool) collector.Collector { return statsCollector{p} }, "pgbouncer.stats")
 }
 
 func (c statsCollector) Update(ctx context.Context, ch chan<- prometheus.Metric) error {
