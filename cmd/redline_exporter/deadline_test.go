@@ -62,10 +62,10 @@ func TestScrapeJoiningALongCollectionKeepsItsOwnDeadline(t *testing.T) {
 	raw, _ := io.ReadAll(resp.Body)
 	body := string(raw)
 	want := []string{`pgbouncer_up{target="pgbouncer"} 0`, `pg_up{target="postgres"} 1`}
-	for _, c := range []string{pgbouncer.CollectorPools, pgbouncer.CollectorDatabases, pgbouncer.CollectorStats, pgbouncer.CollectorClients} {
+	for _, c := range pgbouncer.Collectors.Names() {
 		want = append(want, `redline_collector_success{collector="`+c+`",target="pgbouncer"} 0`)
 	}
-	for _, c := range postgres.CollectorNames() {
+	for _, c := range postgres.Collectors.Names() {
 		want = append(want, `redline_collector_success{collector="`+c+`",target="postgres"} 1`)
 	}
 	for _, w := range want {

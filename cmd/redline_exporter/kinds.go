@@ -13,6 +13,7 @@ import (
 	"github.com/redline-sre/redline/exporter/lifecycle"
 	"github.com/redline-sre/redline/exporter/pgbouncer"
 	"github.com/redline-sre/redline/exporter/postgres"
+	"github.com/redline-sre/redline/exporter/probe"
 )
 
 // builders is the one place that maps a target kind to its package. Each
@@ -48,28 +49,29 @@ func builders(pg postgres.Options) lifecycle.Builders {
 // the function that stops them.
 func wireHooks(r *lifecycle.Reloader, reg prometheus.Registerer, logger *slog.Logger) func() {
 	m := eventloop.NewManager(reg, logger.With("component", "eventloop"))
-	r.Hooks = append(r.Hooks, func(cfg *config.Config) error {
-		// config.Load validated the probes; Apply changes nothing on error,
-		// so a failed reload leaves the previous probes running.
-		probes := make([]eventloop.ProbeConfig, 0, len(cfg.Probes))
-		for _, p := range cfg.Probes {
-			probes = append(probes, p.ProbeConfig)
+	hm := headers.NewManager(reg, logger.With("component", "headers"))
+	r.Hooks = append(r.Hooks,
+		probeHook("event-loop probes", m, func(c *config.Config) []config.Probe { return c.Probes },
+			func(p config.Probe) eventloop.ProbeConfig { return p.ProbeConfig }),
+		probeHook("header probes", hm, func(c *config.Config) []config.HeaderProbe { return c.HeaderProbes },
+			func(p config.HeaderProbe) headers.ProbeConfig { return p.ProbeConfig }))
+	return func() { m.Stop(); hm.Stop() }
+}
+
+// probeHook applies one prober's section of each loaded config to its
+// manager. config.Load validated the probes; Apply changes nothing on
+// error, so a failed reload leaves the previous probes running.
+func probeHook[E, C any, R probe.Running](what string, m *probe.Manager[C, R],
+	section func(*config.Config) []E, probeOf func(E) C) func(*config.Config) error {
+	return func(cfg *config.Config) error {
+		entries := section(cfg)
+		probes := make([]C, 0, len(entries))
+		for _, e := range entries {
+			probes = append(probes, probeOf(e))
 		}
 		if err := m.Apply(probes); err != nil {
-			return fmt.Errorf("event-loop probes: %w", err)
+			return fmt.Errorf("%s: %w", what, err)
 		}
 		return nil
-	})
-	hm := headers.NewManager(reg, logger.With("component", "headers"))
-	r.Hooks = append(r.Hooks, func(cfg *config.Config) error {
-		probes := make([]headers.ProbeConfig, 0, len(cfg.HeaderProbes))
-		for _, p := range cfg.HeaderProbes {
-			probes = append(probes, p.ProbeConfig)
-		}
-		if err := hm.Apply(probes); err != nil {
-			return fmt.Errorf("header probes: %w", err)
-		}
-		return nil
-	})
-	return func() { m.Stop(); hm.Stop() }
+	}
 }

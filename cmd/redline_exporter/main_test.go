@@ -235,7 +235,7 @@ func TestConfigCheck(t *testing.T) {
 	if code := run(context.Background(), []string{"--config.file=" + bad, "--config.check"}, &out, &errOut); code != 1 {
 		t.Errorf("invalid config: exit %d, want 1", code)
 	}
-	if want := bad + `:4:5: unknown key "pgbouncer[0].pool_size"`; !strings.Contains(errOut.String(), want) {
+	if want := bad + `:4:5: pgbouncer[0].pool_size: unknown key "pool_size"`; !strings.Contains(errOut.String(), want) {
 		t.Errorf("config check output lacks %q:\n%s", want, errOut.String())
 	}
 	// Serving with a bad file stops at start-up instead of running empty.

@@ -146,7 +146,7 @@ func TestReload(t *testing.T) {
 	}
 
 	writeFile(t, file, target("third")+"    pool_size: 9\n")
-	if code, body := e.post(t, "/-/reload"); code != http.StatusInternalServerError || !strings.Contains(body, `unknown key "pgbouncer[0].pool_size"`) {
+	if code, body := e.post(t, "/-/reload"); code != http.StatusInternalServerError || !strings.Contains(body, `pgbouncer[0].pool_size: unknown key "pool_size"`) {
 		t.Errorf("POST /-/reload with a bad file: %d %s", code, body)
 	}
 	m = metrics()

@@ -1,6 +1,6 @@
 // Package collector is the exporter's collection framework: the Collector
-// interface every signal implements, the registry of collector names behind
-// the --collector.<name> flags, and Run, which runs a target's collectors
+// interface every signal implements, the Registry each target kind keeps its
+// collectors in (behind the --collector.<name> flags), and Run, which runs a target's collectors
 // concurrently under one deadline and reports each one's success and
 // duration.
 package collector
@@ -18,7 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
-	"github.com/redline-sre/redline/exporter/budget"
+	"github.com/redline-sre/redline/exporter/deadline"
 )
 
 // Namespace prefixes the exporter's own metrics.
@@ -92,9 +92,9 @@ func Run(ctx context.Context, ch chan<- prometheus.Metric, logger *slog.Logger, 
 	// one honouring its context returns its error and what it did read
 	// before Run gives up on it.
 	own := ctx
-	if deadline, ok := ctx.Deadline(); ok {
+	if end, ok := ctx.Deadline(); ok {
 		var cancel context.CancelFunc
-		own, cancel = context.WithDeadline(ctx, budget.Collector(deadline))
+		own, cancel = context.WithDeadline(ctx, deadline.Collector(end))
 		defer cancel()
 	}
 	for _, c := range collectors {
@@ -246,13 +246,55 @@ var (
 	registry = map[string]*registration{}
 )
 
-// Register declares a collector name with its default state and help text.
-// Collector packages call it from init; the name becomes the
-// --collector.<name> / --no-collector.<name> flag and the collector label.
-// Every name is snake_case, prefixed with its target kind when the kind's
+// Registry is the one registry of a target kind's collectors (one per
+// kind: postgres.Collectors, pgbouncer.Collectors), in registration order.
+// B is how a target of the kind builds or runs a collector. A collector is
+// one file whose init is one line: Collectors.Register(name, help, build).
+type Registry[B any] struct {
+	entries []Entry[B]
+}
+
+// Entry is one registered collector.
+type Entry[B any] struct {
+	Name  string
+	Build B
+}
+
+// Register declares a collector: the name becomes the --collector.<name> /
+// --no-collector.<name> flag (on by default) and the collector label;
+// every name is snake_case, prefixed with its target kind when the kind's
 // own name for it (databases, stats) would be ambiguous. aliases are
-// former names: their flags still work, hidden from --help.
-func Register(name string, enabledByDefault bool, help string, aliases ...string) {
+// former names: their flags still work, hidden from --help. Call it from
+// init.
+func (r *Registry[B]) Register(name, help string, build B, aliases ...string) {
+	declare(name, true, help, aliases...)
+	r.entries = append(r.entries, Entry[B]{Name: name, Build: build})
+}
+
+// Enabled lists the collectors switched on, in registration order.
+func (r *Registry[B]) Enabled() []Entry[B] {
+	var out []Entry[B]
+	for _, e := range r.entries {
+		if Enabled(e.Name) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// Names lists every collector of the registry, enabled or not, in
+// registration order.
+func (r *Registry[B]) Names() []string {
+	names := make([]string, len(r.entries))
+	for i, e := range r.entries {
+		names[i] = e.Name
+	}
+	return names
+}
+
+// declare records a collector name with its default state and help text
+// for the flags.
+func declare(name string, enabledByDefault bool, help string, aliases ...string) {
 	mu.Lock()
 	defer mu.Unlock()
 	if _, dup := registry[name]; dup {
@@ -266,7 +308,7 @@ func Register(name string, enabledByDefault bool, help string, aliases ...string
 func AddFlags(app *kingpin.Application) {
 	mu.Lock()
 	defer mu.Unlock()
-	for _, name := range Names() {
+	for _, name := range names() {
 		r := registry[name]
 		state := "disabled"
 		if *r.enabled {
@@ -301,8 +343,8 @@ func SetEnabled(name string, on bool) {
 	}
 }
 
-// Names lists the registered collectors in order. The caller may hold mu.
-func Names() []string {
+// names lists every declared collector, sorted. The caller holds mu.
+func names() []string {
 	names := make([]string, 0, len(registry))
 	for n := range registry {
 		names = append(names, n)

@@ -248,7 +248,7 @@ func TestRunDeadlineKeepsWhatAPoliteCollectorRead(t *testing.T) {
 
 // A renamed collector's former flag still switches it, and is hidden.
 func TestFormerNameIsAHiddenAlias(t *testing.T) {
-	Register("test_renamed", true, "A collector that was renamed.", "test.renamed")
+	declare("test_renamed", true, "A collector that was renamed.", "test.renamed")
 	for _, tc := range []struct {
 		args []string
 		want bool
@@ -273,5 +273,24 @@ func TestFormerNameIsAHiddenAlias(t *testing.T) {
 	app.Usage(nil)
 	if !strings.Contains(help.String(), "--[no-]collector.test_renamed") || strings.Contains(help.String(), "collector.test.renamed") {
 		t.Errorf("help shows the former name or lacks the new one:\n%s", help.String())
+	}
+}
+
+// A Registry keeps its collectors in registration order, declares each
+// one's flag, and lists only the enabled ones as Enabled.
+func TestRegistry(t *testing.T) {
+	var r Registry[int]
+	r.Register("test_registry_b", "B.", 2)
+	r.Register("test_registry_a", "A.", 1, "test.registry.a")
+	if got := r.Names(); !slices.Equal(got, []string{"test_registry_b", "test_registry_a"}) {
+		t.Errorf("names %v", got)
+	}
+	if !Enabled("test_registry_a") {
+		t.Error("a registered collector is off by default")
+	}
+	SetEnabled("test_registry_b", false)
+	defer SetEnabled("test_registry_b", true)
+	if got := r.Enabled(); len(got) != 1 || got[0].Name != "test_registry_a" || got[0].Build != 1 {
+		t.Errorf("enabled %v", got)
 	}
 }

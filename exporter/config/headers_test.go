@@ -43,9 +43,9 @@ headers:
 
 func TestParseHeaderProbeErrors(t *testing.T) {
 	for _, tc := range []struct{ name, yml, want string }{
-		{"unknown key", "headers:\n  - name: a\n    url: http://x\n    headers: {}\n", `f.yml:4:5: unknown key "headers[0].headers" (known keys: follow_other_hosts, follow_redirects, interval, name, require, timeout, url)`},
-		{"bad bool", "headers:\n  - name: a\n    url: http://x\n    follow_redirects: yes please\n", `f.yml:4:23: headers[0].follow_redirects: must be true or false`},
-		{"require list", "headers:\n  - name: a\n    url: http://x\n    require: [csp]\n", `f.yml:4:14: headers[0].require: must be a mapping of header names to regular expressions ("" for any value), got a list`},
+		{"unknown key", "headers:\n  - name: a\n    url: http://x\n    headers: {}\n", `f.yml:4:5: headers[0].headers: unknown key "headers" (known keys: follow_other_hosts, follow_redirects, interval, name, require, timeout, url)`},
+		{"bad bool", "headers:\n  - name: a\n    url: http://x\n    follow_redirects: yes please\n", `f.yml:4:23: headers[0].follow_redirects: expected true or false, got a string`},
+		{"require list", "headers:\n  - name: a\n    url: http://x\n    require: [csp]\n", `f.yml:4:14: headers[0].require: expected a mapping, got a list`},
 		{"bad regexp", "headers:\n  - name: a\n    url: http://x\n    require: {csp: '('}\n", `f.yml:2:5: headers[0]: header probe "a": require "csp": not a valid regular expression`},
 		{"bad url", "headers:\n  - name: a\n    url: ftp://u:secret@x\n", `f.yml:2:5: headers[0]: header probe "a": url must start with http:// or https://`},
 		{"missing url", "headers:\n  - name: a\n", `f.yml:2:5: headers[0]: missing key "url"`},

@@ -10,33 +10,32 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/common/model"
 	"gopkg.in/yaml.v3"
 
 	"github.com/redline-sre/redline/exporter/dsn"
-	"github.com/redline-sre/redline/internal/hint"
+	"github.com/redline-sre/redline/internal/yamlstrict"
 )
 
-// Parse decodes a config file. file is used in messages only. It walks the
-// YAML node tree itself rather than decoding into structs, so every error
-// can carry the line, the column and the full key path (pgbouncer[1].dsn),
-// and every problem in the file is reported at once. On error the returned
-// Config still holds every entry that parsed, so that Load can go on to
-// report the problems only a whole configuration shows (a duplicate name,
-// a missing dsn_file) in the same pass; it is never nil.
+// Parse decodes a config file. file is used in messages only. The file's
+// bounds are checked before any parse, then it is walked node by node with
+// the loader rulegen's spec shares (internal/yamlstrict), so every error
+// carries the line, the column and the full key path (pgbouncer[1].dsn),
+// unknown keys get a did-you-mean, and every problem in the file is
+// reported at once. A key or path shaped like a DSN is redacted. On error
+// the returned Config still holds every entry that parsed, so that Load
+// can go on to report the problems only a whole configuration shows (a
+// duplicate name, a missing dsn_file) in the same pass; it is never nil.
 func Parse(file string, data []byte) (*Config, error) {
 	cfg := &Config{}
-	if err := precheck(file, data); err != nil {
-		return cfg, err
+	root, perr := yamlstrict.Parse(file, data, MaxConfigBytes, dsn.Name)
+	if perr != nil {
+		return cfg, perr
 	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return cfg, syntaxError(file, data, err)
-	}
-	p := &parser{file: file}
-	if len(doc.Content) == 0 {
+	if root == nil {
 		return cfg, nil // an empty file is an empty config
 	}
-	root := doc.Content[0]
+	p := &parser{w: yamlstrict.Walker{File: file, Redact: dsn.Name}}
 	p.mapping(root, "", map[string]func(*yaml.Node, string){
 		"pgbouncer": func(n *yaml.Node, path string) {
 			cfg.PgBouncer = p.targets(n, path, KindPgBouncer)
@@ -51,83 +50,65 @@ func Parse(file string, data []byte) (*Config, error) {
 			cfg.HeaderProbes = p.headerProbes(n, path)
 		},
 	})
-	return cfg, errors.Join(p.errs...)
+	if len(p.w.Errs) == 0 {
+		return cfg, nil
+	}
+	errs := make([]error, 0, len(p.w.Errs))
+	for _, e := range yamlstrict.Sorted(p.w.Errs) {
+		errs = append(errs, e)
+	}
+	return cfg, errors.Join(errs...)
 }
 
 type parser struct {
-	file string
-	errs []error
+	w yamlstrict.Walker
 }
 
 // errorf records a problem at n. A message of several lines (a probe's
 // own checks, joined) becomes one error per line, each with the location.
 func (p *parser) errorf(n *yaml.Node, path, format string, args ...any) {
 	for _, msg := range strings.Split(fmt.Sprintf(format, args...), "\n") {
-		if path != "" {
-			msg = path + ": " + msg
-		}
-		p.errs = append(p.errs, fmt.Errorf("%s: %s", p.at(n), msg))
+		p.w.Errorf(n, path, "%s", msg)
 	}
 }
 
 // at is where n starts, as file:line:column.
 func (p *parser) at(n *yaml.Node) string {
-	return fmt.Sprintf("%s:%d:%d", p.file, n.Line, n.Column)
+	return fmt.Sprintf("%s:%d:%d", p.w.File, n.Line, n.Column)
+}
+
+// resolve follows an alias; false when there is nothing to decode.
+func (p *parser) resolve(n *yaml.Node, path string) (*yaml.Node, bool) {
+	return p.w.Resolve(n, path)
 }
 
 // mapping checks that n is a mapping with only known keys, no duplicates,
 // and calls each key's handler with the value and its path.
-func (p *parser) mapping(n *yaml.Node, path string, keys map[string]func(*yaml.Node, string)) {
-	if n.Kind != yaml.MappingNode {
-		p.errorf(n, path, "must be a mapping, got %s", kindName(n))
-		return
+func (p *parser) mapping(n *yaml.Node, path string, keys map[string]func(*yaml.Node, string)) bool {
+	n, ok := p.resolve(n, path)
+	if !ok {
+		return false
 	}
-	seen := map[string]bool{}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		kp := k.Value
-		if path != "" {
-			kp = path + "." + k.Value
+	if yamlstrict.IsNull(n) {
+		// An entry or a file of nothing is a mistake, not an empty entry.
+		p.w.Errorf(n, path, "expected a mapping, got %s", yamlstrict.Describe(n))
+		return false
+	}
+	return p.w.Mapping(n, path, yamlstrict.Keys{Known: slices.Sorted(maps.Keys(keys))}, func(key string, _, v *yaml.Node, kp string) {
+		if v, ok := p.resolve(v, kp); ok {
+			keys[key](v, kp)
 		}
-		handle, ok := keys[k.Value]
-		switch {
-		case !ok:
-			// A DSN pasted as a key must not print its password.
-			p.errorf(k, "", "%s", unknownKey(dsn.Name(kp), k.Value, keys))
-		case seen[k.Value]:
-			p.errorf(k, "", "key %q set twice", kp)
-		default:
-			seen[k.Value] = true
-			handle(v, kp)
-		}
-	}
-}
-
-// unknownKey says that the key at path is unknown, suggests the closest
-// known key when one is near (the rulegen spec loader's did-you-mean) and
-// lists the known ones.
-func unknownKey(path, key string, keys map[string]func(*yaml.Node, string)) string {
-	known := slices.Sorted(maps.Keys(keys))
-	msg := fmt.Sprintf("unknown key %q", path)
-	if s := hint.Closest(key, known); s != "" {
-		msg += fmt.Sprintf("; did you mean %q?", s)
-	}
-	return msg + " (known keys: " + strings.Join(known, ", ") + ")"
+	})
 }
 
 // sequence calls item for each element of a sequence. A null value is an
 // empty list.
 func (p *parser) sequence(n *yaml.Node, path string, item func(*yaml.Node, string)) {
-	if n.Tag == "!!null" {
-		return
-	}
-	if n.Kind != yaml.SequenceNode {
-		p.errorf(n, path, "must be a list, got %s", kindName(n))
-		return
-	}
-	for i, e := range n.Content {
-		item(e, fmt.Sprintf("%s[%d]", path, i))
-	}
+	p.w.Sequence(n, path, func(_ int, e *yaml.Node, ep string) {
+		if e, ok := p.resolve(e, ep); ok {
+			item(e, ep)
+		}
+	})
 }
 
 // nameRE keeps names usable as label values and URL parameters without
@@ -176,109 +157,107 @@ func (p *parser) targets(n *yaml.Node, path, kind string) []Target {
 	return out
 }
 
-func (p *parser) probes(n *yaml.Node, path string) []Probe {
-	var out []Probe
+// probeEntry is what a prober's section gives probeList for one entry:
+// where the keys every probe has go, the prober's own keys, its checks
+// (which apply the defaults first) and how to keep the entry.
+type probeEntry struct {
+	name, url         *string
+	interval, timeout *time.Duration
+	keys              map[string]func(*yaml.Node, string)
+	check             func() error
+	keep              func()
+}
+
+// probeList decodes a list of one prober's entries: the keys every probe
+// has plus the prober's own, then, for an entry with a name and a URL, the
+// prober's own checks, so that --config.check and a reload reject what
+// could not run. entry is called once per entry with its position.
+func (p *parser) probeList(n *yaml.Node, path string, entry func(source string) probeEntry) {
 	p.sequence(n, path, func(e *yaml.Node, ep string) {
-		pr := Probe{Source: p.at(e)}
-		p.mapping(e, ep, map[string]func(*yaml.Node, string){
-			"name":          func(v *yaml.Node, kp string) { pr.Name = p.name(v, kp) },
-			"url":           func(v *yaml.Node, kp string) { pr.URL = p.str(v, kp) },
-			"interval":      func(v *yaml.Node, kp string) { pr.Interval = p.duration(v, kp) },
-			"timeout":       func(v *yaml.Node, kp string) { pr.Timeout = p.duration(v, kp) },
-			"max_in_flight": func(v *yaml.Node, kp string) { pr.MaxInFlight = p.boundedInt(v, kp, 0) },
-			"headers": func(v *yaml.Node, kp string) {
-				if v.Kind != yaml.MappingNode {
-					p.errorf(v, kp, "must be a mapping of header names to values, got %s", kindName(v))
-					return
-				}
-				pr.Headers = map[string]string{}
-				for i := 0; i+1 < len(v.Content); i += 2 {
-					hk, hv := v.Content[i], v.Content[i+1]
-					if _, dup := pr.Headers[hk.Value]; dup {
-						p.errorf(hk, "", "key %q set twice", kp+"."+hk.Value)
-					}
-					pr.Headers[hk.Value] = p.str(hv, kp+"."+hk.Value)
-				}
-			},
-		})
+		f := entry(p.at(e))
+		keys := f.keys
+		keys["name"] = func(v *yaml.Node, kp string) { *f.name = p.name(v, kp) }
+		keys["url"] = func(v *yaml.Node, kp string) { *f.url = p.str(v, kp) }
+		keys["interval"] = func(v *yaml.Node, kp string) { *f.interval = p.duration(v, kp) }
+		keys["timeout"] = func(v *yaml.Node, kp string) { *f.timeout = p.duration(v, kp) }
+		p.mapping(e, ep, keys)
 		if e.Kind != yaml.MappingNode {
 			return
 		}
-		if pr.Name == "" {
+		if *f.name == "" {
 			p.errorf(e, ep, "missing key %q", "name")
 		}
-		if pr.URL == "" {
+		if *f.url == "" {
 			p.errorf(e, ep, "missing key %q", "url")
 		}
-		if pr.Name == "" || pr.URL == "" {
+		if *f.name == "" || *f.url == "" {
 			return
 		}
-		// The prober's own checks (URL, header names and values, timing),
-		// so that --config.check and a reload reject what could not run.
-		pr.ProbeConfig = pr.WithDefaults()
-		if err := pr.Validate(); err != nil {
+		if err := f.check(); err != nil {
 			p.errorf(e, ep, "%v", err)
 		}
-		out = append(out, pr)
+		f.keep()
+	})
+}
+
+func (p *parser) probes(n *yaml.Node, path string) []Probe {
+	var out []Probe
+	p.probeList(n, path, func(source string) probeEntry {
+		pr := &Probe{Source: source}
+		return probeEntry{
+			name: &pr.Name, url: &pr.URL, interval: &pr.Interval, timeout: &pr.Timeout,
+			keys: map[string]func(*yaml.Node, string){
+				"max_in_flight": func(v *yaml.Node, kp string) { pr.MaxInFlight = p.boundedInt(v, kp, 0) },
+				"headers": func(v *yaml.Node, kp string) {
+					pr.Headers = p.stringMap(v, kp)
+				},
+			},
+			check: func() error { pr.ProbeConfig = pr.WithDefaults(); return pr.Validate() },
+			keep:  func() { out = append(out, *pr) },
+		}
 	})
 	return out
 }
 
 func (p *parser) headerProbes(n *yaml.Node, path string) []HeaderProbe {
 	var out []HeaderProbe
-	p.sequence(n, path, func(e *yaml.Node, ep string) {
-		pr := HeaderProbe{Source: p.at(e)}
-		p.mapping(e, ep, map[string]func(*yaml.Node, string){
-			"name":               func(v *yaml.Node, kp string) { pr.Name = p.name(v, kp) },
-			"url":                func(v *yaml.Node, kp string) { pr.URL = p.str(v, kp) },
-			"interval":           func(v *yaml.Node, kp string) { pr.Interval = p.duration(v, kp) },
-			"timeout":            func(v *yaml.Node, kp string) { pr.Timeout = p.duration(v, kp) },
-			"follow_redirects":   func(v *yaml.Node, kp string) { pr.FollowRedirects = p.boolean(v, kp) },
-			"follow_other_hosts": func(v *yaml.Node, kp string) { pr.FollowOtherHosts = p.boolean(v, kp) },
-			"require": func(v *yaml.Node, kp string) {
-				if v.Kind != yaml.MappingNode {
-					p.errorf(v, kp, "must be a mapping of header names to regular expressions (\"\" for any value), got %s", kindName(v))
-					return
-				}
-				pr.Require = map[string]string{}
-				for i := 0; i+1 < len(v.Content); i += 2 {
-					hk, hv := v.Content[i], v.Content[i+1]
-					if _, dup := pr.Require[hk.Value]; dup {
-						p.errorf(hk, "", "key %q set twice", kp+"."+hk.Value)
-					}
-					pr.Require[hk.Value] = p.str(hv, kp+"."+hk.Value)
-				}
+	p.probeList(n, path, func(source string) probeEntry {
+		pr := &HeaderProbe{Source: source}
+		return probeEntry{
+			name: &pr.Name, url: &pr.URL, interval: &pr.Interval, timeout: &pr.Timeout,
+			keys: map[string]func(*yaml.Node, string){
+				"follow_redirects":   func(v *yaml.Node, kp string) { pr.FollowRedirects = p.boolean(v, kp) },
+				"follow_other_hosts": func(v *yaml.Node, kp string) { pr.FollowOtherHosts = p.boolean(v, kp) },
+				"require": func(v *yaml.Node, kp string) {
+					pr.Require = p.stringMap(v, kp)
+				},
 			},
-		})
-		if e.Kind != yaml.MappingNode {
-			return
+			check: func() error { pr.ProbeConfig = pr.WithDefaults(); return pr.Validate() },
+			keep:  func() { out = append(out, *pr) },
 		}
-		if pr.Name == "" {
-			p.errorf(e, ep, "missing key %q", "name")
-		}
-		if pr.URL == "" {
-			p.errorf(e, ep, "missing key %q", "url")
-		}
-		if pr.Name == "" || pr.URL == "" {
-			return
-		}
-		// The prober's own checks, so that --config.check and a reload
-		// reject what could not run.
-		pr.ProbeConfig = pr.WithDefaults()
-		if err := pr.Validate(); err != nil {
-			p.errorf(e, ep, "%v", err)
-		}
-		out = append(out, pr)
 	})
 	return out
 }
 
-func (p *parser) str(n *yaml.Node, path string) string {
-	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
-		p.errorf(n, path, "must be a string, got %s", kindName(n))
-		return ""
+// stringMap decodes a mapping of free-form keys (header names) to string
+// values.
+func (p *parser) stringMap(n *yaml.Node, path string) map[string]string {
+	out := map[string]string{}
+	if !p.w.Mapping(n, path, yamlstrict.Keys{}, func(key string, _, v *yaml.Node, kp string) {
+		if v, ok := p.resolve(v, kp); ok {
+			out[key] = p.str(v, kp)
+		}
+	}) {
+		return nil
 	}
-	return n.Value
+	return out
+}
+
+// str is a scalar's text; a number or a boolean is taken as its text (a
+// name of digits).
+func (p *parser) str(n *yaml.Node, path string) string {
+	v, _ := p.w.Scalar(n, path, "a string")
+	return v
 }
 
 // The type errors below name the key and the type it takes, never the
@@ -293,14 +272,8 @@ func (p *parser) name(n *yaml.Node, path string) string {
 }
 
 func (p *parser) boolean(n *yaml.Node, path string) bool {
-	switch s := p.str(n, path); s {
-	case "true":
-		return true
-	case "false", "":
-	default:
-		p.errorf(n, path, "must be true or false")
-	}
-	return false
+	v, _ := p.w.Bool(n, path)
+	return v
 }
 
 // boundedInt reads a positive integer, at most limit when limit > 0.
@@ -321,31 +294,25 @@ func (p *parser) boundedInt(n *yaml.Node, path string, limit int) int {
 	return 0
 }
 
+// duration reads a positive duration: Prometheus's syntax (5m, 1h30m, 1d)
+// or Go's (1.5s, 500us).
 func (p *parser) duration(n *yaml.Node, path string) time.Duration {
-	s := p.str(n, path)
+	s, _ := p.w.Scalar(n, path, "a duration")
 	if s == "" {
 		return 0
 	}
 	d, err := time.ParseDuration(s)
-	if err != nil || d <= 0 {
-		p.errorf(n, path, "must be a positive duration such as 50ms or 2s")
-		return 0
+	if err != nil {
+		md, merr := model.ParseDuration(s)
+		d, err = time.Duration(md), merr
 	}
-	return d
-}
-
-func kindName(n *yaml.Node) string {
 	switch {
-	case n.Kind == yaml.MappingNode:
-		return "a mapping"
-	case n.Kind == yaml.SequenceNode:
-		return "a list"
-	case n.Tag == "!!null":
-		return "nothing"
-	case n.Kind == yaml.AliasNode:
-		return "an alias"
+	case err != nil:
+		p.errorf(n, path, "%s", yamlstrict.BadDuration)
+	case d <= 0:
+		p.errorf(n, path, "duration must be positive")
 	default:
-		// Never the value itself: it may be a DSN with a password.
-		return "a single value"
+		return d
 	}
+	return 0
 }

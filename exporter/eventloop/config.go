@@ -8,12 +8,12 @@ package eventloop
 import (
 	"errors"
 	"fmt"
-	"net/url"
+	"maps"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
+
+	"github.com/redline-sre/redline/exporter/probe"
 )
 
 // Defaults for the optional probe settings. MaxInFlight defaults to
@@ -67,36 +67,24 @@ func (c ProbeConfig) WithDefaults() ProbeConfig {
 	return c
 }
 
+// noun names an event-loop probe in errors.
+const noun = "eventloop probe"
+
 // Validate reports every problem of c, naming the probe and the setting
 // but never a value (the URL and header values may hold secrets). Call it
 // after WithDefaults: zero values are errors here.
 func (c ProbeConfig) Validate() error {
-	if c.Name == "" {
-		return errors.New("eventloop probe: name is empty")
+	if err := probe.CheckName(noun, c.Name); err != nil {
+		return err
 	}
-	if !utf8.ValidString(c.Name) {
-		return fmt.Errorf("eventloop probe %q: name is not valid UTF-8", c.Name)
-	}
-	var errs []error
-	if _, err := parseProbeURL(c.URL); err != nil {
-		errs = append(errs, err)
-	}
-	if c.Interval < MinInterval {
-		errs = append(errs, fmt.Errorf("interval must be at least %s", MinInterval))
-	}
-	if c.Timeout <= 0 {
-		errs = append(errs, errors.New("timeout must be positive"))
-	}
+	errs := probe.CheckSettings(probe.Settings{
+		Name: c.Name, URL: c.URL, Interval: c.Interval, Timeout: c.Timeout, MinInterval: MinInterval,
+	})
 	if c.MaxInFlight <= 0 {
 		errs = append(errs, errors.New("max in-flight must be positive"))
 	}
-	names := make([]string, 0, len(c.Headers))
-	for name := range c.Headers {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	for _, name := range names {
-		if !validHeaderName(name) {
+	for _, name := range slices.Sorted(maps.Keys(c.Headers)) {
+		if !probe.ValidHeaderName(name) {
 			errs = append(errs, fmt.Errorf("invalid header name %q", name))
 		}
 		// The value may be a secret: say which header, never what it holds.
@@ -104,70 +92,12 @@ func (c ProbeConfig) Validate() error {
 			errs = append(errs, fmt.Errorf("header %q: value contains a line break or NUL", name))
 		}
 	}
-	for i, err := range errs {
-		errs[i] = fmt.Errorf("eventloop probe %q: %w", c.Name, err)
-	}
-	return errors.Join(errs...)
-}
-
-// parseProbeURL accepts absolute http and https URLs with a host. Errors
-// never show the URL: its user info, path or query may hold a secret.
-func parseProbeURL(raw string) (*url.URL, error) {
-	if raw == "" {
-		return nil, errors.New("url is empty")
-	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		// url.Parse errors quote the input, which may hold a password.
-		return nil, errors.New("url does not parse")
-	}
-	switch u.Scheme {
-	case "http", "https":
-	default:
-		// Not even the scheme: in "user:pass@host" it is the user name.
-		return nil, errors.New("url must start with http:// or https://")
-	}
-	if u.Hostname() == "" {
-		return nil, errors.New("url has no host")
-	}
-	// url.Parse takes any digits as a port; the dial would fail on every
-	// probe instead of once here.
-	if p := u.Port(); p != "" {
-		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
-			return nil, errors.New("url port is not between 1 and 65535")
-		}
-	}
-	return u, nil
-}
-
-// validHeaderName reports whether name is an HTTP token (RFC 9110 5.1).
-func validHeaderName(name string) bool {
-	if name == "" {
-		return false
-	}
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
-		default:
-			return false
-		}
-	}
-	return true
+	return probe.Prefix(noun, c.Name, errs)
 }
 
 // equal reports whether a and b describe the same probe; a changed probe is
 // restarted on reload.
 func (c ProbeConfig) equal(o ProbeConfig) bool {
-	if c.Name != o.Name || c.URL != o.URL || c.Interval != o.Interval ||
-		c.Timeout != o.Timeout || c.MaxInFlight != o.MaxInFlight || len(c.Headers) != len(o.Headers) {
-		return false
-	}
-	for k, v := range c.Headers {
-		if ov, ok := o.Headers[k]; !ok || ov != v {
-			return false
-		}
-	}
-	return true
+	return c.Name == o.Name && c.URL == o.URL && c.Interval == o.Interval && c.Timeout == o.Timeout &&
+		c.MaxInFlight == o.MaxInFlight && maps.Equal(c.Headers, o.Headers)
 }

@@ -1,97 +1,36 @@
 package eventloop
 
 import (
-	"errors"
-	"fmt"
 	"log/slog"
-	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/redline-sre/redline/exporter/probe"
 )
 
-// Manager runs one prober per configured probe and follows config reloads.
-// Unlike the scrape-time collectors, probers sample in the background: lag
-// is a property of random moments, not of the moment Prometheus scrapes.
-type Manager struct {
-	metrics *metrics
-	logger  *slog.Logger
-
-	mu      sync.Mutex
-	probers map[string]*prober
-	stopped bool
-}
+// Manager runs one prober per configured probe and follows config reloads
+// (package probe). Unlike the scrape-time collectors, probers sample in
+// the background: lag is a property of random moments, not of the moment
+// Prometheus scrapes.
+type Manager = probe.Manager[ProbeConfig, *prober]
 
 // NewManager registers the event-loop metrics with reg (once per process)
 // and returns a Manager with no probes. A nil logger discards logs.
 func NewManager(reg prometheus.Registerer, logger *slog.Logger) *Manager {
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
 	m := newMetrics()
 	m.register(reg)
-	return &Manager{metrics: m, logger: logger, probers: map[string]*prober{}}
-}
-
-// Apply makes the running probes match probes: it starts new ones, restarts
-// changed ones and stops removed ones, deleting their series. Defaults are
-// applied first. When any probe is invalid or two share a name, Apply
-// returns the error and changes nothing, so a bad reload keeps the old
-// probes running.
-func (m *Manager) Apply(probes []ProbeConfig) error {
-	want := make(map[string]ProbeConfig, len(probes))
-	var errs []error
-	for _, c := range probes {
-		c = c.WithDefaults()
-		if err := c.Validate(); err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		if _, dup := want[c.Name]; dup {
-			errs = append(errs, fmt.Errorf("eventloop probe %q: name used twice", c.Name))
-			continue
-		}
-		want[c.Name] = c
-	}
-	if err := errors.Join(errs...); err != nil {
-		return err
-	}
-
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.stopped {
-		return errors.New("eventloop: manager is stopped")
-	}
-	for name, p := range m.probers {
-		c, keep := want[name]
-		if keep && c.equal(p.cfg) {
-			continue
-		}
-		p.stop()
-		delete(m.probers, name)
+	return probe.NewManager(probe.Kind[ProbeConfig, *prober]{
+		Noun: noun,
+		Name: func(c ProbeConfig) string { return c.Name },
+		Prepare: func(c ProbeConfig) (ProbeConfig, error) {
+			c = c.WithDefaults()
+			return c, c.Validate()
+		},
+		Equal: ProbeConfig.equal,
+		Start: func(c ProbeConfig, logger *slog.Logger) *prober { return startProber(c, m, logger) },
 		// A changed probe keeps its series (same name, continuous
-		// counters); a removed one must not linger as a stale series.
-		if !keep {
-			m.metrics.deleteProbe(name)
-		}
-	}
-	for name, c := range want {
-		if _, running := m.probers[name]; !running {
-			m.probers[name] = startProber(c, m.metrics, m.logger)
-		}
-	}
-	return nil
-}
-
-// Stop stops every probe and waits for their goroutines to end. Apply fails
-// afterwards. Stop is safe to call more than once.
-func (m *Manager) Stop() {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.stopped = true
-	var wg sync.WaitGroup
-	for name, p := range m.probers {
-		wg.Go(p.stop)
-		delete(m.probers, name)
-	}
-	wg.Wait()
+		// counters); a removed one is forgotten.
+		Forget:             m.deleteProbe,
+		KeepSeriesOnChange: true,
+	}, logger)
 }

@@ -22,21 +22,11 @@ func allStacks() string {
 	return string(buf[:runtime.Stack(buf, true)])
 }
 
-func runningProbes(m *Manager) []string {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	var names []string
-	for name := range m.probers {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	return names
-}
+func runningProbes(m *Manager) []string { return m.Names() }
 
 func proberOf(m *Manager, name string) *prober {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.probers[name]
+	p, _ := m.Prober(name)
+	return p
 }
 
 // probeLabels lists the probe label values present in the event-loop

@@ -9,12 +9,13 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptrace"
-	"net/url"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/redline-sre/redline/exporter/probe"
 )
 
 // maxBodyDrain is how much of a response body is read so the connection can
@@ -51,7 +52,7 @@ type prober struct {
 
 // startProber starts the probe's goroutines; cfg must have passed Validate.
 func startProber(cfg ProbeConfig, m *metrics, logger *slog.Logger) *prober {
-	u, _ := parseProbeURL(cfg.URL) // validated by the caller
+	u, _ := probe.ParseURL(cfg.URL) // validated by the caller
 	template := &http.Request{
 		Method:     http.MethodGet,
 		URL:        u,
@@ -116,14 +117,14 @@ func startProber(cfg ProbeConfig, m *metrics, logger *slog.Logger) *prober {
 		go p.worker(ctx)
 	}
 	go p.schedule(ctx)
-	p.logger.Info("event-loop probe started", "url", loggableURL(u), "interval", cfg.Interval,
+	p.logger.Info("event-loop probe started", "url", probe.LoggableURL(u), "interval", cfg.Interval,
 		"timeout", cfg.Timeout, "max_in_flight", cfg.MaxInFlight)
 	return p
 }
 
-// stop cancels outstanding requests and returns once every goroutine of the
+// Stop cancels outstanding requests and returns once every goroutine of the
 // probe has ended and its idle connections are closed.
-func (p *prober) stop() {
+func (p *prober) Stop() {
 	p.cancel()
 	p.wg.Wait()
 	p.transport.CloseIdleConnections()
@@ -270,15 +271,4 @@ func (p *prober) fail(reason string, err error) {
 		return
 	}
 	p.logger.Debug("event-loop probe failed", "reason", reason, "err", err)
-}
-
-// loggableURL is u without its secrets: the password, as url.Redacted
-// does, and the query, which is where API tokens usually travel.
-func loggableURL(u *url.URL) string {
-	c := *u
-	if c.RawQuery != "" {
-		c.RawQuery = "xxxxx"
-	}
-	c.Fragment, c.RawFragment = "", ""
-	return c.Redacted()
 }

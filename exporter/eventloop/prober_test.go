@@ -298,9 +298,7 @@ func TestHangingTarget(t *testing.T) {
 	})
 	start := time.Now()
 	time.Sleep(2 * time.Second)
-	m.mu.Lock()
-	peak := m.probers["hang"].peakRunning.Load()
-	m.mu.Unlock()
+	peak := proberOf(m, "hang").peakRunning.Load()
 	m.Stop()
 	elapsed := time.Since(start)
 

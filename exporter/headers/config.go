@@ -11,13 +11,11 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
-	"net/url"
 	"regexp"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
-	"unicode/utf8"
+
+	"github.com/redline-sre/redline/exporter/probe"
 )
 
 // Defaults for the optional probe settings.
@@ -78,25 +76,18 @@ func (c ProbeConfig) WithDefaults() ProbeConfig {
 	return c
 }
 
+// noun names a header probe in errors.
+const noun = "header probe"
+
 // Validate reports every problem of c, naming the probe. Call it after
 // WithDefaults: zero values are errors here.
 func (c ProbeConfig) Validate() error {
-	if c.Name == "" {
-		return errors.New("header probe: name is empty")
+	if err := probe.CheckName(noun, c.Name); err != nil {
+		return err
 	}
-	if !utf8.ValidString(c.Name) {
-		return fmt.Errorf("header probe %q: name is not valid UTF-8", c.Name)
-	}
-	var errs []error
-	if _, err := parseURL(c.URL); err != nil {
-		errs = append(errs, err)
-	}
-	if c.Interval < MinInterval {
-		errs = append(errs, fmt.Errorf("interval must be at least %s", MinInterval))
-	}
-	if c.Timeout <= 0 {
-		errs = append(errs, errors.New("timeout must be positive"))
-	}
+	errs := probe.CheckSettings(probe.Settings{
+		Name: c.Name, URL: c.URL, Interval: c.Interval, Timeout: c.Timeout, MinInterval: MinInterval,
+	})
 	if len(c.Require) == 0 {
 		errs = append(errs, errors.New("require: no header to check"))
 	}
@@ -105,7 +96,7 @@ func (c ProbeConfig) Validate() error {
 	}
 	seen := map[string]string{}
 	for _, name := range slices.Sorted(maps.Keys(c.Require)) {
-		if !validHeaderName(name) {
+		if !probe.ValidHeaderName(name) {
 			errs = append(errs, fmt.Errorf("require: invalid header name %q", name))
 			continue
 		}
@@ -118,10 +109,7 @@ func (c ProbeConfig) Validate() error {
 			errs = append(errs, fmt.Errorf("require %q: %w", name, err))
 		}
 	}
-	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("header probe %q: %w", c.Name, err)
-	}
-	return nil
+	return probe.Prefix(noun, c.Name, errs)
 }
 
 // compile anchors a required value's pattern; "" matches any value.
@@ -136,61 +124,9 @@ func compile(pattern string) (*regexp.Regexp, error) {
 	return re, nil
 }
 
-// parseURL accepts absolute http and https URLs with a host. Errors never
-// show the URL: its user info, path or query may hold a secret.
-func parseURL(raw string) (*url.URL, error) {
-	if raw == "" {
-		return nil, errors.New("url is empty")
-	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		return nil, errors.New("url does not parse") // url.Parse quotes the input
-	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return nil, errors.New("url must start with http:// or https://")
-	}
-	if u.Hostname() == "" {
-		return nil, errors.New("url has no host")
-	}
-	if p := u.Port(); p != "" {
-		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
-			return nil, fmt.Errorf("url port %s is not between 1 and 65535", p)
-		}
-	}
-	return u, nil
-}
-
-// validHeaderName reports whether name is an HTTP token (RFC 9110 5.1).
-func validHeaderName(name string) bool {
-	if name == "" {
-		return false
-	}
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
-		default:
-			return false
-		}
-	}
-	return true
-}
-
 // equal reports whether a and b describe the same probe; a changed probe is
 // restarted on reload.
 func (c ProbeConfig) equal(o ProbeConfig) bool {
 	return c.Name == o.Name && c.URL == o.URL && c.Interval == o.Interval && c.Timeout == o.Timeout &&
 		c.FollowRedirects == o.FollowRedirects && c.FollowOtherHosts == o.FollowOtherHosts && maps.Equal(c.Require, o.Require)
-}
-
-// loggableURL is u without its secrets: the password, as url.Redacted does,
-// and the query, where API tokens usually travel.
-func loggableURL(u *url.URL) string {
-	c := *u
-	if c.RawQuery != "" {
-		c.RawQuery = "xxxxx"
-	}
-	c.Fragment, c.RawFragment = "", ""
-	return c.Redacted()
 }

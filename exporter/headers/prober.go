@@ -15,6 +15,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/redline-sre/redline/exporter/probe"
 )
 
 // maxBodyDrain is how much of a body is read so the connection can be
@@ -44,7 +46,7 @@ type prober struct {
 
 // startProber starts the probe's goroutine; cfg must have passed Validate.
 func startProber(cfg ProbeConfig, m *metrics, logger *slog.Logger) *prober {
-	u, _ := parseURL(cfg.URL) // validated by the caller
+	u, _ := probe.ParseURL(cfg.URL) // validated by the caller
 	req := &http.Request{Method: http.MethodGet, URL: u, Header: http.Header{"User-Agent": {"redline_exporter"}}, Host: u.Host}
 	p := &prober{
 		cfg:     cfg,
@@ -97,13 +99,13 @@ func startProber(cfg ProbeConfig, m *metrics, logger *slog.Logger) *prober {
 	ctx, cancel := context.WithCancel(context.Background())
 	p.cancel = cancel
 	go p.run(ctx)
-	p.logger.Info("header probe started", "url", loggableURL(u), "interval", cfg.Interval, "timeout", cfg.Timeout,
+	p.logger.Info("header probe started", "url", probe.LoggableURL(u), "interval", cfg.Interval, "timeout", cfg.Timeout,
 		"follow_redirects", cfg.FollowRedirects, "follow_other_hosts", cfg.FollowOtherHosts, "require", sortedKeys(cfg.Require))
 	return p
 }
 
-// stop cancels the request in flight and returns once the goroutine ended.
-func (p *prober) stop() {
+// Stop cancels the request in flight and returns once the goroutine ended.
+func (p *prober) Stop() {
 	p.cancel()
 	<-p.done
 	p.client.CloseIdleConnections()

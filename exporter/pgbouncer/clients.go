@@ -30,8 +30,8 @@ var (
 type clientsCollector struct{ con *console }
 
 func init() {
-	register(CollectorClients, "pgbouncer.clients", "pgBouncer client connections against max_client_conn (SHOW CONFIG, SHOW LISTS)",
-		func(c *console) collector.Collector { return clientsCollector{c} })
+	Collectors.Register(CollectorClients, "pgBouncer client connections against max_client_conn (SHOW CONFIG, SHOW LISTS)",
+		func(c *console) collector.Collector { return clientsCollector{c} }, "pgbouncer.clients")
 }
 
 func (c clientsCollector) Update(ctx context.Context, ch chan<- prometheus.Metric) error {

@@ -430,10 +430,4 @@ func TestColumnDriftUnknownAndMissing(t *testing.T) {
 }
 
 // allCollectorNames are this package's collectors.
-func allCollectorNames() []string {
-	var names []string
-	for _, c := range collectors {
-		names = append(names, c.name)
-	}
-	return names
-}
+func allCollectorNames() []string { return Collectors.Names() }

@@ -42,8 +42,8 @@ func databaseDesc(name, help string) *prometheus.Desc {
 type databasesCollector struct{ con *console }
 
 func init() {
-	register(CollectorDatabases, "pgbouncer.databases", "pgBouncer databases from SHOW DATABASES",
-		func(c *console) collector.Collector { return databasesCollector{c} })
+	Collectors.Register(CollectorDatabases, "pgBouncer databases from SHOW DATABASES",
+		func(c *console) collector.Collector { return databasesCollector{c} }, "pgbouncer.databases")
 }
 
 func (c databasesCollector) Update(ctx context.Context, ch chan<- prometheus.Metric) error {

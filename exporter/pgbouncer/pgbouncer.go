@@ -38,25 +38,10 @@ const (
 	CollectorPrepared  = "pgbouncer_prepared_statements"
 )
 
-// collectors are this package's collectors in registration order; each
-// file that holds one registers it from its init, like the PostgreSQL ones.
-var collectors []collectorFactory
-
-type collectorFactory struct {
-	name  string
-	build func(*console) collector.Collector
-}
-
-// register makes a collector's --collector.<name> flag (alias: the former
-// dotted name) and has every new target build it.
-func register(name, alias, help string, build func(*console) collector.Collector) {
-	var aliases []string
-	if alias != "" {
-		aliases = []string{alias}
-	}
-	collector.Register(name, true, help, aliases...)
-	collectors = append(collectors, collectorFactory{name: name, build: build})
-}
+// Collectors are this package's collectors in registration order; each
+// file that holds one registers it from its init, like the PostgreSQL ones,
+// with its former dotted name as an alias.
+var Collectors collector.Registry[func(*console) collector.Collector]
 
 // ApplicationName is sent on every connection, so a DBA can tell the
 // exporter's connections apart in SHOW CLIENTS.
@@ -113,10 +98,8 @@ func NewTarget(opts Options, logger *slog.Logger) (*Target, error) {
 	}
 	con := &console{pool: pool, logger: logger, unknown: map[string][]string{}}
 	t := &Target{pool: pool, logger: logger, console: con}
-	for _, c := range collectors {
-		if collector.Enabled(c.name) {
-			t.collectors = append(t.collectors, collector.Named{Name: c.name, Collector: c.build(con)})
-		}
+	for _, c := range Collectors.Enabled() {
+		t.collectors = append(t.collectors, collector.Named{Name: c.Name, Collector: c.Build(con)})
 	}
 	return t, nil
 }

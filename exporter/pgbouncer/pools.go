@@ -52,8 +52,8 @@ func poolDesc(name, help string) *prometheus.Desc {
 type poolsCollector struct{ con *console }
 
 func init() {
-	register(CollectorPools, "pgbouncer.pools", "pgBouncer pools from SHOW POOLS, with pgbouncer_pool_saturation_ratio",
-		func(c *console) collector.Collector { return poolsCollector{c} })
+	Collectors.Register(CollectorPools, "pgBouncer pools from SHOW POOLS, with pgbouncer_pool_saturation_ratio",
+		func(c *console) collector.Collector { return poolsCollector{c} }, "pgbouncer.pools")
 }
 
 func (c poolsCollector) Update(ctx context.Context, ch chan<- prometheus.Metric) error {

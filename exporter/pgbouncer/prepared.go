@@ -31,7 +31,7 @@ var (
 type preparedCollector struct{ con *console }
 
 func init() {
-	register(CollectorPrepared, "", "pgBouncer prepared statements per pool from SHOW SERVERS and SHOW CLIENTS (1.21+; one row per connection)",
+	Collectors.Register(CollectorPrepared, "pgBouncer prepared statements per pool from SHOW SERVERS and SHOW CLIENTS (1.21+; one row per connection)",
 		func(c *console) collector.Collector { return preparedCollector{c} })
 }
 

@@ -38,8 +38,8 @@ func statsDesc(name, help string) *prometheus.Desc {
 type statsCollector struct{ con *console }
 
 func init() {
-	register(CollectorStats, "pgbouncer.stats", "pgBouncer traffic counters from SHOW STATS",
-		func(c *console) collector.Collector { return statsCollector{c} })
+	Collectors.Register(CollectorStats, "pgBouncer traffic counters from SHOW STATS",
+		func(c *console) collector.Collector { return statsCollector{c} }, "pgbouncer.stats")
 }
 
 func (c statsCollector) Update(ctx context.Context, ch chan<- prometheus.Metric) error {

@@ -29,7 +29,7 @@ func userDesc(name, help string) *prometheus.Desc {
 type usersCollector struct{ con *console }
 
 func init() {
-	register(CollectorUsers, "", "pgBouncer per-user connection limits and counts from SHOW USERS (1.23+)",
+	Collectors.Register(CollectorUsers, "pgBouncer per-user connection limits and counts from SHOW USERS (1.23+)",
 		func(c *console) collector.Collector { return usersCollector{c} })
 }
 

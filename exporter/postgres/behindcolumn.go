@@ -41,7 +41,7 @@ var (
 )
 
 func init() {
-	register("sequence_behind_column", "Sequences whose next value collides with their column's existing values (index-backed, cached)", collectBehindColumn)
+	Collectors.Register("sequence_behind_column", "Sequences whose next value collides with their column's existing values (index-backed, cached)", collectBehindColumn)
 }
 
 // ownedSequencesSQL lists sequences owned by a column (serial / OWNED BY:

@@ -45,7 +45,7 @@ var (
 func ckptDesc(name, help string) *prometheus.Desc { return prometheus.NewDesc(name, help, nil, nil) }
 
 func init() {
-	register("checkpoints", "Checkpointer and background writer counters: timed vs requested checkpoints, buffers written, write and sync time (PostgreSQL 13–18)", collectCheckpoints)
+	Collectors.Register("checkpoints", "Checkpointer and background writer counters: timed vs requested checkpoints, buffers written, write and sync time (PostgreSQL 13–18)", collectCheckpoints)
 }
 
 // Each query returns the columns of checkpointColumnDescs in that order, a

@@ -17,7 +17,7 @@ var clockSkewDesc = prometheus.NewDesc("pg_clock_skew_seconds",
 const skewSamples = 3
 
 func init() {
-	register("clock_skew", "Difference between the database server's clock and the exporter's", collectClockSkew)
+	Collectors.Register("clock_skew", "Difference between the database server's clock and the exporter's", collectClockSkew)
 }
 
 func collectClockSkew(ctx context.Context, s *scrape, ch chan<- prometheus.Metric) error {

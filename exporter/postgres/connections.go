@@ -20,7 +20,7 @@ var (
 )
 
 func init() {
-	register("connections", "Client connections per database and state, and the share of usable connection slots in use", collectConnections)
+	Collectors.Register("connections", "Client connections per database and state, and the share of usable connection slots in use", collectConnections)
 }
 
 // activitySQL counts client backends per database and state. The VALUES

@@ -25,7 +25,7 @@ var (
 )
 
 func init() {
-	register("dead_tuples", "Dead and live tuples per table (top N by dead tuples) and per database", collectDeadTuples)
+	Collectors.Register("dead_tuples", "Dead and live tuples per table (top N by dead tuples) and per database", collectDeadTuples)
 }
 
 // deadTuplesSQL reads the cumulative statistics only: no relation is

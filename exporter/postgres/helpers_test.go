@@ -118,13 +118,7 @@ func (s *scraped) requireSuccess(t testing.TB, names ...string) {
 }
 
 // allCollectors are this package's collector names.
-func allCollectors() []string {
-	var names []string
-	for _, c := range collectors {
-		names = append(names, c.name)
-	}
-	return names
-}
+func allCollectors() []string { return Collectors.Names() }
 
 // newTarget makes a Target for a test and closes it at the end.
 func newTarget(t testing.TB, opts Options) *Target {

@@ -40,7 +40,7 @@ var (
 )
 
 func init() {
-	register("migrations", "Schema migration state from Prisma, golang-migrate, Flyway, Liquibase, Alembic and Rails history tables", collectMigrations)
+	Collectors.Register("migrations", "Schema migration state from Prisma, golang-migrate, Flyway, Liquibase, Alembic and Rails history tables", collectMigrations)
 }
 
 // migrationCatalogTTL is how long a database's list of migration tables is

@@ -32,7 +32,7 @@ var (
 )
 
 func init() {
-	register("sequences", "Sequence exhaustion, direction-aware and capped by the owning column's type (top N by used ratio)", collectSequences)
+	Collectors.Register("sequences", "Sequence exhaustion, direction-aware and capped by the owning column's type (top N by used ratio)", collectSequences)
 }
 
 // lockedRelationsCTE lists relations of this database that another session

@@ -35,7 +35,7 @@ func settingDesc(name, help string) *prometheus.Desc {
 }
 
 func init() {
-	register("settings", "Server settings that postgres_exporter's connection and vacuum alerts read", collectSettings)
+	Collectors.Register("settings", "Server settings that postgres_exporter's connection and vacuum alerts read", collectSettings)
 }
 
 // settingsSQL reads each setting with current_setting(…, missing_ok), which

@@ -148,10 +148,8 @@ var _ collector.UpReporter = (*Target)(nil)
 // Collectors names the enabled collectors, for collector.UpReporter.
 func (t *Target) Collectors() []string {
 	var names []string
-	for _, c := range collectors {
-		if collector.Enabled(c.name) {
-			names = append(names, c.name)
-		}
+	for _, c := range Collectors.Enabled() {
+		names = append(names, c.Name)
 	}
 	return names
 }
@@ -175,17 +173,14 @@ func (t *Target) Collect(ctx context.Context, ch chan<- prometheus.Metric) {
 
 	var named []collector.Named
 	sc := &scrape{t: t, dbs: dbs}
-	for _, c := range collectors {
-		if !collector.Enabled(c.name) {
-			continue
-		}
-		run := c.run
+	for _, c := range Collectors.Enabled() {
+		run := c.Build
 		update := updateFunc(func(ctx context.Context, ch chan<- prometheus.Metric) error {
 			return t.scrub.error(t.retryOnLostConnection(ctx, ch, func(ctx context.Context, ch chan<- prometheus.Metric) error {
 				return run(ctx, sc, ch)
 			}))
 		})
-		named = append(named, collector.Named{Name: c.name, Collector: update})
+		named = append(named, collector.Named{Name: c.Name, Collector: update})
 	}
 	collector.Run(ctx, ch, t.logger, named)
 	t.collectPoolSizes(ch)
@@ -234,29 +229,12 @@ type updateFunc func(ctx context.Context, ch chan<- prometheus.Metric) error
 
 func (f updateFunc) Update(ctx context.Context, ch chan<- prometheus.Metric) error { return f(ctx, ch) }
 
-// registered is a collector of this package.
-type registered struct {
-	name string
-	run  func(ctx context.Context, s *scrape, ch chan<- prometheus.Metric) error
-}
+// collectFunc runs one collector over a scrape's databases.
+type collectFunc func(ctx context.Context, s *scrape, ch chan<- prometheus.Metric) error
 
-// collectors lists this package's collectors in the order they are wired.
-var collectors []registered
-
-// CollectorNames lists this package's collectors, enabled or not.
-func CollectorNames() []string {
-	names := make([]string, len(collectors))
-	for i, c := range collectors {
-		names[i] = c.name
-	}
-	return names
-}
-
-// register declares a collector: its --collector.<name> flag and its code.
-func register(name, help string, run func(ctx context.Context, s *scrape, ch chan<- prometheus.Metric) error) {
-	collector.Register(name, true, help)
-	collectors = append(collectors, registered{name: name, run: run})
-}
+// Collectors are this package's collectors, in the order they are wired;
+// each file that holds one registers it from its init.
+var Collectors collector.Registry[collectFunc]
 
 const discoverySQL = `
 SELECT datname

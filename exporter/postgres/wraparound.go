@@ -51,7 +51,7 @@ var (
 )
 
 func init() {
-	register("wraparound", "Transaction and multixact ID age per database, against the 2^31 wraparound limit", collectWraparound)
+	Collectors.Register("wraparound", "Transaction and multixact ID age per database, against the 2^31 wraparound limit", collectWraparound)
 }
 
 // wraparoundSQL covers every database, template0 too: the server stops at

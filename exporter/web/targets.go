@@ -10,8 +10,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/singleflight"
 
-	"github.com/redline-sre/redline/exporter/budget"
 	"github.com/redline-sre/redline/exporter/collector"
+	"github.com/redline-sre/redline/exporter/deadline"
 )
 
 // Targets is the set of configured targets. A reload replaces the whole set
@@ -79,7 +79,7 @@ func (t *Targets) Names() []string {
 
 // Collect gathers one target's metrics, sharing a collection already in
 // flight. The collection runs under the deadline of the scrape that started
-// it, less a margin (budget.Collection), so that what a target reports when
+// it, less a margin (deadline.Collection), so that what a target reports when
 // it runs out of time (its up 0, success 0) reaches the caller before the
 // caller's own deadline; it is not cancelled when that scrape's client goes
 // away, because other scrapes may be waiting for it. A scrape that joins a
@@ -95,9 +95,9 @@ func (t *Targets) Collect(ctx context.Context, name string) (metrics []prometheu
 	}
 	res := s.flight.DoChan("", func() (any, error) {
 		runCtx := context.WithoutCancel(ctx)
-		if deadline, has := ctx.Deadline(); has {
+		if end, has := ctx.Deadline(); has {
 			var cancel context.CancelFunc
-			runCtx, cancel = context.WithDeadline(runCtx, budget.Collection(deadline))
+			runCtx, cancel = context.WithDeadline(runCtx, deadline.Collection(end))
 			defer cancel()
 		}
 		return s.collect(runCtx), nil

@@ -18,7 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/exporter-toolkit/web"
 
-	"github.com/redline-sre/redline/exporter/budget"
+	"github.com/redline-sre/redline/exporter/deadline"
 )
 
 // Options configures the handler.
@@ -202,7 +202,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, g prometheus.Gat
 	}).ServeHTTP(w, r)
 }
 
-// timeout is the scrape's deadline (budget.ScrapeTimeout).
+// timeout is the scrape's deadline (deadline.ScrapeTimeout).
 func (h *Handler) timeout(r *http.Request) time.Duration {
-	return budget.ScrapeTimeout(r.Header.Get("X-Prometheus-Scrape-Timeout-Seconds"), h.opts.TimeoutOffset, h.opts.DefaultTimeout)
+	return deadline.ScrapeTimeout(r.Header.Get("X-Prometheus-Scrape-Timeout-Seconds"), h.opts.TimeoutOffset, h.opts.DefaultTimeout)
 }

@@ -1,16 +1,11 @@
 package spec
 
 import (
-	"bytes"
-	"errors"
-	"fmt"
-	"io"
 	"reflect"
-	"sort"
-	"strconv"
-	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/redline-sre/redline/internal/yamlstrict"
 )
 
 // nodeDecoder is implemented by value types that read one scalar themselves.
@@ -18,51 +13,36 @@ type nodeDecoder interface {
 	decodeYAML(n *yaml.Node) error
 }
 
-// maxNodes bounds how many YAML nodes one spec may expand to: aliases can
-// make a small file describe an exponentially large tree.
-const maxNodes = 200000
+// MaxSpecBytes bounds a spec file, checked before it is parsed: the
+// platform spec is about 30 KB.
+const MaxSpecBytes = 4 << 20
 
-// decoder walks a yaml.Node tree into Go values strictly: unknown keys,
+// decoder walks a yaml.Node tree into Go values strictly, with the loader
+// the exporter's config shares (internal/yamlstrict): unknown keys,
 // duplicate keys and wrong types are errors with the node's position and
-// the key path. It records the position of every value it decodes so that
-// later semantic checks can point at the spec line.
+// the key path, in the same words as the exporter's. It records the
+// position of every value it decodes so that later semantic checks can
+// point at the spec line.
 type decoder struct {
-	file  string
-	errs  ErrorList
-	pos   map[string]Pos
-	nodes int
+	w   yamlstrict.Walker
+	pos map[string]Pos
 	// failed are the key paths whose value was not decoded.
 	failed map[string]bool
 }
 
 func (d *decoder) errorf(n *yaml.Node, path, format string, args ...any) {
-	p := Pos{}
-	if n != nil {
-		p = Pos{n.Line, n.Column}
-	}
-	d.failed[path] = true
-	d.errs = append(d.errs, &Error{File: d.file, Pos: p, Path: path, Msg: fmt.Sprintf(format, args...)})
+	d.w.Errorf(n, path, format, args...)
 }
 
 var nodeDecoderType = reflect.TypeFor[nodeDecoder]()
 
 func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
-	d.nodes++
-	if d.nodes > maxNodes {
-		if d.nodes == maxNodes+1 {
-			d.errorf(n, path, "document too large (more than %d nodes after expanding aliases)", maxNodes)
-		}
+	n, ok := d.w.Resolve(n, path)
+	if !ok {
 		return
 	}
-	for n.Kind == yaml.AliasNode {
-		if n.Alias == nil {
-			d.errorf(n, path, "unknown alias")
-			return
-		}
-		n = n.Alias
-	}
 	d.pos[path] = Pos{n.Line, n.Column}
-	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+	if yamlstrict.IsNull(n) {
 		return // an empty value leaves the zero value; required keys are checked later
 	}
 	if v.CanAddr() && v.Addr().Type().Implements(nodeDecoderType) {
@@ -79,39 +59,33 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 	case reflect.Struct:
 		d.decodeStruct(n, v, path)
 	case reflect.Slice:
-		if n.Kind != yaml.SequenceNode {
-			d.errorf(n, path, "expected a list, got %s", describe(n))
-			return
-		}
 		s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
-		for i, c := range n.Content {
-			d.decode(c, s.Index(i), path+"["+strconv.Itoa(i)+"]")
+		if d.w.Sequence(n, path, func(i int, c *yaml.Node, cp string) { d.decode(c, s.Index(i), cp) }) {
+			v.Set(s)
 		}
-		v.Set(s)
 	case reflect.Map:
-		d.decodeMap(n, v, path)
+		m := reflect.MakeMap(v.Type())
+		if d.w.Mapping(n, path, yamlstrict.Keys{}, func(key string, _, val *yaml.Node, kp string) {
+			elem := reflect.New(v.Type().Elem()).Elem()
+			d.decode(val, elem, kp)
+			m.SetMapIndex(reflect.ValueOf(key), elem)
+		}) {
+			v.Set(m)
+		}
 	case reflect.String:
-		if n.Kind != yaml.ScalarNode || n.Tag != "!!str" {
-			d.errorf(n, path, "expected a string, got %s", describe(n))
-			return
+		if s, ok := d.w.String(n, path); ok {
+			v.SetString(s)
 		}
-		v.SetString(n.Value)
 	case reflect.Bool:
-		if n.Kind != yaml.ScalarNode || n.Tag != "!!bool" {
-			d.errorf(n, path, "expected true or false, got %s", describe(n))
-			return
+		if b, ok := d.w.Bool(n, path); ok {
+			v.SetBool(b)
 		}
-		v.SetBool(n.Value == "true" || n.Value == "True" || n.Value == "TRUE")
 	default:
 		panic("spec: cannot decode into " + v.Type().String())
 	}
 }
 
 func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
-	if n.Kind != yaml.MappingNode {
-		d.errorf(n, path, "expected a mapping, got %s", describe(n))
-		return
-	}
 	fields := map[string]int{}
 	var names []string
 	t := v.Type()
@@ -123,81 +97,9 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 		fields[tag] = i
 		names = append(names, tag)
 	}
-	sort.Strings(names)
-	seen := map[string]bool{}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, val := n.Content[i], n.Content[i+1]
-		if k.Kind != yaml.ScalarNode || k.Tag != "!!str" {
-			d.errorf(k, path, "keys must be strings, got %s", describe(k))
-			continue
-		}
-		kp := join(path, k.Value)
-		if seen[k.Value] {
-			d.errorf(k, kp, "duplicate key %q", k.Value)
-			continue
-		}
-		seen[k.Value] = true
-		idx, ok := fields[k.Value]
-		if !ok {
-			d.errorf(k, kp, "%s", unknownKeyMessage(t, n, k.Value, names))
-			continue
-		}
-		d.decode(val, v.Field(idx), kp)
-	}
-}
-
-func (d *decoder) decodeMap(n *yaml.Node, v reflect.Value, path string) {
-	if n.Kind != yaml.MappingNode {
-		d.errorf(n, path, "expected a mapping, got %s", describe(n))
-		return
-	}
-	m := reflect.MakeMap(v.Type())
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, val := n.Content[i], n.Content[i+1]
-		if k.Kind != yaml.ScalarNode || k.Tag != "!!str" {
-			d.errorf(k, path, "keys must be strings, got %s", describe(k))
-			continue
-		}
-		kp := join(path, k.Value)
-		key := reflect.ValueOf(k.Value)
-		if m.MapIndex(key).IsValid() {
-			d.errorf(k, kp, "duplicate key %q", k.Value)
-			continue
-		}
-		elem := reflect.New(v.Type().Elem()).Elem()
-		d.decode(val, elem, kp)
-		m.SetMapIndex(key, elem)
-	}
-	v.Set(m)
-}
-
-func join(path, key string) string {
-	if path == "" {
-		return key
-	}
-	return path + "." + key
-}
-
-func describe(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.ScalarNode:
-		switch n.Tag {
-		case "!!str":
-			return fmt.Sprintf("string %q", n.Value)
-		case "!!int", "!!float":
-			return "number " + n.Value
-		case "!!bool":
-			return "boolean " + n.Value
-		case "!!null":
-			return "null"
-		}
-		return fmt.Sprintf("%s %q", strings.TrimPrefix(n.Tag, "!!"), n.Value)
-	}
-	return "an unsupported YAML node"
+	d.w.Mapping(n, path, knownKeys(t, n, names), func(key string, _, val *yaml.Node, kp string) {
+		d.decode(val, v.Field(fields[key]), kp)
+	})
 }
 
 // decoded is the outcome of decoding a spec: the position of every value,
@@ -212,45 +114,25 @@ type decoded struct {
 // nothing was decoded (a syntax error, an empty file); otherwise out holds
 // every value that decoded, so that the spec can still be checked.
 func decodeDocument(file string, data []byte, out any) decoded {
-	d := &decoder{file: file, pos: map[string]Pos{}, failed: map[string]bool{}}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var doc yaml.Node
-	if err := dec.Decode(&doc); err != nil {
-		if errors.Is(err, io.EOF) {
-			return decoded{errs: ErrorList{{File: file, Msg: "empty spec"}}}
-		}
-		return decoded{errs: ErrorList{yamlError(file, err)}}
+	root, perr := yamlstrict.Parse(file, data, MaxSpecBytes, nil)
+	if perr != nil {
+		return decoded{errs: ErrorList{fromStrict(perr)}}
 	}
-	var extra yaml.Node
-	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
-		if err != nil {
-			return decoded{errs: ErrorList{yamlError(file, err)}}
-		}
-		return decoded{errs: ErrorList{{File: file, Pos: Pos{extra.Line, extra.Column}, Msg: "a spec is one YAML document; found a second one"}}}
-	}
-	if len(doc.Content) != 1 {
+	if root == nil {
 		return decoded{errs: ErrorList{{File: file, Msg: "empty spec"}}}
 	}
-	d.decode(doc.Content[0], reflect.ValueOf(out).Elem(), "")
-	return decoded{pos: d.pos, failed: d.failed, errs: d.errs}
+	d := &decoder{w: yamlstrict.Walker{File: file}, pos: map[string]Pos{}, failed: map[string]bool{}}
+	d.decode(root, reflect.ValueOf(out).Elem(), "")
+	res := decoded{pos: d.pos, failed: d.failed}
+	for _, e := range d.w.Errs {
+		d.failed[e.Path] = true
+		res.errs = append(res.errs, fromStrict(e))
+	}
+	return res
 }
 
-// yamlError turns a yaml.v3 syntax error ("yaml: line 3: ...") into our
-// format. yaml.v3 reports lines but not columns for syntax errors.
-func yamlError(file string, err error) *Error {
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	line := 0
-	if rest, ok := strings.CutPrefix(msg, "line "); ok {
-		if i := strings.Index(rest, ":"); i > 0 {
-			if l, err := strconv.Atoi(rest[:i]); err == nil {
-				line = l
-				msg = strings.TrimSpace(rest[i+1:])
-			}
-		}
-	}
-	e := &Error{File: file, Msg: "invalid YAML: " + msg}
-	if line > 0 {
-		e.Pos = Pos{Line: line, Column: 1}
-	}
-	return e
+func fromStrict(e *yamlstrict.Error) *Error {
+	return &Error{File: e.File, Pos: Pos{e.Line, e.Column}, Path: e.Path, Msg: e.Msg}
 }
+
+func join(path, key string) string { return yamlstrict.Join(path, key) }

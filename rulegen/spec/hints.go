@@ -13,7 +13,7 @@ import (
 	"github.com/prometheus/prometheus/promql/parser"
 	"gopkg.in/yaml.v3"
 
-	"github.com/redline-sre/redline/internal/hint"
+	"github.com/redline-sre/redline/internal/yamlstrict"
 )
 
 // Hints for the mistakes a spec accepts silently otherwise: each names the
@@ -171,22 +171,15 @@ func mappingValue(n *yaml.Node, key string) string {
 	return ""
 }
 
-// unknownKeyMessage says that key is unknown, suggests the closest known
-// key when one is near, and lists the known ones. A signal's known keys
-// are those of its kind.
-func unknownKeyMessage(t reflect.Type, n *yaml.Node, key string, known []string) string {
-	what := ""
-	if t == reflect.TypeFor[Signal]() {
+// knownKeys are the keys a mapping decoded into t takes. A signal's known
+// keys are those of its kind, when it names a known one.
+func knownKeys(t reflect.Type, n *yaml.Node, names []string) yamlstrict.Keys {
+	if t == reflect.TypeFor[Signal]() && n.Kind == yaml.MappingNode {
 		if kind := mappingValue(n, "kind"); kind != "" {
 			if _, ok := signalKinds[kind]; ok {
-				known = signalKeysFor(kind)
-				what = " of a " + kind + " signal"
+				return yamlstrict.Keys{Known: names, Shown: signalKeysFor(kind), What: " of a " + kind + " signal"}
 			}
 		}
 	}
-	msg := fmt.Sprintf("unknown key %q", key)
-	if s := hint.Closest(key, known); s != "" {
-		msg += fmt.Sprintf("; did you mean %q?", s)
-	}
-	return msg + fmt.Sprintf(" (known keys%s: %s)", what, strings.Join(known, ", "))
+	return yamlstrict.Keys{Known: names}
 }

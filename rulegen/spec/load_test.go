@@ -48,7 +48,7 @@ func TestLoadErrors(t *testing.T) {
 			`testdata/invalid-one-run.yml:11:3: alertmanager: missing key "webhook_url"`,
 		}, "\n"),
 		"invalid-percent-range.yml":  `testdata/invalid-percent-range.yml:8:16: signals[0].threshold: 150% is out of range for a ratio (0% to 100%, or 0 to 1)`,
-		"invalid-duration.yml":       `testdata/invalid-duration.yml:12:10: triggers[0].for: invalid duration "5 minutes" (use a number and one of ms, s, m, h, d, w, y)`,
+		"invalid-duration.yml":       `testdata/invalid-duration.yml:12:10: triggers[0].for: invalid duration (use a number and one of ms, s, m, h, d, w, y)`,
 		"invalid-unknown-signal.yml": `testdata/invalid-unknown-signal.yml:13:17: triggers[0].all[1].signal: unknown signal "latency"`,
 		"invalid-duplicate-name.yml": `testdata/invalid-duplicate-name.yml:9:11: signals[1].name: duplicate signal name "errors"`,
 		"invalid-duplicate-key.yml": strings.Join([]string{
@@ -66,7 +66,7 @@ func TestLoadErrors(t *testing.T) {
 			`testdata/invalid-slo.yml:13:27: slos[0].windows[0].short: short window (1h) must be positive and shorter than the long window (5m)`,
 		}, "\n"),
 		"invalid-not-selector.yml": `testdata/invalid-not-selector.yml:6:13: signals[0].errors: expected a series selector such as metric{job="x"}, got "sum(rate(http_requests_total{status=~\"5..\"}[5m]))"`,
-		"invalid-yaml.yml":         `testdata/invalid-yaml.yml:3:1: invalid YAML: did not find expected '-' indicator`,
+		"invalid-yaml.yml":         `testdata/invalid-yaml.yml:5:4: YAML syntax: value is not allowed in this context`,
 		"invalid-budget.yml":       budgetErrors,
 		"invalid-missing.yml": strings.Join([]string{
 			`testdata/invalid-missing.yml:1:10: version: unsupported version "redline/v2" (want "redline/v1")`,

@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"errors"
 	"fmt"
 	"math/big"
 	"strconv"
@@ -9,6 +10,8 @@ import (
 
 	"github.com/prometheus/common/model"
 	"gopkg.in/yaml.v3"
+
+	"github.com/redline-sre/redline/internal/yamlstrict"
 )
 
 // QuantityKind says how a quantity was written, which decides where it may
@@ -144,12 +147,14 @@ func MustDuration(s string) Duration {
 }
 
 func (d *Duration) decodeYAML(n *yaml.Node) error {
-	if n.Kind != yaml.ScalarNode || n.Tag != "!!str" {
-		return fmt.Errorf("expected a duration such as 5m")
+	if n.Kind != yaml.ScalarNode {
+		return fmt.Errorf("expected a duration, got %s", yamlstrict.Describe(n))
 	}
 	v, err := model.ParseDuration(n.Value)
 	if err != nil {
-		return fmt.Errorf("invalid duration %q (use a number and one of ms, s, m, h, d, w, y)", n.Value)
+		// The exporter's config says the same (yamlstrict), and neither
+		// repeats the value.
+		return errors.New(yamlstrict.BadDuration)
 	}
 	*d = Duration{Duration: v, Text: n.Value}
 	return nil

@@ -1,10 +1,10 @@
-// Package budget decides how a scrape's time is spent, in one place: the
+// Package deadline decides how a scrape's time is spent, in one place: the
 // scrape's deadline (Prometheus's timeout header less an offset, capped),
 // the shared collection's end a margin before it (so what a target reports
 // as it runs out of time reaches the scrape), and each collector's end a
 // margin before that (so a collector honouring its context returns its
 // error and what it read before the target gives up on it).
-package budget
+package deadline
 
 import (
 	"errors"

@@ -1,24 +1,16 @@
-package config
+package yamlstrict
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
-	"regexp"
-	"strconv"
 	"strings"
 	"unicode/utf8"
-
-	goccy "github.com/goccy/go-yaml"
-	goccyparser "github.com/goccy/go-yaml/parser"
-
-	"github.com/redline-sre/redline/exporter/dsn"
 )
 
-// MaxDepth bounds how deeply a config file may nest. The schema needs 4
-// levels (postgres: - databases: - name); the bound is checked before any
-// YAML parser sees the file, because goccy/go-yaml's memory grows with the
-// square of the depth (40,000 levels in 80 KB took 2.5 GB).
+// MaxDepth bounds how deeply a file may nest. The exporter's config needs
+// 4 levels (postgres: - databases: - name), a rulegen spec about 8; the
+// bound is checked before yaml.v3 sees the file, whose parse of a deeply
+// nested flow collection recurses once per level.
 const MaxDepth = 64
 
 // precheck refuses, with file:line:col, what no YAML parser should be
@@ -26,26 +18,27 @@ const MaxDepth = 64
 // not allow (yaml.v3 names neither line nor column for those), and nesting
 // deeper than MaxDepth. It reads the file once and allocates nothing per
 // byte.
-func precheck(file string, data []byte) error {
-	if len(data) > MaxConfigBytes {
-		line, col := position(data, MaxConfigBytes)
-		return fmt.Errorf("%s:%d:%d: file is larger than %d bytes", file, line, col, MaxConfigBytes)
+func precheck(file string, data []byte, maxBytes int) *Error {
+	if len(data) > maxBytes {
+		line, col := position(data, maxBytes)
+		return &Error{File: file, Line: line, Column: col, Msg: fmt.Sprintf("file is larger than %d bytes", maxBytes)}
 	}
 	for i := 0; i < len(data); {
 		r, size := utf8.DecodeRune(data[i:])
 		if r == utf8.RuneError && size <= 1 {
 			line, col := position(data, i)
-			return fmt.Errorf("%s:%d:%d: not valid UTF-8 (byte 0x%02x); save the file as UTF-8", file, line, col, data[i])
+			return &Error{File: file, Line: line, Column: col, Msg: fmt.Sprintf("not valid UTF-8 (byte 0x%02x); save the file as UTF-8", data[i])}
 		}
 		if !printable(r) {
 			line, col := position(data, i)
-			return fmt.Errorf("%s:%d:%d: character %U is not allowed in YAML; write it as an escape (\\x%02X) inside a double-quoted string", file, line, col, r, r)
+			return &Error{File: file, Line: line, Column: col,
+				Msg: fmt.Sprintf("character %U is not allowed in YAML; write it as an escape (\\x%02X) inside a double-quoted string", r, r)}
 		}
 		i += size
 	}
 	if off, ok := tooDeep(data); ok {
 		line, col := position(data, off)
-		return fmt.Errorf("%s:%d:%d: nested deeper than %d levels", file, line, col, MaxDepth)
+		return &Error{File: file, Line: line, Column: col, Msg: fmt.Sprintf("nested deeper than %d levels", MaxDepth)}
 	}
 	return nil
 }
@@ -181,76 +174,4 @@ func blockHeader(rest []byte) bool {
 	s := strings.TrimLeft(string(rest), "+-0123456789")
 	s = strings.TrimSpace(s)
 	return s == "" || strings.HasPrefix(s, "#")
-}
-
-// locateBelow is the largest file parsed a second time to locate a syntax
-// error: goccy/go-yaml allocates about 400 bytes per byte of input (500 MB
-// for 1 MB), five times yaml.v3, so a larger file gets yaml.v3's line.
-const locateBelow = 64 << 10
-
-// locateDepth bounds structure(data) for the second parse: whatever the
-// depth scan concluded, goccy never sees a file that could nest deeper
-// (its memory grows with the square of the depth: 25 MB at 4,000 levels).
-const locateDepth = 4000
-
-// structure counts every byte that can open a level of nesting, and the
-// lines: a bound on the depth that no quoting or scalar can fool.
-func structure(data []byte) int {
-	n := 0
-	for _, c := range data {
-		switch c {
-		case '[', '{', '-', '?', ':', '\n':
-			n++
-		}
-	}
-	return n
-}
-
-// v3LineRE finds yaml.v3's "line N: " in its messages.
-var v3LineRE = regexp.MustCompile(`^line (\d+): `)
-
-// v3AnchorRE is yaml.v3's message for an alias to an anchor never set.
-var v3AnchorRE = regexp.MustCompile(`unknown anchor '(.*)' referenced`)
-
-// syntaxError turns yaml.v3's syntax error into file:line:column: message.
-// yaml.v3 reports the line where the enclosing construct began, not where
-// the mistake is ("line 1" for a bracket left open on line 4), and no
-// column. goccy/go-yaml's parser points at the offending token, so a file
-// of at most locateBelow bytes (and MaxDepth levels, by precheck) is
-// parsed again with it only to locate the mistake. Should it accept what yaml.v3 refused, yaml.v3's own line is
-// reported, at its first character; an error naming no line (an alias of
-// an unknown anchor) is placed at the alias. Neither message quotes the
-// file's content; an anchor name is redacted like a DSN.
-func syntaxError(file string, data []byte, v3err error) error {
-	if len(data) <= locateBelow && structure(data) <= locateDepth {
-		_, err := goccyparser.ParseBytes(data, 0)
-		var se *goccy.SyntaxError
-		if errors.As(err, &se) && se.Token != nil && se.Token.Position != nil {
-			return fmt.Errorf("%s:%d:%d: YAML syntax: %s", file, se.Token.Position.Line, se.Token.Position.Column, se.Message)
-		}
-	}
-	msg := strings.TrimPrefix(v3err.Error(), "yaml: ")
-	line, col := 1, 1
-	if m := v3LineRE.FindStringSubmatch(msg); m != nil {
-		line, _ = strconv.Atoi(m[1])
-		col = firstColumn(data, line)
-		msg = msg[len(m[0]):]
-	} else if m := v3AnchorRE.FindStringSubmatch(msg); m != nil {
-		if off := strings.Index(string(data), "*"+m[1]); off >= 0 {
-			line, col = position(data, off)
-		}
-		msg = fmt.Sprintf("unknown anchor %q referenced", dsn.Name(m[1]))
-	}
-	return fmt.Errorf("%s:%d:%d: YAML syntax: %s", file, line, col, msg)
-}
-
-// firstColumn is the column of line's first character that is not a
-// space (1 when the line is blank or past the end).
-func firstColumn(data []byte, line int) int {
-	lines := strings.SplitN(string(data), "\n", line+1)
-	if line < 1 || line > len(lines) {
-		return 1
-	}
-	l := lines[line-1]
-	return utf8.RuneCountInString(l[:len(l)-len(strings.TrimLeft(l, " \t"))]) + 1
 }
