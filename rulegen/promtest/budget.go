@@ -107,14 +107,17 @@ func budgetTests(a *model.Alert) ([]Group, error) {
 	}
 	groups = append(groups, fire)
 
-	if in, err = put(-1, 0, evalAt+1); err != nil {
+	// Without traffic there is nothing to wait for: the freeze is silent
+	// once `for` has passed.
+	idleAt := forMin + 3
+	if in, err = put(-1, 0, idleAt+1); err != nil {
 		return nil, err
 	}
 	groups = append(groups, Group{
 		Name:           a.Name + ": silent with no traffic",
 		Interval:       "1m",
 		InputSeries:    in.seriesList(),
-		AlertRuleTests: []AlertTest{{EvalTime: minutes(evalAt), Alertname: a.Name, ExpAlerts: []ExpAlert{}}},
+		AlertRuleTests: []AlertTest{{EvalTime: minutes(idleAt), Alertname: a.Name, ExpAlerts: []ExpAlert{}}},
 	})
 	if m := b.SLO.MinRate; m != nil && m.Rat().Sign() > 0 {
 		mr, _ := m.Rat().Float64()
