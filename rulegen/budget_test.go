@@ -54,25 +54,34 @@ func TestGeneratedTestsCatchBudgetDefects(t *testing.T) {
 	}
 	for _, c := range []struct {
 		name, from, to, fails string
+		// all replaces every occurrence (an expression the budget's
+		// rules repeat), not the first.
+		all bool
 	}{
 		{"the 5m short window lags one window (sum_over_time of the 5m rates)",
 			"record: service:availability:error_ratio_rate5m\n        expr: service:errors_errors:rate5m / service:errors_total:rate5m",
 			"record: service:availability:error_ratio_rate5m\n        expr: sum_over_time(service:errors_errors:rate5m[5m]) / sum_over_time(service:errors_total:rate5m[5m])",
-			"service:availability:error_ratio_rate5m"},
+			"service:availability:error_ratio_rate5m", false},
 		{"the 30m short window reads 35m",
 			"rate5m[25m]) / sum_over_time(service:errors_total:rate5m[25m])",
 			"rate5m[30m]) / sum_over_time(service:errors_total:rate5m[30m])",
-			"service:availability:error_ratio_rate30m"},
-		{"freeze threshold moved", "error_budget_remaining < 0.1", "error_budget_remaining < 0.08", "AvailabilityErrorBudgetFreeze: fires once"},
-		{"freeze for one minute shorter", "for: 2m", "for: 1m", "AvailabilityErrorBudgetFreeze: fires once"},
-		{"freeze for one minute longer", "for: 2m", "for: 3m", "AvailabilityErrorBudgetFreeze: fires once"},
-		{"remaining budget not inverted", "expr: 1 - service:availability:period_burn_rate", "expr: service:availability:period_burn_rate", "error_budget_remaining"},
-		{"freeze threshold lowered to 1%", "error_budget_remaining < 0.1", "error_budget_remaining < 0.01", `ALERTS{alertname=\"AvailabilityErrorBudgetFreeze\", alertstate=\"firing\"})", time: 8h2m`},
-		{"period ratio over a fixed day", "rate5m[5h55m]) / sum_over_time(service:errors_total:rate5m[5h55m])", "rate5m[1d]) / sum_over_time(service:errors_total:rate5m[1d])", `error_budget_remaining * 1e9) / 1e9", time: 6h17m`},
-		{"burn window for one minute longer", "for: 3m", "for: 4m", "fire each window once its for has passed"},
+			"service:availability:error_ratio_rate30m", false},
+		{"freeze threshold moved", "error_budget_remaining < 0.1", "error_budget_remaining < 0.08", "AvailabilityErrorBudgetFreeze: fires once", false},
+		{"freeze for one minute shorter", "for: 2m", "for: 1m", "AvailabilityErrorBudgetFreeze: fires once", false},
+		{"freeze for one minute longer", "for: 2m", "for: 3m", "AvailabilityErrorBudgetFreeze: fires once", false},
+		{"remaining budget not inverted", "expr: 1 - (sum_over_time(service:errors_errors", "expr: (sum_over_time(service:errors_errors", "error_budget_remaining", false},
+		{"a short history extrapolated over the period (no coverage)", "clamp_max((time() - min_over_time(service:errors_total:rate5m_timestamp[6h])) / 21300, 1)", "1", "AvailabilityErrorBudgetFreeze: fires once", true},
+		{"no errors read as no data", ` or 0 * sum(rate(http_requests_total{job="shop"}[5m]))`, "", `round(service:errors_errors:rate5m * 1) / 1", time: 10m`, true},
+		{"freeze threshold lowered to 1%", "error_budget_remaining < 0.1", "error_budget_remaining < 0.01", `ALERTS{alertname=\"AvailabilityErrorBudgetFreeze\", alertstate=\"firing\"})", time: 8h2m`, false},
+		{"period ratio over a fixed day", "rate5m[5h55m]) / sum_over_time(service:errors_total:rate5m[5h55m])", "rate5m[1d]) / sum_over_time(service:errors_total:rate5m[1d])", `error_budget_remaining * 1e9) / 1e9", time: `, true},
+		{"burn window for one minute longer", "for: 3m", "for: 4m", "fire each window once its for has passed", false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			broken := strings.Replace(string(data), c.from, c.to, 1)
+			n := 1
+			if c.all {
+				n = -1
+			}
+			broken := strings.Replace(string(data), c.from, c.to, n)
 			if broken == string(data) {
 				t.Fatalf("test fixture: %q not found in:\n%s", c.from, data)
 			}

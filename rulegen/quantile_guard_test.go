@@ -75,7 +75,7 @@ func TestGeneratedTestsCatchStarvedProber(t *testing.T) {
 		{
 			name:      "guard removed",
 			old:       ` and on(instance, job) (histogram_quantile(0.95, sum by (instance, job, le) (rate(timer_lag_seconds_bucket{job="prober"}[5m]))) <= 0.01)`,
-			count:     2, // the bucket and the count rates
+			count:     3, // the bucket, count and good rates
 			wantAlert: "ShopLoopLag",
 		},
 		{

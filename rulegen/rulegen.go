@@ -92,6 +92,21 @@ func Generate(s *spec.Spec, source string) ([]render.File, error) {
 	return written, nil
 }
 
+// Warnings are what a valid spec does that is probably not meant (a
+// canary comparison that min_rate may switch off at the first steps), one
+// line each with file:line:col.
+func Warnings(s *spec.Spec, source string) ([]string, error) {
+	m, err := model.Build(s, source)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, w := range m.Warnings {
+		out = append(out, w.Error())
+	}
+	return out, nil
+}
+
 // Write stores files under dir, creating directories as needed. Each file
 // is written to a temporary name and renamed, so a reader never sees half.
 func Write(dir string, files []render.File) error {

@@ -227,6 +227,14 @@ func generate(specFile string, stderr io.Writer) ([]render.File, int) {
 		fmt.Fprintf(stderr, "rulegen: %v\n", err)
 		return nil, exitInvalid
 	}
+	warnings, err := rulegen.Warnings(s, source)
+	if err != nil {
+		fmt.Fprintf(stderr, "rulegen: %v\n", err)
+		return nil, exitInvalid
+	}
+	for _, w := range warnings {
+		fmt.Fprintf(stderr, "rulegen: warning: %s\n", w)
+	}
 	return files, exitOK
 }
 

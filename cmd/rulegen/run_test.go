@@ -251,3 +251,21 @@ func TestHelp(t *testing.T) {
 		t.Errorf("no command: exit %d: %s", code, stderr)
 	}
 }
+
+// TestCanaryMinRateWarning: a canary comparison whose min_rate needs more
+// traffic than the first steps carry is a warning on stderr from generate
+// and check, with the spec's position, and no failure.
+func TestCanaryMinRateWarning(t *testing.T) {
+	specFile := filepath.Join("..", "..", "rulegen", "testdata", "golden", "basic.spec.yml")
+	out := t.TempDir()
+	for _, cmd := range []string{"generate", "check"} {
+		code, _, stderr := runCLI(t, cmd, "--spec", specFile, "--out", out)
+		if code != exitOK {
+			t.Fatalf("%s: exit %d: %s", cmd, code, stderr)
+		}
+		want := "rulegen: warning: " + specFile + ":14:15: signals[0].min_rate: HttpErrorsCanaryWorse compares the tracks only while each serves at least min_rate 0.5/s"
+		if !strings.Contains(stderr, want) || !strings.Contains(stderr, "10/s at 5%") {
+			t.Errorf("%s: stderr %q\nwant a warning starting %q that names 10/s at 5%%", cmd, stderr, want)
+		}
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/big"
 	"sort"
+	"strconv"
+	"time"
 
 	commonmodel "github.com/prometheus/common/model"
 
@@ -15,10 +17,12 @@ import (
 type Budget struct {
 	SLO    *spec.SLO
 	Signal *Signal
-	// Ratio, BurnRate and Remaining are the recorded series: the period's
-	// error ratio, that ratio in budgets (1 = on track to spend exactly the
-	// budget), and 1 − BurnRate, the share of the budget left (negative
-	// once it is overspent).
+	// Ratio, BurnRate and Remaining are the recorded series: the error
+	// ratio over the part of the period the recorded rates cover, the
+	// share of the budget spent (errors over the period's expected
+	// requests × the allowed ratio; on a full history the period's ratio
+	// in budgets), and 1 − BurnRate, the share of the budget left
+	// (negative once it is overspent).
 	Ratio, BurnRate, Remaining string
 	// Allowed is the error budget as an error ratio (1 − objective).
 	Allowed *big.Rat
@@ -40,6 +44,11 @@ type BurnView struct {
 	// window, nil when there is none.
 	Factor *spec.Quantity
 }
+
+// FreezeTolerance is how far below freeze_below the remaining budget must
+// be for the freeze to fire: float sums leave a steady burn at exactly the
+// threshold a few 1e-15 under it.
+const FreezeTolerance = "1e-09"
 
 // viewWindows are the burn-rate windows every SLO dashboard shows.
 var viewWindows = []string{"1h", "6h", "1d"}
@@ -135,20 +144,55 @@ func percent(r *big.Rat) string {
 	return spec.FormatRat(new(big.Rat).Mul(r, big.NewRat(100, 1))) + "%"
 }
 
-// addBudget records the SLO's period error ratio, burn rate and remaining
-// budget, and adds the release-freeze alert. Every evaluation reads the
-// period's recorded 5m rates (two series, one sample per evaluation
-// interval each), never raw series over the period.
+// BudgetSampleTimeRecord names the recorded time of each evaluation at
+// which a signal has traffic: the oldest such sample within the period
+// says how much of the period the recorded rates cover.
+func BudgetSampleTimeRecord(sig *Signal) string { return sig.Traffic + "_timestamp" }
+
+// coverage is the share of an SLO's period that its signal's recorded
+// rates cover: the time since their oldest sample within the period, over
+// the range a full period's samples span (windowRange), at most 1. The
+// oldest sample is looked for over the whole period, one recording window
+// more than that range, so that on a full history it lies at least the
+// range back and the share is exactly 1.
+func coverage(m *Model, sig *Signal, period spec.Duration) string {
+	ts := BudgetSampleTimeRecord(sig)
+	if !m.recorded(ts) {
+		rec := m.recording(sig.Traffic)
+		m.record(ts, "("+rec.Expr+") * 0 + time()")
+	}
+	span := time.Duration(period.Duration - sig.Window.Duration).Seconds()
+	return fmt.Sprintf("clamp_max((time() - min_over_time(%s[%s])) / %s, 1)", ts, period.String(), strconv.FormatFloat(span, 'f', -1, 64))
+}
+
+// addBudget records the SLO's period error ratio, the share of its budget
+// spent and the share left, and adds the release-freeze alert.
+//
+// The budget is the errors spent over the period's expected requests ×
+// the allowed error ratio. The requests expected over the whole period
+// are scaled from the part of it the recorded rates cover: the error
+// ratio over the covered part × the covered share of the period. On a full
+// history that is the period's error ratio ÷ the allowed one; on a short
+// one (rules loaded an hour ago, a retention shorter than the period) a
+// blip spends what it would spend in a full period instead of being
+// extrapolated over it.
+//
+// Every evaluation reads the period's recorded 5m rates (one sample per
+// evaluation interval each), never raw series over the period; each rule
+// of the SLO group reads only recordings of the recording group, so that
+// vmalert computes what Prometheus does.
 func (m *Model) addBudget(o *spec.SLO, sig *Signal) {
 	allowed := new(big.Rat).Sub(big.NewRat(1, 1), o.Objective.Rat())
 	b := &Budget{SLO: o, Signal: sig, Allowed: allowed}
+	ratio := errorRatioExpr(sig, o.Period)
 	// A burn window as long as the period has recorded the same ratio.
 	b.Ratio = SLOWindowRecord(o, o.Period.String())
 	if !m.recorded(b.Ratio) {
-		m.record(b.Ratio, errorRatioExpr(sig, o.Period))
+		m.recordSLO(b.Ratio, ratio)
 	}
-	b.BurnRate = m.record(BudgetBurnRateRecord(o), b.Ratio+" / "+spec.FormatRat(allowed))
-	b.Remaining = m.record(BudgetRemainingRecord(o), "1 - "+b.BurnRate)
+	spent := fmt.Sprintf("(%s) * %s / %s", ratio, coverage(m, sig, o.Period), spec.FormatRat(allowed))
+	b.BurnRate = m.recordSLO(BudgetBurnRateRecord(o), spent)
+	b.Remaining = m.recordSLO(BudgetRemainingRecord(o), "1 - "+spent)
 	b.Views = burnViews(m, o, sig, allowed)
 	m.Budgets = append(m.Budgets, b)
 	if !o.Freezes() {
@@ -156,8 +200,12 @@ func (m *Model) addBudget(o *spec.SLO, sig *Signal) {
 	}
 	below := o.FreezeBelow.Rat()
 	a := &Alert{
-		Name:   o.FreezeAlert(),
-		Expr:   fmt.Sprintf("%s < %s", b.Remaining, spec.FormatRat(below)),
+		Name: o.FreezeAlert(),
+		// A steady burn that leaves exactly freeze_below sums to a hair
+		// below it (0.09999999999999776), which would fire and resolve
+		// over and over; 1e-9 is far above float noise and far below a
+		// spend that means anything.
+		Expr:   fmt.Sprintf("%s < %s - %s", b.Remaining, spec.FormatRat(below), FreezeTolerance),
 		For:    o.FreezeFor,
 		Budget: b,
 	}

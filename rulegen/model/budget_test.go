@@ -1,8 +1,10 @@
 package model
 
 import (
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/redline-sre/redline/rulegen/spec"
 )
@@ -39,7 +41,7 @@ func budgetRules(t *testing.T, period string) string {
 	d := spec.MustDuration(period)
 	var out []string
 	for _, r := range m.Recordings {
-		if r.Record == b.Ratio || r.Record == b.BurnRate || r.Record == b.Remaining {
+		if r.Record == b.Ratio || r.Record == b.BurnRate || r.Record == b.Remaining || r.Record == BudgetSampleTimeRecord(b.Signal) {
 			out = append(out, r.Record+" = "+r.Expr)
 		}
 	}
@@ -47,6 +49,8 @@ func budgetRules(t *testing.T, period string) string {
 	out = append(out, a.Name+" = "+a.Expr, a.Annotations["summary"], a.Annotations["description"])
 	text := strings.Join(out, "\n")
 	text = strings.ReplaceAll(text, "["+windowRange(b.Signal, d)+"]", "[PERIOD - 5m]")
+	span := strconv.FormatFloat(time.Duration(d.Duration-b.Signal.Window.Duration).Seconds(), 'f', -1, 64)
+	text = strings.ReplaceAll(text, "/ "+span+", 1)", "/ (PERIOD - 5m in seconds), 1)")
 	return strings.ReplaceAll(text, d.String(), "PERIOD")
 }
 
@@ -88,7 +92,7 @@ func TestBudgetNames(t *testing.T) {
 	if _, ok := a.Labels["rollback"]; ok {
 		t.Error("a freeze is no rollback")
 	}
-	if want := "service:availability:error_budget_remaining < 0.1\nand\navg_over_time(service:errors_total:rate5m[27d23h55m]) >= 0.5"; a.Expr != want {
+	if want := "service:availability:error_budget_remaining < 0.1 - 1e-09\nand\navg_over_time(service:errors_total:rate5m[27d23h55m]) >= 0.5"; a.Expr != want {
 		t.Errorf("freeze expr:\n%s\nwant:\n%s", a.Expr, want)
 	}
 }

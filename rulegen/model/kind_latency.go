@@ -16,8 +16,12 @@ func (latencyKind) record(m *Model, sig *Signal) {
 	sig.Value = m.record("service:"+name+":"+QuantileName(*sig.Quantile)+"_rate"+w,
 		fmt.Sprintf("histogram_quantile(%s, %s)", sig.Quantile.String(), buckets))
 	if sig.Bucket {
+		// From the scraped buckets, not the recorded ones: an SLO divides
+		// it by the recorded count, and vmalert reads a recording of the
+		// same group back from storage one evaluation late (or not at all
+		// on the first), which left good one sample short of count.
 		sig.Good = m.record("service:"+name+"_good:rate"+w,
-			fmt.Sprintf("sum(%s{%s})", buckets, LeMatcher(sig.Threshold.String())))
+			fmt.Sprintf("sum(%s)", guarded(fmt.Sprintf("rate(%s[%s])", Selector(h, h.Name+"_bucket", LeMatcher(sig.Threshold.String())), w), sig.Guard)))
 	}
 }
 

@@ -11,9 +11,20 @@ type ratioKind struct{}
 
 func (ratioKind) record(m *Model, sig *Signal) {
 	w, name := sig.Window.String(), sig.Name
-	errs := m.record("service:"+name+"_errors:rate"+w, fmt.Sprintf("sum(rate(%s[%s]))", sig.Signal.Errors, w))
+	errs := m.record("service:"+name+"_errors:rate"+w, errorRate(nil, sig, w))
 	sig.Traffic = m.record("service:"+name+"_total:rate"+w, fmt.Sprintf("sum(rate(%s[%s]))", sig.Signal.Total, w))
 	sig.Value = m.record("service:"+name+":ratio_rate"+w, errs+" / "+sig.Traffic)
+}
+
+// errorRate is a ratio's error rate by the given labels, 0 wherever there
+// are requests but no error series: client libraries create the series of
+// an error code on its first occurrence, so a service that never failed has
+// none, and its ratio must read 0, not nothing (a canary comparison with
+// nothing on the stable track could never fire).
+func errorRate(by []string, sig *Signal, w string) string {
+	return fmt.Sprintf("%s or 0 * %s",
+		agg("sum", by, fmt.Sprintf("rate(%s[%s])", sig.Signal.Errors, w)),
+		agg("sum", by, fmt.Sprintf("rate(%s[%s])", sig.Signal.Total, w)))
 }
 
 func (ratioKind) condition(sig *Signal, thr spec.Quantity) string {
@@ -29,7 +40,7 @@ func (ratioKind) source(sig *Signal) string { return sig.Signal.Total }
 
 func (ratioKind) recordTracks(m *Model, sig *Signal, c *spec.Canary) (value, traffic string) {
 	w, lvl, by := sig.Window.String(), c.Label, []string{c.Label}
-	errs := m.record(lvl+":"+sig.Name+"_errors:rate"+w, agg("sum", by, fmt.Sprintf("rate(%s[%s])", sig.Signal.Errors, w)))
+	errs := m.record(lvl+":"+sig.Name+"_errors:rate"+w, errorRate(by, sig, w))
 	traffic = m.record(lvl+":"+sig.Name+"_total:rate"+w, agg("sum", by, fmt.Sprintf("rate(%s[%s])", sig.Signal.Total, w)))
 	value = m.record(lvl+":"+sig.Name+":ratio_rate"+w, errs+" / "+traffic)
 	return value, traffic

@@ -27,7 +27,7 @@ alertmanager:
 		"service:lag_bucket:rate5m": `sum by (le) (rate(probe_seconds_bucket{job="exp"}[5m])` + guard + `)`,
 		"service:lag_count:rate5m":  `sum(rate(probe_seconds_count{job="exp"}[5m])` + guard + `)`,
 		"service:lag:p95_rate5m":    `histogram_quantile(0.95, service:lag_bucket:rate5m)`,
-		"service:lag_good:rate5m":   `sum(service:lag_bucket:rate5m{le=~"0[.]050*"})`,
+		"service:lag_good:rate5m":   `sum(rate(probe_seconds_bucket{job="exp", le=~"0[.]050*"}[5m])` + guard + `)`,
 	}
 	for _, r := range m.Recordings {
 		if w, ok := want[r.Record]; ok && r.Expr != w {

@@ -56,6 +56,10 @@ type Model struct {
 	Outputs *spec.Outputs
 	Ladder  *Ladder
 
+	// Warnings are what the spec does that is valid but probably not
+	// meant; rulegen generate and check print them.
+	Warnings []*spec.Error
+
 	// trackSelectors are the expressions of the canary's selectors: the
 	// series its pods report (analysis.go).
 	trackSelectors []string
@@ -77,6 +81,12 @@ type Inhibition struct {
 type Recording struct {
 	Record string
 	Expr   string
+	// SLO puts the rule in the SLO group (Model.SLOGroup), which reads
+	// only recordings of the recording group: vmalert (and Prometheus
+	// across groups) reads every input back from storage, so a rule that
+	// read another rule of its own group would see that rule's previous
+	// evaluation, or nothing on the first one.
+	SLO bool
 }
 
 // Signal is a spec signal with the names of its recorded series.
@@ -203,6 +213,7 @@ func Build(s *spec.Spec, source string) (*Model, error) {
 				m.addCanary(sig, s.Canary)
 			}
 		}
+		m.canaryTrafficWarnings(s)
 		if err := m.addJudge(s); err != nil {
 			return nil, err
 		}
@@ -213,20 +224,51 @@ func Build(s *spec.Spec, source string) (*Model, error) {
 	return m, nil
 }
 
-// RecordingGroup and AlertGroup name the rule file's two groups.
+// RecordingGroup names the group of recordings computed from scraped
+// series.
 func (m *Model) RecordingGroup() string { return m.Service + ".recording" }
+
+// SLOGroup names the group of the SLOs' window ratios and budgets: each
+// of its rules reads scraped series or recordings of the recording group,
+// never another rule of its own group.
+func (m *Model) SLOGroup() string { return m.Service + ".slo" }
 
 // AlertGroup names the rule file's group of alerts.
 func (m *Model) AlertGroup() string { return m.Service + ".alerts" }
 
 // Groups lists the rule file's groups in evaluation order: the recordings,
-// then the alerts when there are any. The rule file and its tests (which
-// fix promtool's evaluation order) both follow it.
+// the SLO recordings when there are any, then the alerts when there are
+// any. The rule file and its tests (which fix promtool's evaluation order)
+// both follow it.
 func (m *Model) Groups() []string {
-	if len(m.Alerts) == 0 {
-		return []string{m.RecordingGroup()}
+	groups := []string{m.RecordingGroup()}
+	if m.hasSLORecordings() {
+		groups = append(groups, m.SLOGroup())
 	}
-	return []string{m.RecordingGroup(), m.AlertGroup()}
+	if len(m.Alerts) > 0 {
+		groups = append(groups, m.AlertGroup())
+	}
+	return groups
+}
+
+func (m *Model) hasSLORecordings() bool {
+	for _, r := range m.Recordings {
+		if r.SLO {
+			return true
+		}
+	}
+	return false
+}
+
+// GroupRecordings are the recordings of one of Groups, in order.
+func (m *Model) GroupRecordings(group string) []Recording {
+	var out []Recording
+	for _, r := range m.Recordings {
+		if (group == m.SLOGroup()) == r.SLO && (group == m.SLOGroup() || group == m.RecordingGroup()) {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // SignalByName returns the named signal, or nil.
@@ -241,6 +283,12 @@ func (m *Model) SignalByName(name string) *Signal {
 
 func (m *Model) record(name, expr string) string {
 	m.Recordings = append(m.Recordings, Recording{Record: name, Expr: expr})
+	return name
+}
+
+// recordSLO adds a recording to the SLO group.
+func (m *Model) recordSLO(name, expr string) string {
+	m.Recordings = append(m.Recordings, Recording{Record: name, Expr: expr, SLO: true})
 	return name
 }
 
@@ -546,7 +594,7 @@ func (m *Model) addSLO(o *spec.SLO) {
 	}
 	sort.SliceStable(windows, func(i, j int) bool { return windows[i].Duration < windows[j].Duration })
 	for _, d := range windows {
-		m.record(SLOWindowRecord(o, d.String()), errorRatioExpr(sig, d))
+		m.recordSLO(SLOWindowRecord(o, d.String()), errorRatioExpr(sig, d))
 	}
 	var siblings []*Alert
 	for _, w := range o.Windows {

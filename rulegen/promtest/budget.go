@@ -19,63 +19,105 @@ const shortPeriod = 6 * 60
 // the min_rate test below checks the guard.
 func freezeTraffic(b *model.Budget) float64 { return trafficPerMin(b.Signal) }
 
-// budgetTests checks an SLO's remaining budget and its release freeze. A
-// steady error ratio r spends r ÷ budget of the budget whatever the
-// period's length, from the first sample on: with 9% of the budget left
-// the freeze fires exactly once `for` has passed, with 11% left it stays
-// silent, and without traffic it has nothing to say. A period short
-// enough to simulate also gets its spend back once the errors leave it.
-func budgetTests(a *model.Alert) ([]Group, error) {
-	b := a.Budget
+// firstRecorded is the minute of a test's first recorded rate: rate()
+// needs two samples.
+const firstRecorded = 1
+
+// budgetSpan is the range in minutes that a full period's recorded rates
+// span (the period less one recording window): the covered share of the
+// period is the time since the first recorded rate over it.
+func budgetSpan(b *model.Budget) float64 {
+	return float64(minutesOf(b.SLO.Period) - minutesOf(b.Signal.Window))
+}
+
+// covered is the share of the period the recorded rates cover at minute
+// at of a test whose rates exist from the first minute.
+func covered(b *model.Budget, at int) float64 {
+	return math.Min(1, float64(at-firstRecorded)/budgetSpan(b))
+}
+
+// spent is the share of the budget a steady error ratio r from the first
+// sample has spent at minute at: r over the covered part of the period ×
+// the covered share, in budgets.
+func spent(b *model.Budget, r float64, at int) float64 {
+	allowed, _ := b.Allowed.Float64()
+	return r * covered(b, at) / allowed
+}
+
+// crossingBurn is a steady error ratio from the first sample that takes
+// the remaining budget below freeze_below half a minute before minute at,
+// and the minute at itself: the earliest minute from 100 on (so that one
+// minute spends less than 1% of the budget, and a threshold moved by a
+// point moves the crossing) for which that ratio is at most 1. ok is false when no such
+// minute lies within the period (the budget cannot be spent before the
+// rates cover the whole of it).
+func crossingBurn(b *model.Budget) (r float64, at int, ok bool) {
 	allowed, _ := b.Allowed.Float64()
 	below, _ := b.SLO.FreezeBelow.Rat().Float64()
+	need := (1 - below) * budgetSpan(b) * allowed // minutes of 100% errors
+	at = max(100, int(math.Ceil(need+firstRecorded+0.5))+1)
+	if float64(at-firstRecorded) >= budgetSpan(b) {
+		return 0, 0, false
+	}
+	return need / (float64(at-firstRecorded) - 0.5), at, true
+}
+
+// budgetTests checks an SLO's remaining budget and its release freeze. A
+// steady error ratio r from the first sample spends r × the covered share
+// of the period ÷ budget: the rates of a short history count for what
+// they cover, not for the whole period. The freeze stays silent the
+// minute before the budget left crosses freeze_below, fires exactly once
+// `for` has passed after, and without traffic has nothing to say. A
+// period short enough to simulate also gets its spend back once the
+// errors leave the period, and a slow burn after a clean period freezes
+// before the budget is gone.
+func budgetTests(a *model.Alert) ([]Group, error) {
+	b := a.Budget
+	below, _ := b.SLO.FreezeBelow.Rat().Float64()
 	forMin := minutesOf(a.For)
-	// The rates exist from the first minute: the alert is pending from 1m
-	// and fires at 1m + for.
-	firesAt := forMin + 1
-	evalAt := firesAt + 2
 	traffic := freezeTraffic(b)
 	put := func(ratio float64, traffic float64, length int) (*input, error) {
 		in := newInput()
 		return in, burnInput(in, b.Signal, ratio, traffic, length)
 	}
-	left := func(share float64) float64 { return allowed * (1 - share) }
+	r, crosses, ok := crossingBurn(b)
+	if !ok {
+		return nil, fmt.Errorf("SLO %s: even 100%% errors cannot spend %s of the budget before the rates cover the period", b.SLO.Name, pct(1-below))
+	}
+	firesAt := crosses + forMin
+	evalAt := firesAt + 2
 
 	var groups []Group
-	in, err := put(left(0.9*below), traffic, evalAt+1)
+	in, err := put(r, traffic, evalAt+1)
 	if err != nil {
 		return nil, err
 	}
-	remaining := 0.9 * below
+	remaining := 1 - spent(b, r, firesAt)
 	fire := Group{
-		Name:        fmt.Sprintf("%s: fires once %s of the budget is left for %s", a.Name, pct(remaining), a.For.String()),
+		Name: fmt.Sprintf("%s: fires once less than %s of the budget is left for %s (a steady %s error ratio from the first sample)",
+			a.Name, pct(below), a.For.String(), pct(r)),
 		Interval:    "1m",
 		InputSeries: in.seriesList(),
 		AlertRuleTests: []AlertTest{
+			{EvalTime: minutes(crosses - 1), Alertname: a.Name, ExpAlerts: []ExpAlert{}},
 			{EvalTime: minutes(firesAt - 1), Alertname: a.Name, ExpAlerts: []ExpAlert{}},
 			{EvalTime: minutes(firesAt), Alertname: a.Name, ExpAlerts: []ExpAlert{expected(a, "{{ $value | humanizePercentage }}", humanizePercentage(remaining), nil)}},
 		},
-		ExprTests: budgetRecordings(b, left(0.9*below), evalAt),
+		ExprTests: budgetRecordings(b, r, evalAt),
 	}
 	groups = append(groups, fire)
 
-	if in, err = put(left(1.1*below), traffic, evalAt+1); err != nil {
-		return nil, err
-	}
-	groups = append(groups, Group{
-		Name:           fmt.Sprintf("%s: silent with %s of the budget left", a.Name, pct(1.1*below)),
-		Interval:       "1m",
-		InputSeries:    in.seriesList(),
-		AlertRuleTests: []AlertTest{{EvalTime: minutes(evalAt), Alertname: a.Name, ExpAlerts: []ExpAlert{}}},
-	})
-	if in, err = put(-1, 0, evalAt+1); err != nil {
+	// Without traffic there is nothing to wait for: the freeze is silent
+	// once `for` has passed.
+	idleAt := forMin + 3
+	if in, err = put(-1, 0, idleAt+1); err != nil {
 		return nil, err
 	}
 	groups = append(groups, Group{
 		Name:           a.Name + ": silent with no traffic",
 		Interval:       "1m",
 		InputSeries:    in.seriesList(),
-		AlertRuleTests: []AlertTest{{EvalTime: minutes(evalAt), Alertname: a.Name, ExpAlerts: []ExpAlert{}}},
+		AlertRuleTests: []AlertTest{{EvalTime: minutes(idleAt), Alertname: a.Name, ExpAlerts: []ExpAlert{}}},
 	})
 	if m := b.SLO.MinRate; m != nil && m.Rat().Sign() > 0 {
 		mr, _ := m.Rat().Float64()
@@ -87,6 +129,7 @@ func budgetTests(a *model.Alert) ([]Group, error) {
 			Interval:       "1m",
 			InputSeries:    in.seriesList(),
 			AlertRuleTests: []AlertTest{{EvalTime: minutes(evalAt), Alertname: a.Name, ExpAlerts: []ExpAlert{}}},
+			ExprTests:      []ExprTest{{Expr: b.Remaining + " < bool " + num(below), EvalTime: minutes(evalAt), ExpSamples: []Sample{{Labels: "{}", Value: 1}}}},
 		})
 	}
 	if g, ok, err := recoveryTest(a, traffic); err != nil {
@@ -157,19 +200,22 @@ func slowBurnTest(a *model.Alert, factor, traffic float64) (Group, bool, error) 
 }
 
 // recoveryTest spends most of a short period's budget, then serves without
-// errors: the freeze fires, and once the errors have left the period the
-// whole budget is back and the freeze resolves.
+// errors: the freeze fires, the spend holds while no error is added (the
+// errors are counted against the whole period's expected requests, so
+// more clean traffic does not dilute them), and once the errors have left
+// the period the whole budget is back and the freeze resolves.
 func recoveryTest(a *model.Alert, traffic float64) (Group, bool, error) {
 	b := a.Budget
 	period := minutesOf(b.SLO.Period)
 	if period > shortPeriod {
 		return Group{}, false, nil
 	}
-	allowed, _ := b.Allowed.Float64()
+	r, crosses, ok := crossingBurn(b)
+	if !ok {
+		return Group{}, false, nil
+	}
 	below, _ := b.SLO.FreezeBelow.Rat().Float64()
-	forMin := minutesOf(a.For)
-	spend := forMin + 5
-	r := allowed * (1 - below/2)
+	spend := crosses + minutesOf(a.For)
 	failing, healthy := newInput(), newInput()
 	if err := burnInput(failing, b.Signal, r, traffic, spend); err != nil {
 		return Group{}, false, err
@@ -185,22 +231,26 @@ func recoveryTest(a *model.Alert, traffic float64) (Group, bool, error) {
 		Interval:    "1m",
 		InputSeries: in.seriesList(),
 		AlertRuleTests: []AlertTest{
-			{EvalTime: minutes(spend), Alertname: a.Name, ExpAlerts: []ExpAlert{expected(a, "{{ $value | humanizePercentage }}", humanizePercentage(below/2), nil)}},
+			{EvalTime: minutes(spend), Alertname: a.Name, ExpAlerts: []ExpAlert{expected(a, "{{ $value | humanizePercentage }}", humanizePercentage(1-spent(b, r, spend)), nil)}},
 			{EvalTime: minutes(end), Alertname: a.Name, ExpAlerts: []ExpAlert{}},
 		},
-		ExprTests: []ExprTest{{Expr: "round(" + b.Remaining + " * 1e9) / 1e9", EvalTime: minutes(end), ExpSamples: []Sample{{Labels: "{}", Value: 1}}}},
+		ExprTests: []ExprTest{
+			// An hour of clean traffic later the spend still holds the
+			// freeze: clean requests do not dilute errors already spent.
+			{Expr: b.Remaining + " < bool " + num(below), EvalTime: minutes(spend + 60), ExpSamples: []Sample{{Labels: "{}", Value: 1}}},
+			{Expr: "round(" + b.Remaining + " * 1e9) / 1e9", EvalTime: minutes(end), ExpSamples: []Sample{{Labels: "{}", Value: 1}}},
+		},
 	}, true, nil
 }
 
-// budgetRecordings checks the period's error ratio, burn rate and
-// remaining budget after a steady error ratio r.
+// budgetRecordings checks the period's error ratio, the budget spent and
+// the budget left after a steady error ratio r from the first sample.
 func budgetRecordings(b *model.Budget, r float64, evalAt int) []ExprTest {
-	allowed, _ := b.Allowed.Float64()
 	var out []ExprTest
 	for _, p := range []struct {
 		record string
 		value  float64
-	}{{b.Ratio, r}, {b.BurnRate, r / allowed}, {b.Remaining, 1 - r/allowed}} {
+	}{{b.Ratio, r}, {b.BurnRate, spent(b, r, evalAt)}, {b.Remaining, 1 - spent(b, r, evalAt)}} {
 		expr, exp := roundExpr(p.record, []sample{{nil, p.value}})
 		out = append(out, ExprTest{Expr: expr, EvalTime: minutes(evalAt), ExpSamples: exp})
 	}

@@ -31,17 +31,24 @@ func canaryTests(a *model.Alert) ([]Group, error) {
 		canaryTraffic        float64
 		baseTraffic          float64
 		fires                bool
+		// lazy leaves out error series with no errors (a stable track
+		// that never failed has none).
+		lazy bool
 	}
 	scenarios := []scenario{
-		{"fires when the canary is worse than the threshold and " + c.Tracks.Factor.String() + "× the baseline", capRatio(1.1 * limit(t/2)), t / 2, traffic, traffic, true},
-		{"silent when the canary is below the threshold", 0.9 * t, t / (4 * factor), traffic, traffic, false},
-		{"silent when the canary is within " + c.Tracks.Factor.String() + "× the baseline", capRatio(0.9 * limit(t)), t, traffic, traffic, false},
-		{"silent when the baseline track has no traffic", capRatio(1.1 * limit(t/2)), t / 2, traffic, 0, false},
-		{"silent with no traffic", capRatio(1.1 * limit(t/2)), t / 2, 0, 0, false},
+		{"fires when the canary is worse than the threshold and " + c.Tracks.Factor.String() + "× the baseline", capRatio(1.1 * limit(t/2)), t / 2, traffic, traffic, true, false},
+		{"silent when the canary is below the threshold", 0.9 * t, t / (4 * factor), traffic, traffic, false, false},
+		{"silent when the canary is within " + c.Tracks.Factor.String() + "× the baseline", capRatio(0.9 * limit(t)), t, traffic, traffic, false, false},
+		{"silent when the baseline track has no traffic", capRatio(1.1 * limit(t/2)), t / 2, traffic, 0, false, false},
+		{"silent with no traffic", capRatio(1.1 * limit(t/2)), t / 2, 0, 0, false, false},
+	}
+	if sig.Errors != nil {
+		scenarios = append(scenarios, scenario{"fires when the canary fails every request and the baseline track has no error series", 1, 0, traffic, traffic, true, true})
 	}
 	var groups []Group
 	for _, sc := range scenarios {
 		in := newInput()
+		in.lazy = sc.lazy
 		if err := put(in, sc.canaryValue, sc.canaryTraffic, canary); err != nil {
 			return nil, err
 		}

@@ -12,6 +12,9 @@ type input struct {
 	consts map[string]float64 // constant series (a guard's) → value
 	value  float64            // the signal's value in its unit
 	labels labelSet           // labels the signal's value keeps (by labels)
+	// lazy leaves out the error series of a ratio that has no errors, as
+	// client libraries do until the first error.
+	lazy bool
 }
 
 // addCounter adds a counter growing by inc per minute and remembers inc,

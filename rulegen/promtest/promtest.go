@@ -84,6 +84,11 @@ func generate(m *model.Model, rulesFile string, merge bool) (*File, error) {
 			return nil, fmt.Errorf("tests for the recording rules of %s: %w", sig.Name, err)
 		}
 		f.Tests = append(f.Tests, g)
+		if g, ok, err := lazyErrorTests(m, sig); err != nil {
+			return nil, fmt.Errorf("tests for the recording rules of %s without error series: %w", sig.Name, err)
+		} else if ok {
+			f.Tests = append(f.Tests, g)
+		}
 	}
 	if !merge {
 		return f, nil

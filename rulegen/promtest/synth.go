@@ -183,6 +183,9 @@ func ratioInput(in *input, sig *model.Signal, ratio, traffic float64, minutes in
 		rest = traffic - e
 	}
 	in.value = ratio
+	if e == 0 && in.lazy {
+		return in.addCounter(good, rest, minutes)
+	}
 	if err := in.addCounter(errs, e, minutes); err != nil {
 		return err
 	}

@@ -332,6 +332,12 @@ func (s *Spec) SignalByName(name string) *Signal {
 	return nil
 }
 
+// Has reports whether the spec file wrote a key path.
+func (s *Spec) Has(path string) bool {
+	_, ok := s.pos[path]
+	return ok
+}
+
 // At returns the position of the value at a key path, or of its nearest
 // ancestor that has one.
 func (s *Spec) At(path string) Pos {

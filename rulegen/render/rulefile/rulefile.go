@@ -1,6 +1,6 @@
-// Package rulefile writes the Prometheus rule file: recording rules in one
-// group (in dependency order, so every rule sees this evaluation's inputs)
-// and alerts in another.
+// Package rulefile writes the Prometheus rule file: the recordings of
+// scraped series in one group, the SLOs' ratios and budgets (which read
+// only that group's recordings) in a second, and alerts in a third.
 package rulefile
 
 import (
@@ -34,9 +34,16 @@ func Path(m *model.Model) string { return "rules/" + m.Service + ".rules.yml" }
 
 // Groups are the rule file's groups, in evaluation order.
 func Groups(m *model.Model) []Group {
-	rec := Group{Name: m.RecordingGroup()}
-	for _, r := range m.Recordings {
-		rec.Rules = append(rec.Rules, Rule{Record: r.Record, Expr: r.Expr})
+	var groups []Group
+	for _, name := range m.Groups() {
+		if name == m.AlertGroup() {
+			continue
+		}
+		g := Group{Name: name}
+		for _, r := range m.GroupRecordings(name) {
+			g.Rules = append(g.Rules, Rule{Record: r.Record, Expr: r.Expr})
+		}
+		groups = append(groups, g)
 	}
 	alerts := Group{Name: m.AlertGroup()}
 	for _, a := range m.Alerts {
@@ -45,7 +52,6 @@ func Groups(m *model.Model) []Group {
 			Labels: a.Labels, Annotations: a.Annotations,
 		})
 	}
-	groups := []Group{rec}
 	if len(alerts.Rules) > 0 {
 		groups = append(groups, alerts)
 	}
