@@ -14,6 +14,7 @@ func setKeys(sig *Signal) map[string]bool {
 		"errors": sig.Errors != "", "total": sig.Total != "",
 		"histogram": sig.Histogram != "", "quantile": sig.Quantile != nil, "bucket": sig.Bucket,
 		"metric": sig.Metric != "", "function": sig.Function != "", "by": sig.By != nil, "guard": sig.Guard != nil,
+		"present": sig.Present != "",
 		"counter": sig.Counter != "", "per": sig.Per != "",
 		"baseline_window": !sig.BaselineWindow.IsZero(), "baseline_offset": !sig.BaselineOffset.IsZero(),
 		"tolerance": sig.Tolerance != nil,
