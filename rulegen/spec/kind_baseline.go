@@ -21,7 +21,7 @@ func (baselineKind) setDefaults(sig *Signal) {
 
 func (baselineKind) validate(v *validator, path string, sig *Signal) {
 	v.selector(path+".counter", &sig.Counter, true)
-	v.selector(path+".present", &sig.Present, false)
+	v.present(path, sig)
 	if sig.BaselineWindow.IsZero() {
 		v.missing(path, "baseline_window")
 	} else if v.atMost(path+".baseline_window", sig.BaselineWindow, "7d") && sig.BaselineWindow.Duration <= sig.Window.Duration {

@@ -47,7 +47,7 @@ func (gaugeKind) setDefaults(sig *Signal) {
 
 func (gaugeKind) validate(v *validator, path string, sig *Signal) {
 	v.selector(path+".metric", &sig.Metric, true)
-	v.selector(path+".present", &sig.Present, false)
+	v.present(path, sig)
 	if !oneOf(sig.Function, functions) {
 		v.errorf(path+".function", "unknown function %q (want %s)", sig.Function, strings.Join(functions, ", "))
 	}

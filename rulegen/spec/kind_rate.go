@@ -18,7 +18,7 @@ func (rateKind) setDefaults(sig *Signal) {
 
 func (rateKind) validate(v *validator, path string, sig *Signal) {
 	v.selector(path+".counter", &sig.Counter, true)
-	v.selector(path+".present", &sig.Present, false)
+	v.present(path, sig)
 	v.per(path, sig, true)
 	v.by(path, sig)
 	v.threshold(path, sig, func(q Quantity) string {

@@ -117,6 +117,21 @@ func (v *validator) by(path string, sig *Signal) {
 	}
 }
 
+// present checks a signal's present selector. up is refused: it has a
+// sample, 0, while its target cannot be scraped, so a check would read 0
+// for an application that is down.
+func (v *validator) present(path string, sig *Signal) {
+	v.selector(path+".present", &sig.Present, false)
+	if sig.Present == "" {
+		return
+	}
+	if e, err := Parser.ParseExpr(sig.Present); err == nil {
+		if vs, ok := e.(*parser.VectorSelector); ok && vs.Name == "up" {
+			v.errorf(path+".present", "present must be a series the source itself exports (such as process_start_time_seconds): up exists, as 0, while the target is down, and would read a dead source as healthy")
+		}
+	}
+}
+
 // guard checks a gauge or latency signal's guard: an instant-vector
 // expression over at least one series, joined on valid labels. A mean is a
 // ratio of two aggregated rates and has no per-series step to guard.

@@ -219,3 +219,41 @@ func TestValidateRejectsUnknownFields(t *testing.T) {
 		t.Error("a Rollout patch with an unknown step field validates")
 	}
 }
+
+// TestInconclusiveLimitBelowTheRun: Argo Rollouts counts a metric's
+// Inconclusive measurements over the whole AnalysisRun and calls the
+// metric Successful when the run reaches count (or is terminated at
+// promotion) within the limit, so a limit as large as the run lets a
+// metric that never answers pass. The default is one stage's worth, and
+// always below the run's measurements.
+func TestInconclusiveLimitBelowTheRun(t *testing.T) {
+	for _, tc := range []struct {
+		count     string
+		run, want int
+	}{
+		{"", 15, 5}, // 3 stages of 5m at 1m; one stage's worth
+		{"3", 3, 2}, // a count shorter than a stage
+		{"1", 1, 0},
+	} {
+		m := loadModel(t, "testdata/shop.spec.yml")
+		if tc.count != "" {
+			q, err := spec.ParseQuantity(tc.count)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m.Outputs.ArgoRollouts.Count = &q
+		}
+		tmpl, _, err := argo.Template(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := argo.RunMeasurements(m); got != tc.run {
+			t.Errorf("count %q: %d measurements in the run, want %d", tc.count, got, tc.run)
+		}
+		for _, mt := range tmpl.Metrics {
+			if got := mt.InconclusiveLimit.IntValue(); got != tc.want || got >= tc.run {
+				t.Errorf("count %q: %s inconclusiveLimit %d, want %d (below the run's %d)", tc.count, mt.Name, got, tc.want, tc.run)
+			}
+		}
+	}
+}
