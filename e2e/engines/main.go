@@ -141,8 +141,13 @@ func run(path string, proms []string, interval string, countOver int, timeout ti
 				mt.Interval = v1alpha1.DurationString(interval)
 			}
 			if countOver >= 0 && mt.InconclusiveLimit != nil {
-				n := intstr.FromInt(mt.InconclusiveLimit.IntValue() + countOver)
-				mt.Count = &n
+				// Argo refuses a count below the failureLimit.
+				n := mt.InconclusiveLimit.IntValue() + countOver
+				if mt.FailureLimit != nil {
+					n = max(n, mt.FailureLimit.IntValue())
+				}
+				c := intstr.FromInt(n)
+				mt.Count = &c
 			}
 			p := *mt.Provider.Prometheus
 			p.Address = prom
