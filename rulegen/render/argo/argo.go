@@ -125,7 +125,13 @@ func Template(m *model.Model) (*v1alpha1.AnalysisTemplateSpec, metav1.ObjectMeta
 			Provider:          v1alpha1.MetricProvider{Prometheus: &v1alpha1.PrometheusMetric{Address: o.Prometheus, Query: q}},
 		}
 		if o.Count != nil {
-			metric.Count = ptr(intstr.FromInt(int(o.Count.Rat().Num().Int64())))
+			n := int(o.Count.Rat().Num().Int64())
+			// Argo Rollouts refuses a metric whose count is below its
+			// failureLimit ("Analysis spec invalid"): the whole run errors.
+			if fl := failureLimit(m, c.Alert); fl > n {
+				return nil, metav1.ObjectMeta{}, fmt.Errorf("outputs.argo_rollouts.count: %d is below the failureLimit of %s (%d, from its for: %s at interval %s), which Argo Rollouts refuses; raise count or set failure_limit", n, c.Alert.Name, fl, c.Alert.For.String(), o.Interval.String())
+			}
+			metric.Count = ptr(intstr.FromInt(n))
 		}
 		spec.Metrics = append(spec.Metrics, metric)
 	}

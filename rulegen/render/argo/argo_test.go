@@ -242,6 +242,9 @@ func TestInconclusiveLimitBelowTheRun(t *testing.T) {
 				t.Fatal(err)
 			}
 			m.Outputs.ArgoRollouts.Count = &q
+			// A count this short needs a failure limit within it.
+			zero, _ := spec.ParseQuantity("0")
+			m.Outputs.ArgoRollouts.FailureLimit = &zero
 		}
 		tmpl, _, err := argo.Template(m)
 		if err != nil {
@@ -255,5 +258,27 @@ func TestInconclusiveLimitBelowTheRun(t *testing.T) {
 				t.Errorf("count %q: %s inconclusiveLimit %d, want %d (below the run's %d)", tc.count, mt.Name, got, tc.want, tc.run)
 			}
 		}
+	}
+}
+
+// TestCountBelowFailureLimitIsAnError: Argo Rollouts rejects an
+// AnalysisRun whose metric has count < failureLimit, so generating one
+// is an error naming the metric.
+func TestCountBelowFailureLimitIsAnError(t *testing.T) {
+	m := loadModel(t, "testdata/shop.spec.yml")
+	q, err := spec.ParseQuantity("3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Outputs.ArgoRollouts.Count = &q
+	// CheckoutErrorsHigh's for: 3m at 1m allows 2 failures; the canary
+	// comparisons allow 4.
+	if _, _, err := argo.Template(m); err == nil || !strings.Contains(err.Error(), "failureLimit of HttpErrorsCanaryWorse (4") {
+		t.Errorf("count 3 below a failureLimit of 4: %v", err)
+	}
+	q, _ = spec.ParseQuantity("4")
+	m.Outputs.ArgoRollouts.Count = &q
+	if _, _, err := argo.Template(m); err != nil {
+		t.Errorf("count 4: %v", err)
 	}
 }
