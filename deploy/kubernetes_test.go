@@ -114,7 +114,9 @@ func TestManifests(t *testing.T) {
 	if secretMount == "" {
 		t.Fatal("no Secret volume mounted into the exporter")
 	}
-	for _, flag := range []string{"--postgres.dsn-file=", "--pgbouncer.dsn-file=", "--eventloop.url-file="} {
+	// --headers.url-file too: without a header probe the platform spec's
+	// SecurityHeaderMissing rollback trigger has no series to fire on.
+	for _, flag := range []string{"--postgres.dsn-file=", "--pgbouncer.dsn-file=", "--eventloop.url-file=", "--headers.url-file="} {
 		i := slices.IndexFunc(c.Args, func(a string) bool { return strings.HasPrefix(a, flag) })
 		if i < 0 || !strings.HasPrefix(strings.TrimPrefix(c.Args[i], flag), secretMount+"/") {
 			t.Errorf("the exporter does not read %s from the mounted Secret (%s): args %v", flag, secretMount, c.Args)
@@ -178,6 +180,7 @@ func TestExporterAcceptsTheArguments(t *testing.T) {
 		"postgres":      "postgres://redline:secret@127.0.0.1:5432/postgres",
 		"pgbouncer":     "postgres://stats:secret@127.0.0.1:6432/pgbouncer",
 		"eventloop-url": "http://127.0.0.1:8080/healthz",
+		"headers-url":   "http://127.0.0.1:8080/",
 	}
 	for name, v := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(v), 0o600); err != nil {

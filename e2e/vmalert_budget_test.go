@@ -52,9 +52,9 @@ func steadyTraffic(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-// instant asks a Prometheus-compatible query API for one expression at a
+// instantAt asks a Prometheus-compatible query API for one expression at a
 // time and returns its single value, ok false when it has none.
-func instant(t *testing.T, base, expr string, at time.Time) (float64, bool) {
+func instantAt(t *testing.T, base, expr string, at time.Time) (float64, bool) {
 	t.Helper()
 	q := url.Values{"query": {expr}, "time": {fmt.Sprintf("%.3f", float64(at.UnixMilli())/1000)}}
 	resp, err := http.Get(base + "/api/v1/query?" + q.Encode())
@@ -160,7 +160,7 @@ func TestVMAlertBudgetAgreesWithPrometheus(t *testing.T) {
 	time.Sleep(history)
 	at := time.Now().Add(-3 * time.Second)
 	coverage := func(base string, b *model.Budget) float64 {
-		v, ok := instant(t, base, fmt.Sprintf("time() - min_over_time(%s[%s])", model.BudgetSampleTimeRecord(b.Signal), b.SLO.Period.String()), at)
+		v, ok := instantAt(t, base, fmt.Sprintf("time() - min_over_time(%s[%s])", model.BudgetSampleTimeRecord(b.Signal), b.SLO.Period.String()), at)
 		if !ok {
 			t.Errorf("%s: no samples of %s", base, model.BudgetSampleTimeRecord(b.Signal))
 			return 1
@@ -168,8 +168,8 @@ func TestVMAlertBudgetAgreesWithPrometheus(t *testing.T) {
 		return v
 	}
 	for name := range compared {
-		p, okP := instant(t, prom.URL, name, at)
-		v, okV := instant(t, vm.URL, name, at)
+		p, okP := instantAt(t, prom.URL, name, at)
+		v, okV := instantAt(t, vm.URL, name, at)
 		if !okP || !okV {
 			t.Errorf("%s: Prometheus has a value: %v, VictoriaMetrics: %v", name, okP, okV)
 			continue

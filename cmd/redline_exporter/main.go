@@ -79,6 +79,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	app.Flag("eventloop.url", "One HTTP endpoint to probe for event-loop lag, named by --eventloop.name.").Envar("REDLINE_EVENTLOOP_URL").StringVar(&flags.EventloopURL)
 	app.Flag("eventloop.name", "The probe label of --eventloop.url's probe; the default is what the platform spec selects.").Default(config.FlagProbeName).Envar("REDLINE_EVENTLOOP_NAME").StringVar(&flags.EventloopName)
 	app.Flag("headers.url", "One HTTP page to check for the security headers Content-Security-Policy and Cross-Origin-Embedder-Policy every 30s, probe named \""+config.FlagProbeName+"\" (headers: in the config file for more).").Envar("REDLINE_HEADERS_URL").StringVar(&flags.HeadersURL)
+	app.Flag("headers.url-file", "File holding the --headers.url value.").Envar("REDLINE_HEADERS_URL_FILE").StringVar(&flags.HeadersURLFile)
 	app.Flag("eventloop.url-file", "File holding the --eventloop.url value (for a URL with credentials).").Envar("REDLINE_EVENTLOOP_URL_FILE").StringVar(&flags.EventloopURLFile)
 	pg := postgres.Defaults()
 	app.Flag("postgres.top-tables", "Tables per database with per-table dead-tuple series (those with the most dead tuples).").Default(strconv.Itoa(pg.TopTables)).IntVar(&pg.TopTables)

@@ -130,6 +130,10 @@ type Flags struct {
 	// HeadersURL adds one header probe named FlagProbeName with the
 	// default requirements.
 	HeadersURL string
+	// HeadersURLFile names a file holding HeadersURL, so that a
+	// Deployment can take the page from the Secret that holds the
+	// event-loop URL.
+	HeadersURLFile string
 }
 
 // Load reads the config file (when path is not empty), adds the flag
@@ -233,8 +237,22 @@ func (c *Config) addFlagProbe(f Flags) error {
 		}
 		c.Probes = append(c.Probes, p)
 	}
-	if f.HeadersURL != "" {
-		p := HeaderProbe{ProbeConfig: headers.ProbeConfig{Name: FlagProbeName, URL: f.HeadersURL}.WithDefaults(), Source: "--headers.url"}
+	if f.HeadersURL != "" && f.HeadersURLFile != "" {
+		return errors.New("config: --headers.url and its _FILE variant are both set; use one")
+	}
+	if f.HeadersURL != "" || f.HeadersURLFile != "" {
+		url, source := f.HeadersURL, "--headers.url"
+		if f.HeadersURLFile != "" {
+			source = "--headers.url-file"
+			b, err := readFile(f.HeadersURLFile, MaxSecretBytes)
+			if err != nil {
+				return fmt.Errorf("config: %s: %w", source, err)
+			}
+			if url = strings.TrimSpace(string(b)); url == "" {
+				return fmt.Errorf("config: %s: %s is empty", source, dsn.Name(f.HeadersURLFile))
+			}
+		}
+		p := HeaderProbe{ProbeConfig: headers.ProbeConfig{Name: FlagProbeName, URL: url}.WithDefaults(), Source: source}
 		if err := p.Validate(); err != nil {
 			return fmt.Errorf("config: %s: %w", p.Source, err)
 		}

@@ -190,6 +190,17 @@ func TestLoadConflicts(t *testing.T) {
 	if err != nil || len(cfg.Probes) != 1 || cfg.Probes[0].URL != "http://u:s3cret@h/loop" {
 		t.Errorf("--eventloop.url-file: %v, %+v", err, cfg)
 	}
+	// The header probe's page, from a file as the Deployment passes it.
+	if _, err := Load("", Flags{HeadersURL: "http://h/", HeadersURLFile: urlFile}); err == nil {
+		t.Error("both --headers.url and its file: no error")
+	}
+	cfg, err = Load("", Flags{HeadersURLFile: urlFile})
+	if err != nil || len(cfg.HeaderProbes) != 1 || cfg.HeaderProbes[0].URL != "http://u:s3cret@h/loop" || cfg.HeaderProbes[0].Name != FlagProbeName {
+		t.Errorf("--headers.url-file: %v, %+v", err, cfg)
+	}
+	if _, err := Load("", Flags{HeadersURLFile: filepath.Join(dir, "none")}); err == nil || !strings.Contains(err.Error(), "--headers.url-file") {
+		t.Errorf("missing --headers.url-file: %v", err)
+	}
 }
 
 func TestTargetLogValueHidesDSN(t *testing.T) {

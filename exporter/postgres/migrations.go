@@ -22,6 +22,9 @@ var (
 	migrationsFailedDesc = prometheus.NewDesc("pg_schema_migrations_failed",
 		"Migrations recorded as failed that no session is running now: Prisma rows without finished_at or rolled_back_at, a dirty golang-migrate version, Flyway rows with success = false. Only for the tools whose table can record a failure.",
 		migrationLabels, nil)
+	dbMigrationsFailedDesc = prometheus.NewDesc("pg_database_schema_migrations_failed",
+		"Failed migrations (as pg_schema_migrations_failed) over every migration table of the database; 0 when it has none, so that no failure reads 0 rather than nothing. Absent while a table that can record a failure is unreadable.",
+		[]string{"datname"}, nil)
 	migrationsInProgressDesc = prometheus.NewDesc("pg_schema_migrations_in_progress",
 		"1 while a migration run holds the tool's lock: its advisory lock held by another session (Prisma, golang-migrate, Flyway, Rails) or a locked databasechangeloglock row (Liquibase); 0 otherwise. Absent for tools without a lock (Alembic).",
 		migrationLabels, nil)
@@ -156,6 +159,7 @@ func collectDatabaseMigrations(ctx context.Context, db *database, ch chan<- prom
 		return err
 	}
 	if len(tables) == 0 {
+		ch <- prometheus.MustNewConstMetric(dbMigrationsFailedDesc, prometheus.GaugeValue, 0, db.name)
 		return nil
 	}
 	var (
@@ -195,6 +199,9 @@ func collectDatabaseMigrations(ctx context.Context, db *database, ch chan<- prom
 	if err != nil {
 		return err
 	}
+	// The database's total is known only when every table that can record
+	// a failure was read: a locked one may hold the failure.
+	failed, known := 0.0, true
 	for _, t := range found {
 		labels := []string{db.name, t.schema, t.name}
 		if t.tool == nil {
@@ -210,8 +217,13 @@ func collectDatabaseMigrations(ctx context.Context, db *database, ch chan<- prom
 		}
 		ch <- prometheus.MustNewConstMetric(migrationReadableDesc, prometheus.GaugeValue, flagValue(readable), labels...)
 		if readable {
-			emitMigrationState(ch, db.name, t, r, locks, hasLock, lockedRows)
+			failed += emitMigrationState(ch, db.name, t, r, locks, hasLock, lockedRows)
+		} else if t.tool.hasFailed {
+			known = false
 		}
+	}
+	if known {
+		ch <- prometheus.MustNewConstMetric(dbMigrationsFailedDesc, prometheus.GaugeValue, failed, db.name)
 	}
 	return nil
 }
@@ -262,9 +274,10 @@ func hasChangelog(found []recognisedTable, schema string) bool {
 	return false
 }
 
-// emitMigrationState turns one table's read into the tool's series.
+// emitMigrationState turns one table's read into the tool's series and
+// returns its failed migrations (0 for a tool that records none).
 func emitMigrationState(ch chan<- prometheus.Metric, datname string, t recognisedTable, r migrationRead,
-	locks migrationLocks, hasLock bool, lockedRows int64) {
+	locks migrationLocks, hasLock bool, lockedRows int64) float64 {
 	tool := t.tool
 	labels := []string{datname, t.schema, tool.name}
 	// A run is in progress while a session holds the tool's lock.
@@ -309,6 +322,10 @@ func emitMigrationState(ch chan<- prometheus.Metric, datname string, t recognise
 	if r.version != nil && *r.version != "" {
 		ch <- prometheus.MustNewConstMetric(migrationInfoDesc, prometheus.GaugeValue, 1, append(labels, versionLabel(*r.version))...)
 	}
+	if !tool.hasFailed {
+		return 0
+	}
+	return float64(failed)
 }
 
 func readMigrationTable(ctx context.Context, db *database, t recognisedTable) (migrationRead, error) {

@@ -174,6 +174,10 @@ func TestMigrations(t *testing.T) {
 		check(t, s, "fw", toolFlyway, want{3, 1, 0, unix("2026-01-02T11:00:00Z"), "2"})
 		check(t, s, "lb", toolLiquibase, want{2, -1, 0, unix("2026-01-02T10:00:00Z"), "add-index"})
 		check(t, s, "al", toolAlembic, want{1, -1, -1, -1, "ae1027a6acf"})
+		// Prisma, golang-migrate and Flyway have one failure each.
+		if v := s.value(t, "pg_database_schema_migrations_failed", "datname", "app"); v != 3 {
+			t.Errorf("pg_database_schema_migrations_failed = %v, want 3", v)
+		}
 
 		for _, tc := range []struct {
 			schema, table string
@@ -237,6 +241,9 @@ func TestMigrations(t *testing.T) {
 		// the lock: Flyway writes it only after the script ended.
 		check(t, s, "fw", toolFlyway, want{3, 1, 1, unix("2026-01-02T11:00:00Z"), "2"})
 		check(t, s, "lb", toolLiquibase, want{2, -1, 1, unix("2026-01-02T10:00:00Z"), "add-index"})
+		if v := s.value(t, "pg_database_schema_migrations_failed", "datname", "app"); v != 2 {
+			t.Errorf("pg_database_schema_migrations_failed = %v, want 2 (golang-migrate's dirty version is the run's)", v)
+		}
 	})
 }
 
@@ -260,7 +267,11 @@ func TestMigrationTableFaults(t *testing.T) {
 			"INSERT INTO alembic_version VALUES ('abc')")...)
 		target := newTarget(t, Options{DSN: pg.DSN("postgres"), Databases: []string{"locked"}, LockTimeout: 200 * time.Millisecond})
 		// Discovery first, so the table is known before the lock appears.
-		scrapeTarget(t, target, 10*time.Second).requireSuccess(t, "migrations")
+		first := scrapeTarget(t, target, 10*time.Second)
+		first.requireSuccess(t, "migrations")
+		if v := first.value(t, "pg_database_schema_migrations_failed", "datname", "locked"); v != 0 {
+			t.Errorf("pg_database_schema_migrations_failed without failures = %v, want 0", v)
+		}
 
 		holdLock(t, pg, "locked", "LOCK TABLE _prisma_migrations IN ACCESS EXCLUSIVE MODE")
 		// pg_locks shows the lock, so the read is skipped rather than
@@ -293,6 +304,10 @@ func TestMigrationTableFaults(t *testing.T) {
 		}
 		if s.has("pg_schema_migrations_applied", "tool", toolPrisma) {
 			t.Error("the locked table has tool series")
+		}
+		// The locked table may hold a failure: the total is not known.
+		if s.has("pg_database_schema_migrations_failed", "datname", "locked") {
+			t.Error("pg_database_schema_migrations_failed is reported while a history table is unreadable")
 		}
 		if v := s.value(t, "pg_schema_migrations_applied", "tool", toolAlembic); v != 1 {
 			t.Errorf("the other table's applied = %v, want 1", v)
@@ -333,8 +348,13 @@ func TestMigrationTableFaults(t *testing.T) {
 			t.Errorf("dropped table readable = %v", v)
 		}
 		// The failed read cleared the cache: the next scrape does not list it.
-		if s := scrapeTarget(t, target, 10*time.Second); s.has("pg_schema_migration_table_recognized", "table", "alembic_version") {
+		s = scrapeTarget(t, target, 10*time.Second)
+		if s.has("pg_schema_migration_table_recognized", "table", "alembic_version") {
 			t.Error("the dropped table is still listed")
+		}
+		// No migration table: no failure, read as 0 rather than nothing.
+		if v := s.value(t, "pg_database_schema_migrations_failed", "datname", "dropped"); v != 0 {
+			t.Errorf("pg_database_schema_migrations_failed without a migration table = %v, want 0", v)
 		}
 	})
 }

@@ -18,6 +18,10 @@ type ScrapeTarget struct {
 	Targets     []string // host:port
 	MetricsPath string   // default /metrics
 	Params      map[string][]string
+	// Labels are target labels on every series of these targets (as a
+	// pod label a ServiceMonitor copies). ScrapeTargets of the same Job
+	// are one job with one static config each.
+	Labels map[string]string
 }
 
 // PrometheusOptions configures a throwaway Prometheus server.
@@ -108,14 +112,24 @@ func prometheusConfig(opts PrometheusOptions) ([]byte, error) {
 		}
 	}
 	var jobs []any
+	byName := map[string]map[string]any{}
 	for _, s := range opts.Scrape {
-		job := map[string]any{"job_name": s.Job, "static_configs": []any{map[string]any{"targets": s.Targets}}}
+		static := map[string]any{"targets": s.Targets}
+		if len(s.Labels) > 0 {
+			static["labels"] = s.Labels
+		}
+		if job, ok := byName[s.Job]; ok {
+			job["static_configs"] = append(job["static_configs"].([]any), static)
+			continue
+		}
+		job := map[string]any{"job_name": s.Job, "static_configs": []any{static}}
 		if s.MetricsPath != "" {
 			job["metrics_path"] = s.MetricsPath
 		}
 		if len(s.Params) > 0 {
 			job["params"] = s.Params
 		}
+		byName[s.Job] = job
 		jobs = append(jobs, job)
 	}
 	if len(jobs) > 0 {

@@ -90,6 +90,17 @@ func (m *Model) dataExpr(a *Alert) string {
 // threshold, summed to one sample (the kind's data).
 func signalData(s *Signal) string { return s.kind().data(s) }
 
+// presentData is the fallback of a signal with a present selector: 0
+// while that selector has series and the signal's source has none; no
+// data when neither has series, or when the source has series that give
+// no value yet (a counter's first sample).
+func presentData(s *Signal) string {
+	if s.Present == "" {
+		return ""
+	}
+	return fmt.Sprintf(" or (0 * sum(%s) unless on() count(%s))", s.Present, s.Source())
+}
+
 // guardedData is the sum of a ratio's or latency's value past its
 // low-traffic guard.
 func guardedData(s *Signal) string {
@@ -155,6 +166,13 @@ func (m *Model) scoped(e parser.Expr, s Scope, track bool) string {
 	parser.Inspect(out, func(n parser.Node, _ []parser.Node) error {
 		switch n := n.(type) {
 		case *parser.VectorSelector:
+			if i := slices.IndexFunc(n.LabelMatchers, func(lm *labels.Matcher) bool { return lm.Name == baselineMarker }); i >= 0 {
+				n.LabelMatchers = slices.Delete(n.LabelMatchers, i, i+1)
+				if track && m.canarySeries(n) {
+					n.LabelMatchers = append(n.LabelMatchers, labels.MustNewMatcher(labels.MatchEqual, s.Label, s.Baseline))
+				}
+				return nil
+			}
 			if track {
 				if m.canarySeries(n) {
 					n.LabelMatchers = append(n.LabelMatchers, s.CanaryMatcher())

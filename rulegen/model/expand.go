@@ -40,21 +40,26 @@ func (m *Model) expand(e parser.Expr, push []*labels.Matcher) (parser.Expr, erro
 		if n.OriginalOffset != 0 || n.Timestamp != nil || n.StartOrEnd != 0 {
 			return nil, fmt.Errorf("recorded series %s is read with an offset or @", n.Name)
 		}
-		inner, err := spec.Parser.ParseExpr(rec.Expr)
-		if err != nil {
-			return nil, fmt.Errorf("recording %s: %w", rec.Record, err)
-		}
 		more := append([]*labels.Matcher(nil), push...)
 		for _, lm := range n.LabelMatchers {
 			if lm.Name != commonmodel.MetricNameLabel {
 				more = append(more, lm)
 			}
 		}
-		x, err := m.expand(inner, more)
+		x, err := m.expandRecording(rec, more)
+		if err != nil || !m.baselineFallback[rec.Record] {
+			return x, err
+		}
+		// The same recording marked for the baseline track (scoped()
+		// puts the baseline's matcher where the canary's would go), read
+		// when the canary's own has no sample.
+		mark := labels.MustNewMatcher(labels.MatchEqual, baselineMarker, "")
+		y, err := m.expandRecording(rec, append(more, mark))
 		if err != nil {
 			return nil, err
 		}
-		return &parser.ParenExpr{Expr: x}, nil
+		return &parser.ParenExpr{Expr: &parser.BinaryExpr{Op: parser.LOR, LHS: x, RHS: y,
+			VectorMatching: &parser.VectorMatching{Card: parser.CardManyToMany}}}, nil
 	case *parser.MatrixSelector:
 		vs := n.VectorSelector.(*parser.VectorSelector)
 		if m.recording(vs.Name) != nil {
@@ -106,6 +111,31 @@ func (m *Model) expand(e parser.Expr, push []*labels.Matcher) (parser.Expr, erro
 		return n, err
 	}
 	return e, nil
+}
+
+// baselineMarker marks the selectors of a baseline-track fallback between
+// expansion and scoping; no query keeps it.
+const baselineMarker = "__rulegen_baseline_track__"
+
+func (m *Model) expandRecording(rec *Recording, push []*labels.Matcher) (parser.Expr, error) {
+	inner, err := spec.Parser.ParseExpr(rec.Expr)
+	if err != nil {
+		return nil, fmt.Errorf("recording %s: %w", rec.Record, err)
+	}
+	x, err := m.expand(inner, push)
+	if err != nil {
+		return nil, err
+	}
+	return &parser.ParenExpr{Expr: x}, nil
+}
+
+// fallBackToBaseline makes canary checks read a recording from the
+// baseline track when the canary's series give it no sample.
+func (m *Model) fallBackToBaseline(record string) {
+	if m.baselineFallback == nil {
+		m.baselineFallback = map[string]bool{}
+	}
+	m.baselineFallback[record] = true
 }
 
 func (m *Model) recording(name string) *Recording {

@@ -21,6 +21,9 @@ func (baselineKind) record(m *Model, sig *Signal) {
 		rec += "_offset" + sig.BaselineOffset.String()
 	}
 	sig.Baseline = m.record(rec, fmt.Sprintf("sum(rate(%s[%s] offset %s))", counter, sig.BaselineWindow.String(), sig.BaselineOffset.String()))
+	// A canary's pods rarely ran a day ago: its check compares with the
+	// baseline track's past when the canary has none.
+	m.fallBackToBaseline(sig.Baseline)
 }
 
 // condition: above (1 + tolerance) × the baseline; a baseline has no
@@ -46,10 +49,14 @@ func (baselineKind) errorRatio(*Signal, string) string {
 	panic("model: a baseline signal has no error budget")
 }
 
+// data: the rate and its baseline where both exist. The low-traffic guard
+// is on the counted events themselves, so a rate below it is known to be
+// healthy whatever the baseline: 0, as is a counter not created yet while
+// the present selector has series.
 func (baselineKind) data(sig *Signal) string {
-	guard := ""
+	d := fmt.Sprintf("(sum(%s) and on() sum(%s))", sig.Value, sig.Baseline)
 	if sig.MinRate != nil {
-		guard = fmt.Sprintf(" and on() (sum(%s) >= %s)", sig.Traffic, sig.MinRate.String())
+		d += fmt.Sprintf(" or 0 * (sum(%s) < %s)", sig.Traffic, sig.MinRate.String())
 	}
-	return fmt.Sprintf("sum(%s) and on() sum(%s)%s", sig.Value, sig.Baseline, guard)
+	return d + presentData(sig)
 }

@@ -53,4 +53,13 @@ func (gaugeKind) errorRatio(*Signal, string) string {
 	panic("model: a gauge signal has no error budget")
 }
 
-func (gaugeKind) data(sig *Signal) string { return fmt.Sprintf("sum(%s)", sig.Value) }
+// data: a guard that keeps no series is no concern, 0 while the metric
+// itself has series; a metric that has series only on an anomaly reads 0
+// while its present selector has series.
+func (k gaugeKind) data(sig *Signal) string {
+	d := fmt.Sprintf("sum(%s)", sig.Value)
+	if sig.Guard != nil {
+		d += fmt.Sprintf(" or 0 * sum(%s)", k.source(sig))
+	}
+	return d + presentData(sig)
+}

@@ -58,6 +58,8 @@ func (rateKind) errorRatio(*Signal, string) string {
 	panic("model: a rate signal has no error budget")
 }
 
-// data counts no events for a counter the canary has not created yet:
-// applications create many counters on their first event.
-func (rateKind) data(sig *Signal) string { return fmt.Sprintf("sum(%s) or vector(0)", sig.Value) }
+// data: a counter the canary has not created yet (applications create
+// many on their first event) counts no events while the signal's present
+// selector has series; without one, or without its series, there is no
+// data, which must not pass.
+func (rateKind) data(sig *Signal) string { return fmt.Sprintf("sum(%s)", sig.Value) + presentData(sig) }

@@ -63,6 +63,9 @@ type Model struct {
 	// trackSelectors are the expressions of the canary's selectors: the
 	// series its pods report (analysis.go).
 	trackSelectors []string
+	// baselineFallback are the recordings a canary check reads from the
+	// baseline track when the canary's own series have none (expand.go).
+	baselineFallback map[string]bool
 }
 
 // Inhibition is one "cause explains effect" pair: Alertmanager holds the

@@ -5,7 +5,7 @@ package spec
 type baselineKind struct{}
 
 func (baselineKind) keys() []string {
-	return []string{"counter", "baseline_window", "baseline_offset", "tolerance", "min_rate"}
+	return []string{"counter", "baseline_window", "baseline_offset", "tolerance", "min_rate", "present"}
 }
 
 func (baselineKind) setDefaults(sig *Signal) {
@@ -21,6 +21,7 @@ func (baselineKind) setDefaults(sig *Signal) {
 
 func (baselineKind) validate(v *validator, path string, sig *Signal) {
 	v.selector(path+".counter", &sig.Counter, true)
+	v.present(path, sig)
 	if sig.BaselineWindow.IsZero() {
 		v.missing(path, "baseline_window")
 	} else if v.atMost(path+".baseline_window", sig.BaselineWindow, "7d") && sig.BaselineWindow.Duration <= sig.Window.Duration {

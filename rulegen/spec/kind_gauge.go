@@ -8,7 +8,7 @@ type gaugeKind struct{}
 var functions = []string{"max", "min", "avg", "sum", "max_abs", "rate", "deriv", "mean"}
 
 func (gaugeKind) keys() []string {
-	return []string{"metric", "function", "by", "guard", "per", "threshold", "op"}
+	return []string{"metric", "function", "by", "guard", "present", "per", "threshold", "op"}
 }
 
 // slope says whether the gauge's function is a rate of change, which
@@ -47,6 +47,7 @@ func (gaugeKind) setDefaults(sig *Signal) {
 
 func (gaugeKind) validate(v *validator, path string, sig *Signal) {
 	v.selector(path+".metric", &sig.Metric, true)
+	v.present(path, sig)
 	if !oneOf(sig.Function, functions) {
 		v.errorf(path+".function", "unknown function %q (want %s)", sig.Function, strings.Join(functions, ", "))
 	}

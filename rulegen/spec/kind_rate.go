@@ -3,7 +3,9 @@ package spec
 // rateKind: the rate of a counter, per second, minute or hour.
 type rateKind struct{}
 
-func (rateKind) keys() []string { return []string{"counter", "per", "by", "threshold", "op"} }
+func (rateKind) keys() []string {
+	return []string{"counter", "per", "by", "present", "threshold", "op"}
+}
 
 func (rateKind) setDefaults(sig *Signal) {
 	if sig.Per == "" {
@@ -16,6 +18,7 @@ func (rateKind) setDefaults(sig *Signal) {
 
 func (rateKind) validate(v *validator, path string, sig *Signal) {
 	v.selector(path+".counter", &sig.Counter, true)
+	v.present(path, sig)
 	v.per(path, sig, true)
 	v.by(path, sig)
 	v.threshold(path, sig, func(q Quantity) string {

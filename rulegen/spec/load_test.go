@@ -119,6 +119,11 @@ func TestLoadErrors(t *testing.T) {
 			`testdata/invalid-guard.yml:26:13: signals[2].guard.expr: a guard is an instant-vector expression such as time() - process_start_time_seconds > 1800, got a matrix "process_start_time_seconds[5m]"`,
 			`testdata/invalid-guard.yml:34:7: signals[3].guard: guard does not apply to function mean`,
 		}, "\n"),
+		"invalid-present.yml": strings.Join([]string{
+			`testdata/invalid-present.yml:9:14: signals[0].present: present must be a series the source itself exports (such as process_start_time_seconds): up exists, as 0, while the target is down, and would read a dead source as healthy`,
+			`testdata/invalid-present.yml:14:14: signals[1].present: expected a series selector such as metric{job="x"}, got "count(pg_up)"`,
+			`testdata/invalid-present.yml:20:14: signals[2].present: key "present" does not apply to a ratio signal`,
+		}, "\n"),
 		"invalid-baseline.yml": strings.Join([]string{
 			`testdata/invalid-baseline.yml:9:22: signals[0].baseline_offset: baseline_offset (10m) must be at least window (15m): a shorter offset overlaps the current window`,
 			`testdata/invalid-baseline.yml:16:22: signals[1].baseline_offset: key "baseline_offset" does not apply to a ratio signal`,

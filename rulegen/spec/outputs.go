@@ -72,6 +72,13 @@ func (v *validator) outputs(o *Outputs) {
 		v.count("outputs.argo_rollouts.count", a.Count, 1)
 		v.count("outputs.argo_rollouts.failure_limit", a.FailureLimit, 0)
 		v.count("outputs.argo_rollouts.inconclusive_limit", a.InconclusiveLimit, 0)
+		// Argo counts Inconclusive measurements over the whole run and
+		// calls a metric Successful at count while they are within the
+		// limit: a limit of count or more lets a metric that never answers
+		// pass.
+		if a.Count != nil && a.InconclusiveLimit != nil && a.InconclusiveLimit.Rat().Cmp(a.Count.Rat()) >= 0 {
+			v.errorf("outputs.argo_rollouts.inconclusive_limit", "inconclusive_limit (%s) must be less than count (%s): Argo Rollouts calls a metric Successful at count while its Inconclusive measurements are within the limit, so a metric that never answers would pass", a.InconclusiveLimit.Text, a.Count.Text)
+		}
 	}
 	if f := o.Flagger; f != nil {
 		needCanary("outputs.flagger")

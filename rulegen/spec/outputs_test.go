@@ -30,11 +30,12 @@ func TestOutputsErrors(t *testing.T) {
 			`testdata/outputs/invalid-outputs.yml:14:17: outputs.argo_rollouts.prometheus: must be an http or https URL`,
 			`testdata/outputs/invalid-outputs.yml:15:15: outputs.argo_rollouts.interval: interval must be at least 10s, got 5s`,
 			`testdata/outputs/invalid-outputs.yml:16:20: outputs.argo_rollouts.failure_limit: must be a whole number of at least 0, got 1.5`,
-			`testdata/outputs/invalid-outputs.yml:18:5: outputs.flagger: needs canary: with steps (the stage ladder) and selectors (the series the canary's pods report)`,
-			`testdata/outputs/invalid-outputs.yml:20:16: outputs.flagger.threshold: must be a whole number of at least 1, got 0`,
-			`testdata/outputs/invalid-outputs.yml:21:12: outputs.flagger.label: invalid label name "app-name"`,
-			`testdata/outputs/invalid-outputs.yml:23:16: outputs.mimir.namespace: a ruler namespace cannot contain / or \`,
-			`testdata/outputs/invalid-outputs.yml:25:10: outputs.gate.url: must be an http or https URL`,
+			`testdata/outputs/invalid-outputs.yml:18:25: outputs.argo_rollouts.inconclusive_limit: inconclusive_limit (10) must be less than count (10): Argo Rollouts calls a metric Successful at count while its Inconclusive measurements are within the limit, so a metric that never answers would pass`,
+			`testdata/outputs/invalid-outputs.yml:20:5: outputs.flagger: needs canary: with steps (the stage ladder) and selectors (the series the canary's pods report)`,
+			`testdata/outputs/invalid-outputs.yml:22:16: outputs.flagger.threshold: must be a whole number of at least 1, got 0`,
+			`testdata/outputs/invalid-outputs.yml:23:12: outputs.flagger.label: invalid label name "app-name"`,
+			`testdata/outputs/invalid-outputs.yml:25:16: outputs.mimir.namespace: a ruler namespace cannot contain / or \`,
+			`testdata/outputs/invalid-outputs.yml:27:10: outputs.gate.url: must be an http or https URL`,
 		}, "\n"),
 	}
 	for name, msg := range want {

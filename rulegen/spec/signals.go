@@ -14,6 +14,7 @@ func setKeys(sig *Signal) map[string]bool {
 		"errors": sig.Errors != "", "total": sig.Total != "",
 		"histogram": sig.Histogram != "", "quantile": sig.Quantile != nil, "bucket": sig.Bucket,
 		"metric": sig.Metric != "", "function": sig.Function != "", "by": sig.By != nil, "guard": sig.Guard != nil,
+		"present": sig.Present != "",
 		"counter": sig.Counter != "", "per": sig.Per != "",
 		"baseline_window": !sig.BaselineWindow.IsZero(), "baseline_offset": !sig.BaselineOffset.IsZero(),
 		"tolerance": sig.Tolerance != nil,
@@ -113,6 +114,21 @@ func (v *validator) by(path string, sig *Signal) {
 			v.errorf(p, "duplicate label %q", l)
 		}
 		seen[l] = true
+	}
+}
+
+// present checks a signal's present selector. up is refused: it has a
+// sample, 0, while its target cannot be scraped, so a check would read 0
+// for an application that is down.
+func (v *validator) present(path string, sig *Signal) {
+	v.selector(path+".present", &sig.Present, false)
+	if sig.Present == "" {
+		return
+	}
+	if e, err := Parser.ParseExpr(sig.Present); err == nil {
+		if vs, ok := e.(*parser.VectorSelector); ok && vs.Name == "up" {
+			v.errorf(path+".present", "present must be a series the source itself exports (such as process_start_time_seconds): up exists, as 0, while the target is down, and would read a dead source as healthy")
+		}
 	}
 }
 

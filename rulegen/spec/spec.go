@@ -74,6 +74,13 @@ type Signal struct {
 	// process warming up grows its memory without leaking), or probes of an
 	// exporter whose own timers are on time.
 	Guard *Guard `yaml:"guard"`
+	// Present (gauge, rate, baseline) is a selector whose series exist whenever
+	// the signal's source is up, for a metric that has no series while all
+	// is well: one series per anomaly (a sequence behind its column), or a
+	// counter the application creates on its first event. While it has
+	// series and the signal has none, the canary engines' check reads 0
+	// rather than nothing (a guard that keeps no series reads 0 too).
+	Present string `yaml:"present"`
 
 	// rate and baseline: a counter selector.
 	Counter string `yaml:"counter"`

@@ -71,14 +71,35 @@ func failureLimit(m *model.Model, a *model.Alert) int {
 	return max(n, 0)
 }
 
+// RunMeasurements is how many measurements each metric takes in one
+// AnalysisRun: the count when the spec sets one, else every interval of
+// the ladder (the background analysis starts with the first stage and is
+// terminated when the rollout is promoted after the last).
+func RunMeasurements(m *model.Model) int {
+	o := m.Outputs.ArgoRollouts
+	if o.Count != nil {
+		return int(o.Count.Rat().Num().Int64())
+	}
+	return max(len(m.Ladder.Weights)*int(m.Ladder.StepDuration.Seconds()/o.Interval.Seconds()), 1)
+}
+
+// inconclusiveLimit is how many measurements without an answer a metric
+// may take in the whole run. Argo Rollouts counts them per metric over
+// the AnalysisRun and never resets the count (analysis/analysis.go,
+// assessMetricFailureInconclusiveOrError), and one more than the limit
+// makes the run Inconclusive, which pauses the rollout. A metric that is
+// terminated (promotion) or reaches count within the limit is Successful,
+// so the limit must stay below the run's measurements, or a metric that
+// never answers passes. The default allows one stage's worth in all (the
+// warm-up of a new canary, a first stage too small for the low-traffic
+// guards), whenever they come.
 func inconclusiveLimit(m *model.Model) int {
 	o := m.Outputs.ArgoRollouts
 	if o.InconclusiveLimit != nil {
 		return int(o.InconclusiveLimit.Rat().Num().Int64())
 	}
-	// One stage without a measurable canary (too little traffic for the
-	// low-traffic guards) pauses the rollout for a human.
-	return max(int(m.Ladder.StepDuration.Seconds()/o.Interval.Seconds()), 1)
+	stage := max(int(m.Ladder.StepDuration.Seconds()/o.Interval.Seconds()), 1)
+	return max(min(stage, RunMeasurements(m)-1), 0)
 }
 
 // Template builds the AnalysisTemplate's spec and metadata.
@@ -104,7 +125,13 @@ func Template(m *model.Model) (*v1alpha1.AnalysisTemplateSpec, metav1.ObjectMeta
 			Provider:          v1alpha1.MetricProvider{Prometheus: &v1alpha1.PrometheusMetric{Address: o.Prometheus, Query: q}},
 		}
 		if o.Count != nil {
-			metric.Count = ptr(intstr.FromInt(int(o.Count.Rat().Num().Int64())))
+			n := int(o.Count.Rat().Num().Int64())
+			// Argo Rollouts refuses a metric whose count is below its
+			// failureLimit ("Analysis spec invalid"): the whole run errors.
+			if fl := failureLimit(m, c.Alert); fl > n {
+				return nil, metav1.ObjectMeta{}, fmt.Errorf("outputs.argo_rollouts.count: %d is below the failureLimit of %s (%d, from its for: %s at interval %s), which Argo Rollouts refuses; raise count or set failure_limit", n, c.Alert.Name, fl, c.Alert.For.String(), o.Interval.String())
+			}
+			metric.Count = ptr(intstr.FromInt(n))
 		}
 		spec.Metrics = append(spec.Metrics, metric)
 	}

@@ -219,3 +219,66 @@ func TestValidateRejectsUnknownFields(t *testing.T) {
 		t.Error("a Rollout patch with an unknown step field validates")
 	}
 }
+
+// TestInconclusiveLimitBelowTheRun: Argo Rollouts counts a metric's
+// Inconclusive measurements over the whole AnalysisRun and calls the
+// metric Successful when the run reaches count (or is terminated at
+// promotion) within the limit, so a limit as large as the run lets a
+// metric that never answers pass. The default is one stage's worth, and
+// always below the run's measurements.
+func TestInconclusiveLimitBelowTheRun(t *testing.T) {
+	for _, tc := range []struct {
+		count     string
+		run, want int
+	}{
+		{"", 15, 5}, // 3 stages of 5m at 1m; one stage's worth
+		{"3", 3, 2}, // a count shorter than a stage
+		{"1", 1, 0},
+	} {
+		m := loadModel(t, "testdata/shop.spec.yml")
+		if tc.count != "" {
+			q, err := spec.ParseQuantity(tc.count)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m.Outputs.ArgoRollouts.Count = &q
+			// A count this short needs a failure limit within it.
+			zero, _ := spec.ParseQuantity("0")
+			m.Outputs.ArgoRollouts.FailureLimit = &zero
+		}
+		tmpl, _, err := argo.Template(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := argo.RunMeasurements(m); got != tc.run {
+			t.Errorf("count %q: %d measurements in the run, want %d", tc.count, got, tc.run)
+		}
+		for _, mt := range tmpl.Metrics {
+			if got := mt.InconclusiveLimit.IntValue(); got != tc.want || got >= tc.run {
+				t.Errorf("count %q: %s inconclusiveLimit %d, want %d (below the run's %d)", tc.count, mt.Name, got, tc.want, tc.run)
+			}
+		}
+	}
+}
+
+// TestCountBelowFailureLimitIsAnError: Argo Rollouts rejects an
+// AnalysisRun whose metric has count < failureLimit, so generating one
+// is an error naming the metric.
+func TestCountBelowFailureLimitIsAnError(t *testing.T) {
+	m := loadModel(t, "testdata/shop.spec.yml")
+	q, err := spec.ParseQuantity("3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Outputs.ArgoRollouts.Count = &q
+	// CheckoutErrorsHigh's for: 3m at 1m allows 2 failures; the canary
+	// comparisons allow 4.
+	if _, _, err := argo.Template(m); err == nil || !strings.Contains(err.Error(), "failureLimit of HttpErrorsCanaryWorse (4") {
+		t.Errorf("count 3 below a failureLimit of 4: %v", err)
+	}
+	q, _ = spec.ParseQuantity("4")
+	m.Outputs.ArgoRollouts.Count = &q
+	if _, _, err := argo.Template(m); err != nil {
+		t.Errorf("count 4: %v", err)
+	}
+}
