@@ -48,6 +48,10 @@ var modes = map[string]map[string]float64{
 	"healthy": {`stable,200`: 1000, `stable,500`: 1, `canary,200`: 1000, `canary,500`: 1},
 	"breach":  {`stable,200`: 1000, `stable,500`: 1, `canary,200`: 1000, `canary,500`: 200},
 	"gone":    {},
+	// regressed: the canary fails 1.6 times as often as the baseline —
+	// under the threshold comparison's factor 2 and the service-wide 1%,
+	// so only the statistical judge can catch it.
+	"regressed": {`stable,200`: 1000, `stable,500`: 5, `canary,200`: 1000, `canary,500`: 8},
 }
 
 func (w *workload) set(mode string) {
@@ -92,7 +96,7 @@ type stack struct {
 // generated from testdata/shop.spec.yml, and the gate in front of it; the
 // spec's outputs.gate.url points at the gate, so the AnalysisTemplate's
 // web metrics and the Canary's webhooks are the generated ones.
-func startStack(t *testing.T) *stack {
+func startStack(t *testing.T, opts ...func(*gate.Config)) *stack {
 	t.Helper()
 	testenv.Binary(t, "prometheus")
 	s, err := spec.LoadFile("testdata/shop.spec.yml")
@@ -129,8 +133,12 @@ func startStack(t *testing.T) *stack {
 	}
 	st := &stack{m: m, prom: prom, work: w, evidence: filepath.Join(dir, "evidence")}
 	reg := prometheus.NewRegistry()
-	g, err := gate.New(gate.Config{Model: m, Server: preflight.Server{URL: prom.URL}, SpecSHA256: "test",
-		EvidenceDir: st.evidence, CacheTTL: 200 * time.Millisecond, Timeout: 20 * time.Second, Registry: reg})
+	cfg := gate.Config{Model: m, Server: preflight.Server{URL: prom.URL}, SpecSHA256: "test",
+		EvidenceDir: st.evidence, CacheTTL: 200 * time.Millisecond, Timeout: 20 * time.Second, Registry: reg}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	g, err := gate.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
