@@ -14,6 +14,8 @@ import (
 
 	"github.com/alecthomas/kingpin/v2"
 
+	"github.com/redline-sre/redline/rulegen/attest"
+	"github.com/redline-sre/redline/rulegen/evidence"
 	"github.com/redline-sre/redline/rulegen/judge"
 	"github.com/redline-sre/redline/rulegen/judge/prom"
 	"github.com/redline-sre/redline/rulegen/preflight"
@@ -38,6 +40,7 @@ type judgeFlags struct {
 	output, evidence     *string
 	timeout, queryTimout *time.Duration
 	client               *preflightFlags
+	sign                 *signFlags
 }
 
 func judgeCommand(app *kingpin.Application) *judgeFlags {
@@ -57,6 +60,7 @@ func judgeCommand(app *kingpin.Application) *judgeFlags {
 		client:      &preflightFlags{},
 	}
 	f.client.addClientFlags(c)
+	f.sign = addSignFlags(c)
 	return f
 }
 
@@ -101,6 +105,10 @@ func runJudge(ctx context.Context, f *judgeFlags, stdout, stderr io.Writer) int 
 	if err != nil {
 		return fail(exitInvalid, "%v", err)
 	}
+	sl, err := f.sign.load(*f.spec, *f.evidence)
+	if err != nil {
+		return fail(exitInvalid, "%v", err)
+	}
 	ctx, cancel := context.WithTimeout(ctx, *f.timeout)
 	defer cancel()
 	p, err := preflight.Connect(preflight.Server{URL: *f.client.prometheus, Config: cfg})
@@ -140,6 +148,14 @@ func runJudge(ctx context.Context, f *judgeFlags, stdout, stderr io.Writer) int 
 	if *f.evidence != "" {
 		if err := writeJudgeEvidence(*f.evidence, rep); err != nil {
 			return fail(exitError, "evidence: %v", err)
+		}
+		if sl != nil {
+			err := sl.seal(ctx, *f.evidence, m, func(subjects []attest.Subject, config []attest.Resource) *attest.Verdict {
+				return evidence.JudgeVerdict(&res.Run, subjects, config)
+			})
+			if err != nil {
+				return fail(exitError, "signing the evidence: %v", err)
+			}
 		}
 	}
 	switch res.Verdict {

@@ -14,6 +14,7 @@ import (
 	"github.com/secure-systems-lab/go-securesystemslib/dsse"
 
 	"github.com/redline-sre/redline/rulegen/attest"
+	"github.com/redline-sre/redline/rulegen/judge/prom"
 	"github.com/redline-sre/redline/rulegen/model"
 	"github.com/redline-sre/redline/rulegen/preflight"
 )
@@ -70,6 +71,17 @@ func Verify(ctx context.Context, dir string, o Options) *Outcome {
 	checkSubjects(out, v, o.Subjects)
 	if o.Spec != nil {
 		checkConfiguration(out, v, o.Spec)
+	}
+	_, err = os.Stat(filepath.Join(dir, StageChecks))
+	stage := err == nil
+	if stage {
+		checkStage(out, dir, v)
+	}
+	if _, err := os.Stat(filepath.Join(dir, prom.ReportFile)); err == nil {
+		checkJudge(out, dir, v, o.Spec, stage)
+	}
+	if stage {
+		return out
 	}
 	if rep, err := readReport(filepath.Join(dir, preflight.EvidenceJSON)); err == nil {
 		out.Report = rep

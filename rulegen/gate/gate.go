@@ -441,11 +441,18 @@ func warned(qs []preflight.Query) string {
 	return ""
 }
 
-// decide is the stage's verdict: NO_GO when a required check is NO_GO,
-// else NO_DATA when one is NO_DATA, else GO. Warnings are shown only.
+// decide is the stage's verdict (Decide).
 func (v *Verdict) decide() {
+	v.Verdict, v.Failed, v.NoData = Decide(v.Checks)
+}
+
+// Decide is a stage's verdict from its checks: NO_GO when a required
+// check is NO_GO, else NO_DATA when one is NO_DATA, else GO; with the
+// required checks NO_GO and NO_DATA, comma-separated. Warnings are shown
+// only. rulegen verify decides a stored stage again with it.
+func Decide(checks []Check) (verdict Outcome, failedNames, noDataNames string) {
 	var failed, noData []string
-	for _, c := range v.Checks {
+	for _, c := range checks {
 		if !c.Required {
 			continue
 		}
@@ -456,13 +463,12 @@ func (v *Verdict) decide() {
 			noData = append(noData, c.Name)
 		}
 	}
-	v.Failed, v.NoData = strings.Join(failed, ","), strings.Join(noData, ",")
+	verdict = GO
 	switch {
 	case len(failed) > 0:
-		v.Verdict = NoGo
+		verdict = NoGo
 	case len(noData) > 0:
-		v.Verdict = NoData
-	default:
-		v.Verdict = GO
+		verdict = NoData
 	}
+	return verdict, strings.Join(failed, ","), strings.Join(noData, ",")
 }
