@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/redline-sre/redline/internal/testenv"
 	"github.com/redline-sre/redline/rulegen/attest"
 	"github.com/redline-sre/redline/rulegen/judge"
 	"github.com/redline-sre/redline/rulegen/judge/prom"
@@ -141,4 +142,49 @@ func mustContain(t *testing.T, what, s string, subs ...string) {
 			t.Errorf("%s: want %q in\n%s", what, sub, s)
 		}
 	}
+}
+
+// TestWatchJudgesEachRound: preflight --watch runs the gate's judge in
+// each round — its checks in the round's report, judge.json and
+// samples.json beside it, all signed — and rulegen verify re-judges the
+// round's samples (a Prometheus with no data: the judge is UNKNOWN, the
+// round NO-GO, authentic).
+func TestWatchJudgesEachRound(t *testing.T) {
+	testenv.Binary(t, "prometheus")
+	p := testenv.NewPrometheus(t, testenv.PrometheusOptions{})
+	dir := t.TempDir()
+	specFile := writeSpec(t, dir, judgeSpecText)
+	key, pub := writeKeyPair(t, dir)
+	const subject = "ghcr.io/acme/api@sha256:" + "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	ev := filepath.Join(dir, "evidence")
+	code, stdout, stderr := runCLI(t, "preflight", "--spec", specFile, "--prometheus", p.URL, "--watch", "3s", "--interval", "1s",
+		"--evidence", ev, "--output", "json", "--signing-key", key, "--subject", subject)
+	if code != 1 {
+		t.Fatalf("preflight --watch: exit %d, want 1 (NO-GO)\n%s\n%s", code, stdout, stderr)
+	}
+	mustContain(t, "the round's report", stdout, `"check": "judge"`, `"check": "judge:api_latency"`, `"check": "judge:http_errors"`)
+	round := filepath.Join(ev, "round-001")
+	for _, f := range []string{prom.ReportFile, prom.SamplesFile, attest.FileName} {
+		if _, err := os.Stat(filepath.Join(round, f)); err != nil {
+			t.Errorf("round-001: %v", err)
+		}
+	}
+	b, _ := os.ReadFile(filepath.Join(round, "preflight.json"))
+	mustContain(t, "round-001/preflight.json", string(b), `"check": "judge:http_errors"`)
+	code, _, stderr = runCLI(t, "verify", "--evidence", round, "--key", pub, "--spec", specFile, "--subject", subject)
+	if code != 1 || strings.Contains(stderr, "NOT VERIFIED") {
+		t.Errorf("verify round-001: exit %d, want 1 for an authentic NO-GO\n%s", code, stderr)
+	}
+	mustContain(t, "verify round-001", stderr, "signed verdict is FAILED", "judge")
+	tampered := filepath.Join(dir, "tampered")
+	copyDir(t, round, tampered)
+	b, _ = os.ReadFile(filepath.Join(tampered, prom.ReportFile))
+	b = []byte(strings.Replace(string(b), `"verdict": "NoData"`, `"verdict": "Pass"`, 1))
+	os.WriteFile(filepath.Join(tampered, prom.ReportFile), b, 0o644)
+	reseal(t, tampered, key, pub)
+	code, _, stderr = runCLI(t, "verify", "--evidence", tampered, "--key", pub, "--spec", specFile, "--subject", subject)
+	if code != 1 {
+		t.Errorf("verify a forged judge.json: exit %d", code)
+	}
+	mustContain(t, "verify a forged judge.json", stderr, "NOT VERIFIED", "judge.json: verdict Pass, the samples give NoData")
 }

@@ -113,10 +113,11 @@ func checkStage(out *Outcome, dir string, v *attest.Verdict) {
 }
 
 // checkJudge judges the stored samples again with the spec's judge
-// configuration; a judge's own directory (no checks.json) must be signed
+// configuration; a judge's own directory (inside false: no checks.json
+// or preflight.json, whose checks are compared elsewhere) must be signed
 // with what its report says.
-func checkJudge(out *Outcome, dir string, v *attest.Verdict, s *Spec, stage bool) {
-	if !stage {
+func checkJudge(out *Outcome, dir string, v *attest.Verdict, s *Spec, inside bool) {
+	if !inside {
 		b, err := os.ReadFile(filepath.Join(dir, prom.ReportFile))
 		if err != nil {
 			out.addf("%s: %v", prom.ReportFile, err)
