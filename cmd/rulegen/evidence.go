@@ -135,7 +135,7 @@ type evidenceCmds struct {
 
 func evidenceCommands(app *kingpin.Application) *evidenceCmds {
 	c := &evidenceCmds{}
-	c.verify = app.Command("verify", "Verify a signed evidence directory offline: the signature, every file's digest, the subject, and the stored check values judged again against the spec. Exit 0 verified and GO, 1 a difference (named) or a signed NO-GO, 2 flags, key or spec.")
+	c.verify = app.Command("verify", "Verify a signed evidence directory offline (a release's, a gate stage's DIR/<release>/stage-N, a judge's, a --watch round's): the signature, every file's digest, the subject, the stored check values judged again against the spec, a stage decided again from its checks, and the judge run again on its stored samples. Exit 0 verified and GO, 1 a difference (named) or a signed NO-GO, 2 flags, key or spec.")
 	c.verifyDir = c.verify.Flag("evidence", "The evidence directory.").Required().PlaceHolder("DIR").String()
 	c.verifyKey = c.verify.Flag("key", "Public key (PEM, as cosign.pub).").Required().PlaceHolder("PUB").String()
 	c.verifySpec = c.verify.Flag("spec", "Spec file the release was judged with (default: the "+spec.DefaultName+" spec).").PlaceHolder("FILE").String()

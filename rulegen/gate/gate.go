@@ -1,6 +1,8 @@
 // Package gate is `rulegen serve`: the release gate the canary engines ask
 // at every stage. A verdict is the preflight's checks (rulegen/preflight)
-// plus the stage's canary comparisons, reduced to GO, NO_GO or NO_DATA.
+// plus the stage's canary comparisons — the spec's threshold comparisons
+// and, when its canary judges signals, the statistical judge
+// (rulegen/judge/prom) over the stage — reduced to GO, NO_GO or NO_DATA.
 // NO_DATA — a check that cannot tell: no series, NaN, traffic below
 // min_rate, a failed or timed-out query, Prometheus unreachable — is never
 // GO: Argo Rollouts reads it as Inconclusive (the rollout pauses) and
@@ -125,7 +127,8 @@ type Stage struct {
 
 // Comparisons are a stage's canary-versus-baseline judgements, added to
 // the preflight's checks. The default reads the model's canary
-// comparisons from Prometheus; a statistical judge plugs in here.
+// comparisons from Prometheus and, when the spec judges signals, runs
+// the judge (JudgeComparisons).
 type Comparisons interface {
 	Compare(ctx context.Context, st Stage) []Check
 }

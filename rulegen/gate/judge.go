@@ -39,9 +39,26 @@ type JudgeComparisons struct {
 	Step         time.Duration
 	QueryTimeout time.Duration
 
-	once sync.Once
+	mu   sync.Mutex
 	step time.Duration
-	err  error
+}
+
+// sampleStep is Step, or the scrape interval read once it is read
+// successfully (a Prometheus down at the first ask is asked again).
+func (c *JudgeComparisons) sampleStep(ctx context.Context) (time.Duration, error) {
+	if c.Step > 0 {
+		return c.Step, nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.step > 0 {
+		return c.step, nil
+	}
+	d, err := prom.ScrapeInterval(ctx, c.Prometheus.API())
+	if err == nil {
+		c.step = d
+	}
+	return d, err
 }
 
 // Compare judges the stage's window ending at st.At.
@@ -58,17 +75,12 @@ func (c *JudgeComparisons) Compare(ctx context.Context, st Stage) []Check {
 		run.Reason = "no stage window: the canary ladder has no step_duration and the caller gave no window"
 		return []Check{run}
 	}
-	c.once.Do(func() {
-		c.step = c.Step
-		if c.step <= 0 {
-			c.step, c.err = prom.ScrapeInterval(ctx, c.Prometheus.API())
-		}
-	})
-	if c.err != nil {
-		run.Reason = "reading Prometheus's scrape_interval for the judge's step: " + c.err.Error()
+	step, err := c.sampleStep(ctx)
+	if err != nil {
+		run.Reason = "reading Prometheus's scrape_interval for the judge's step: " + err.Error()
 		return []Check{run}
 	}
-	w := prom.Window{From: st.At.Add(-window), To: st.At, Step: c.step}
+	w := prom.Window{From: st.At.Add(-window), To: st.At, Step: step}
 	res, err := prom.Run(ctx, c.Model, c.Prometheus.API(), w, prom.Options{QueryTimeout: c.QueryTimeout})
 	if err != nil {
 		run.Reason = err.Error()
