@@ -2,6 +2,8 @@ package gate_test
 
 import (
 	"encoding/json"
+	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -38,6 +40,40 @@ func TestTheJudgeGatesTheStage(t *testing.T) {
 	}
 	if outcome[gate.JudgeCheck] != gate.GO || outcome["judge:http_errors"] != gate.GO {
 		t.Fatalf("healthy stage 1: judge %q, judge:http_errors %q, want GO for both: %s", outcome[gate.JudgeCheck], outcome["judge:http_errors"], s.verdictText(t, release, 1))
+	}
+
+	// window= narrows the judge's window; a bad one is the caller's error.
+	if resp, err := http.Get(s.gateURL + "/api/v1/verdict?stage=1&release=" + release + "&window=soon"); err != nil || resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("window=soon: %v %v, want 400", resp.StatusCode, err)
+	} else {
+		resp.Body.Close()
+	}
+	resp, err := http.Get(s.gateURL + "/api/v1/verdict?stage=1&release=" + release + "&window=7s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var narrow gate.Verdict
+	err = json.NewDecoder(resp.Body).Decode(&narrow)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range narrow.Checks {
+		if c.Name != gate.JudgeCheck {
+			continue
+		}
+		if !strings.Contains(c.Healthy, " over ") {
+			t.Fatalf("window=7s: the judge did not run: %+v", c)
+		}
+		var from, to string
+		if _, err := fmt.Sscanf(strings.ReplaceAll(strings.SplitN(c.Healthy, " over ", 2)[1], "..", " "), "%s %s", &from, &to); err != nil {
+			t.Fatalf("judge healthy %q: %v", c.Healthy, err)
+		}
+		f, _ := time.Parse(time.RFC3339, from)
+		e, _ := time.Parse(time.RFC3339, to)
+		if d := e.Sub(f); d < 6*time.Second || d > 8*time.Second {
+			t.Errorf("window=7s: the judge read %s..%s", from, to)
+		}
 	}
 
 	s.work.set("regressed")
