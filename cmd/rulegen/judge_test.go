@@ -317,7 +317,7 @@ func TestJudgeExitCodes(t *testing.T) {
 		{[]string{"judge", "--spec", good, "--prometheus", closed, "--from", "now", "--to", "now-1h"}, 2, "must be after"},
 		{[]string{"judge", "--spec", noCanary, "--prometheus", closed, "--from", "now-10m"}, 2, "compares no signal"},
 		{[]string{"judge", "--spec", good, "--prometheus", closed, "--from", "now-10m"}, 3, "unreachable"},
-		{[]string{"judge", "--spec", filepath.Join(dir, "none.yml"), "--prometheus", closed, "--from", "now-10m"}, 2, "rulegen judge: open"},
+		{[]string{"judge", "--spec", filepath.Join(dir, "none.yml"), "--prometheus", closed, "--from", "now-10m"}, 2, "rulegen judge: --spec: open"},
 	} {
 		code, stdout, stderr := runCLI(t, tc.args...)
 		if code != tc.code || !strings.Contains(stderr, tc.msg) {

@@ -43,7 +43,7 @@ func preflightCommand(app *kingpin.Application) *preflightFlags {
 	c := app.Command("preflight", "GO/NO-GO of a release from the spec, read from Prometheus: exit 0 GO, 1 NO-GO, 2 spec or flag error, 3 Prometheus unreachable or credentials refused.")
 	f := &preflightFlags{
 		cmd:          c,
-		spec:         c.Flag("spec", "Spec file (default: the "+spec.DefaultName+" spec, the platform's).").PlaceHolder("FILE").String(),
+		spec:         c.Flag("spec", "Spec file, or \""+platformSpec+"\" (the default) for the redline platform's built-in spec.").PlaceHolder("FILE").String(),
 		evidence:     c.Flag("evidence", "Write the evidence files into this directory (one subdirectory per round with --watch).").PlaceHolder("DIR").String(),
 		output:       c.Flag("output", "Report format: text or json.").Default("text").Enum("text", "json"),
 		timeout:      c.Flag("timeout", "Deadline of one run; checks not answered by then are UNKNOWN.").Default("60s").Duration(),
@@ -182,10 +182,10 @@ func runPreflight(ctx context.Context, f *preflightFlags, stdout, stderr io.Writ
 func loadModel(specFile string, stderr io.Writer) (*model.Model, string, int) {
 	data := spec.DefaultSpec
 	name := spec.DefaultName
-	if specFile != "" {
+	if specFile != "" && specFile != platformSpec {
 		var err error
 		if data, err = os.ReadFile(specFile); err != nil {
-			fmt.Fprintf(stderr, "rulegen preflight: %v\n", err)
+			fmt.Fprintf(stderr, "rulegen preflight: --spec: %v\n", err)
 			return nil, "", exitInvalid
 		}
 		name = specFile

@@ -2,6 +2,8 @@ package main
 
 import (
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -48,6 +50,37 @@ func TestPreflightExitCodes(t *testing.T) {
 		}
 		if strings.Contains(stdout+stderr, "pw-secret") {
 			t.Errorf("%v: the URL's password is printed: %s%s", tc.args, stdout, stderr)
+		}
+	}
+}
+
+// TestPreflightSlowPrometheus: a server that answers its build information
+// but no query in time is NO-GO (exit 1), not unreachable (3), and the
+// evidence directory holds the report and its manifest.
+func TestPreflightSlowPrometheus(t *testing.T) {
+	stop := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api/v1/status/buildinfo" {
+			_, _ = w.Write([]byte(`{"status":"success","data":{"version":"2.45.0"}}`))
+			return
+		}
+		select {
+		case <-r.Context().Done():
+		case <-stop:
+		}
+	}))
+	defer srv.Close()
+	defer close(stop)
+	dir := t.TempDir()
+	good := writeSpec(t, dir, smallSpec)
+	ev := filepath.Join(dir, "evidence")
+	code, stdout, stderr := runCLI(t, "preflight", "--spec", good, "--prometheus", srv.URL, "--timeout", "2s", "--query-timeout", "300ms", "--evidence", ev)
+	if code != 1 || !strings.Contains(stdout, "\nNO-GO: ") || !strings.Contains(stdout, "timed out after --query-timeout 300ms") {
+		t.Errorf("exit %d, stdout:\n%s\nstderr: %s\nwant exit 1, NO-GO, the timeout named", code, stdout, stderr)
+	}
+	for _, name := range []string{"SHA256SUMS", "preflight.txt", "preflight.json"} {
+		if _, err := os.Stat(filepath.Join(ev, name)); err != nil {
+			t.Errorf("evidence: %v", err)
 		}
 	}
 }

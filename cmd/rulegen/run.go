@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
@@ -31,24 +32,23 @@ const (
 // exit code. Tests call it in-process.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	app := kingpin.New("rulegen", "Generate Prometheus rules, promtool tests, an Alertmanager rollback route and a Grafana dashboard from one spec.")
-	// kingpin would os.Exit after --help or a usage error; record the code
-	// instead so that Run returns it.
-	terminated := -1
-	app.Terminate(func(code int) {
-		if terminated < 0 {
-			terminated = code
-		}
-	})
-	app.UsageWriter(stderr)
+	// kingpin would os.Exit after --help or --version. Parsing must stop
+	// there (going on, it printed the usage a second time): terminate
+	// unwinds to parse, which returns the code.
+	app.Terminate(func(code int) { panic(terminate(code)) })
+	// --help and --version are asked for: stdout, once. Errors: stderr.
+	app.UsageWriter(stdout)
 	app.ErrorWriter(stderr)
 	app.HelpFlag.Short('h')
+	fillVersion()
+	app.Version(version.Print("rulegen"))
 
 	gen := app.Command("generate", "Write the generated files into --out.")
-	genSpec := gen.Flag("spec", "Spec file (default: the "+spec.DefaultName+" spec, the platform's).").PlaceHolder("FILE").String()
+	genSpec := gen.Flag("spec", "Spec file, or \""+platformSpec+"\" for the redline platform's built-in spec (without --spec: the platform's, inside this repository only).").PlaceHolder("FILE").String()
 	genOut := gen.Flag("out", "Output directory.").Default(".").String()
 
 	check := app.Command("check", "Fail when the generated files in --out are stale (exit 1, with a diff) or the spec is invalid (exit 2).")
-	checkSpec := check.Flag("spec", "Spec file (default: the "+spec.DefaultName+" spec, the platform's).").PlaceHolder("FILE").String()
+	checkSpec := check.Flag("spec", "Spec file, or \""+platformSpec+"\" (the default) for the redline platform's built-in spec.").PlaceHolder("FILE").String()
 	checkOut := check.Flag("out", "Directory holding the generated files.").Default(".").String()
 
 	test := app.Command("test", "Run promtool test rules on the generated tests in --out.")
@@ -65,13 +65,14 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	app.Command("version", "Print the version.")
 
 	if len(args) == 0 {
+		app.UsageWriter(stderr)
 		app.Usage(nil)
 		fmt.Fprintln(stderr, "rulegen: no command given")
 		return exitInvalid
 	}
-	cmd, err := app.Parse(goStyleFlags(args))
-	if terminated == 0 {
-		return exitOK // --help was shown
+	cmd, terminated, err := parse(app, goStyleFlags(args, longFlags(app)))
+	if terminated >= 0 {
+		return terminated // --help or --version was shown
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "rulegen: %v\n", err)
@@ -81,6 +82,12 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "": // --help was shown
 		return exitOK
 	case gen.FullCommand():
+		if *genSpec == "" {
+			if in, why := inThisRepository(*genOut); !in {
+				fmt.Fprintf(stderr, "rulegen generate: no --spec given, and %s is %s: give your service's spec (--spec FILE; `rulegen init --minimal > spec.yml` starts one), or --spec %s to write the redline platform's files\n", *genOut, why, platformSpec)
+				return exitInvalid
+			}
+		}
 		files, code := generate(*genSpec, stderr)
 		if files == nil {
 			return code
@@ -128,7 +135,6 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return exitOK
 	case "version":
-		fillVersion()
 		fmt.Fprintln(stdout, version.Print("rulegen"))
 		return exitOK
 	}
@@ -141,11 +147,49 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // generateCommand is the command that rewrites what check found stale,
 // with the same spec and directory.
 func generateCommand(specFile, out string) string {
-	cmd := "rulegen generate"
-	if specFile != "" {
-		cmd += " --spec " + specFile
+	if specFile == "" {
+		specFile = platformSpec
 	}
-	return cmd + " --out " + out
+	return "rulegen generate --spec " + specFile + " --out " + out
+}
+
+// platformSpec is the --spec value that names the built-in spec.
+const platformSpec = "platform"
+
+// modulePath is this repository's Go module.
+const modulePath = "github.com/redline-sre/redline"
+
+// moduleOf reads the module path of a go.mod (its module line).
+func moduleOf(gomod []byte) string {
+	for _, line := range strings.Split(string(gomod), "\n") {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), "module"); ok && (rest == "" || rest[0] == ' ' || rest[0] == '\t') {
+			return strings.Trim(strings.TrimSpace(rest), `"`)
+		}
+	}
+	return ""
+}
+
+// inThisRepository says whether dir is inside a checkout of redline
+// itself — the nearest go.mod above it declares this module — the only
+// place where generate writes the platform's files without --spec
+// platform. Otherwise it says what dir is instead.
+func inThisRepository(dir string) (bool, string) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return false, "not a usable directory"
+	}
+	for d := abs; ; d = filepath.Dir(d) {
+		data, err := os.ReadFile(filepath.Join(d, "go.mod"))
+		if err == nil {
+			if moduleOf(data) == modulePath {
+				return true, ""
+			}
+			return false, fmt.Sprintf("in the Go module %q, not in redline's repository", moduleOf(data))
+		}
+		if filepath.Dir(d) == d {
+			return false, "not inside redline's repository"
+		}
+	}
 }
 
 // generate loads the spec (or the built-in one) and renders every output.
@@ -156,10 +200,17 @@ func generate(specFile string, stderr io.Writer) ([]render.File, int) {
 		err    error
 		source = spec.DefaultName
 	)
-	if specFile == "" {
+	if specFile == "" || specFile == platformSpec {
 		s, err = spec.Default()
 	} else {
-		s, err = spec.LoadFile(specFile)
+		var data []byte
+		// A spec that cannot be read is a wrong --spec: exit 2, as for
+		// preflight.
+		if data, err = os.ReadFile(specFile); err != nil {
+			fmt.Fprintf(stderr, "rulegen: --spec: %v\n", err)
+			return nil, exitInvalid
+		}
+		s, err = spec.Load(specFile, data)
 		source = filepath.Base(specFile)
 	}
 	if err != nil {
@@ -206,16 +257,56 @@ func runTests(ctx context.Context, promtool, dir string, stdout, stderr io.Write
 	return exitOK
 }
 
-// goStyleFlags rewrites -spec, -out and -promtool (with a value after a
-// space or an =) to their double-dash form. Go's flag package accepts one
-// dash, the design notes and many CI scripts write it that way, and
-// kingpin would read "-spec" as the short flags -s -p -e -c.
-func goStyleFlags(args []string) []string {
+// terminate is kingpin's request to end after --help or --version.
+type terminate int
+
+// parse runs kingpin's parser; terminated is the exit code when --help or
+// --version ended it, else -1.
+func parse(app *kingpin.Application, args []string) (cmd string, terminated int, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			code, ok := r.(terminate)
+			if !ok {
+				panic(r)
+			}
+			terminated = int(code)
+		}
+	}()
+	cmd, err = app.Parse(args)
+	return cmd, -1, err
+}
+
+// longFlags lists the long flag names of the application and of its
+// commands.
+func longFlags(app *kingpin.Application) map[string]bool {
+	names := map[string]bool{}
+	m := app.Model()
+	for _, f := range m.Flags {
+		names[f.Name] = true
+	}
+	for _, c := range m.Commands {
+		for _, f := range c.Flags {
+			names[f.Name] = true
+		}
+	}
+	return names
+}
+
+// goStyleFlags rewrites every one-dash form of a long flag of rulegen
+// (-spec, -prometheus=URL, -watch 15m) to its double-dash form. Go's flag
+// package accepts one dash, docs/spec.md says rulegen does, many CI
+// scripts write it that way, and kingpin would read "-spec" as the short
+// flags -s -p -e -c. Anything else that starts with one dash (a value
+// such as -spec-file, -1) stays as it is, as does everything after "--".
+func goStyleFlags(args []string, known map[string]bool) []string {
 	out := make([]string, len(args))
+	rest := false
 	for i, a := range args {
+		if a == "--" {
+			rest = true
+		}
 		name, _, _ := strings.Cut(a, "=")
-		switch name {
-		case "-spec", "-out", "-promtool":
+		if !rest && len(name) > 2 && name[0] == '-' && name[1] != '-' && known[name[1:]] {
 			a = "-" + a
 		}
 		out[i] = a

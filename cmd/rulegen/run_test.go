@@ -105,7 +105,8 @@ func TestGoStyleFlags(t *testing.T) {
 		t.Fatalf("check -spec= -out: exit %d: %s", code, stderr)
 	}
 	// Only our own flag names are rewritten.
-	if got := goStyleFlags([]string{"--spec", "x", "-out", "-spec-file", "-h"}); strings.Join(got, " ") != "--spec x --out -spec-file -h" {
+	known := map[string]bool{"spec": true, "out": true, "prometheus": true}
+	if got := goStyleFlags([]string{"--spec", "x", "-out", "-spec-file", "-h", "-prometheus=u"}, known); strings.Join(got, " ") != "--spec x --out -spec-file -h --prometheus=u" {
 		t.Errorf("goStyleFlags = %q", got)
 	}
 }
@@ -123,8 +124,14 @@ func TestInvalidSpecExits2(t *testing.T) {
 			t.Errorf("%s: stderr %q, want %q", cmd, stderr, want)
 		}
 	}
-	if code, _, stderr := runCLI(t, "generate", "--spec", filepath.Join(dir, "missing.yml")); code != exitError || !strings.Contains(stderr, "no such file") {
-		t.Errorf("missing spec: exit %d, %s", code, stderr)
+	// A missing spec file is a wrong --spec: 2 from every command.
+	for _, cmd := range []string{"generate", "check"} {
+		if code, _, stderr := runCLI(t, cmd, "--spec", filepath.Join(dir, "missing.yml"), "--out", dir); code != exitInvalid || !strings.Contains(stderr, "no such file") {
+			t.Errorf("%s, missing spec: exit %d, %s", cmd, code, stderr)
+		}
+	}
+	if code, _, stderr := runCLI(t, "preflight", "--spec", filepath.Join(dir, "missing.yml"), "--prometheus", "http://127.0.0.1:9"); code != exitInvalid || !strings.Contains(stderr, "no such file") {
+		t.Errorf("preflight, missing spec: exit %d, %s", code, stderr)
 	}
 	if code, _, stderr := runCLI(t, "generate", "--sepc", "x"); code != exitInvalid || !strings.Contains(stderr, "unknown long flag '--sepc'") {
 		t.Errorf("bad flag: exit %d, %s", code, stderr)
@@ -143,9 +150,55 @@ func TestInitPrintsDefaultSpec(t *testing.T) {
 }
 
 func TestVersion(t *testing.T) {
-	code, stdout, _ := runCLI(t, "version")
-	if code != exitOK || !strings.HasPrefix(stdout, "rulegen, version") {
-		t.Fatalf("version: exit %d: %s", code, stdout)
+	for _, args := range [][]string{{"version"}, {"--version"}, {"-version"}} {
+		code, stdout, stderr := runCLI(t, args...)
+		if code != exitOK || !strings.HasPrefix(stdout, "rulegen, version") || strings.Contains(stdout, "usage:") || stderr != "" {
+			t.Errorf("%v: exit %d: %s%s", args, code, stdout, stderr)
+		}
+	}
+}
+
+// TestGenerateWithoutSpec: without --spec, generate writes the platform's
+// files only inside this repository; elsewhere it is a usage error that
+// writes nothing, and --spec platform says it on purpose.
+func TestGenerateWithoutSpec(t *testing.T) {
+	out := t.TempDir()
+	code, _, stderr := runCLI(t, "generate", "--out", out)
+	if code != exitInvalid || !strings.Contains(stderr, "--spec platform") {
+		t.Errorf("generate outside the repository: exit %d: %s", code, stderr)
+	}
+	if entries, _ := os.ReadDir(out); len(entries) > 0 {
+		t.Errorf("generate without --spec wrote %d entries into %s", len(entries), out)
+	}
+	// Another Go module is not this repository either.
+	if err := os.WriteFile(filepath.Join(out, "go.mod"), []byte("module example.com/shop\n\ngo 1.22\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := runCLI(t, "generate", "--out", filepath.Join(out, "sub")); code != exitInvalid || !strings.Contains(stderr, `"example.com/shop"`) {
+		t.Errorf("generate in another module: exit %d: %s", code, stderr)
+	}
+	if code, _, stderr := runCLI(t, "generate", "--spec", "platform", "--out", out); code != exitOK {
+		t.Fatalf("--spec platform: exit %d: %s", code, stderr)
+	}
+	rules, err := os.ReadFile(filepath.Join(out, "rules", "platform.rules.yml"))
+	if err != nil || !strings.Contains(string(rules), "Regenerate with `rulegen generate --spec platform --out .`") {
+		t.Errorf("the header does not name the command with its spec: %v\n%.300s", err, rules)
+	}
+	// Inside this repository (cmd/rulegen is in it) the platform's files
+	// are the default: check reads them at the root without --spec.
+	if in, why := inThisRepository("."); !in {
+		t.Errorf("cmd/rulegen is not in this repository: %s", why)
+	}
+}
+
+// TestOneDashFlags: every long flag takes one dash too, as docs/spec.md
+// says (-prometheus, -timeout=2s).
+func TestOneDashFlags(t *testing.T) {
+	dir := t.TempDir()
+	specFile := writeSpec(t, dir, smallSpec)
+	code, _, stderr := runCLI(t, "preflight", "-spec", specFile, "-prometheus", "http://127.0.0.1:9", "-timeout=2s", "-output", "json")
+	if code != exitUnreachable || strings.Contains(stderr, "unknown short flag") {
+		t.Errorf("one-dash preflight flags: exit %d: %s", code, stderr)
 	}
 }
 
@@ -188,10 +241,10 @@ func TestCheckDefaultSpecAtRepoRoot(t *testing.T) {
 }
 
 func TestHelp(t *testing.T) {
-	for _, args := range [][]string{{"--help"}, {"generate", "--help"}} {
-		code, _, stderr := runCLI(t, args...)
-		if code != exitOK || !strings.Contains(stderr, "usage: rulegen") {
-			t.Errorf("%v: exit %d: %s", args, code, stderr)
+	for _, args := range [][]string{{"--help"}, {"generate", "--help"}, {"-h"}} {
+		code, stdout, stderr := runCLI(t, args...)
+		if code != exitOK || strings.Count(stdout, "usage: rulegen") != 1 || stderr != "" {
+			t.Errorf("%v: exit %d, want the usage once on stdout:\n%s\nstderr: %s", args, code, stdout, stderr)
 		}
 	}
 	if code, _, stderr := runCLI(t); code != exitInvalid || !strings.Contains(stderr, "no command given") {

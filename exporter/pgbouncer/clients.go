@@ -5,7 +5,6 @@ import (
 	"errors"
 	"strconv"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/redline-sre/redline/exporter/collector"
@@ -16,6 +15,8 @@ var (
 		"Client connections pgBouncer accepts at most (SHOW CONFIG max_client_conn).", nil, nil)
 	maxUserConnDesc = prometheus.NewDesc("pgbouncer_config_max_user_connections",
 		"Server connections pgBouncer opens at most per user over all its pools, 0 for unlimited (SHOW CONFIG max_user_connections).", nil, nil)
+	maxPreparedDesc = prometheus.NewDesc("pgbouncer_config_max_prepared_statements",
+		"Prepared statements pgBouncer caches per server connection in transaction and statement pooling, 0 when its prepared-statement support is off (SHOW CONFIG max_prepared_statements, 1.21+).", nil, nil)
 	usedClientsDesc = prometheus.NewDesc("pgbouncer_used_clients",
 		"Client connections pgBouncer holds, in every state including login and the admin console (SHOW LISTS used_clients).", nil, nil)
 	clientRatioDesc = prometheus.NewDesc("pgbouncer_client_connections_ratio",
@@ -26,19 +27,19 @@ var (
 // It counts SHOW LISTS used_clients because that is the number pgBouncer
 // itself checks against max_client_conn (SHOW POOLS misses clients still
 // logging in).
-type clientsCollector struct{ pool *pgxpool.Pool }
+type clientsCollector struct{ con *console }
 
 func init() {
 	register(CollectorClients, "pgbouncer.clients", "pgBouncer client connections against max_client_conn (SHOW CONFIG, SHOW LISTS)",
-		func(p *pgxpool.Pool) collector.Collector { return clientsCollector{p} })
+		func(c *console) collector.Collector { return clientsCollector{c} })
 }
 
 func (c clientsCollector) Update(ctx context.Context, ch chan<- prometheus.Metric) error {
-	config, err := showQuery(ctx, c.pool, "SHOW CONFIG")
+	config, err := c.con.show(ctx, "SHOW CONFIG")
 	if err != nil {
 		return err
 	}
-	lists, err := showQuery(ctx, c.pool, "SHOW LISTS")
+	lists, err := c.con.show(ctx, "SHOW LISTS")
 	if err != nil {
 		return err
 	}
@@ -58,6 +59,9 @@ func clientMetrics(config, lists []row) ([]prometheus.Metric, error) {
 	// The pgbouncer mixin's saturation alerts divide by this one.
 	if v, ok := setting(config, "max_user_connections"); ok {
 		out = append(out, prometheus.MustNewConstMetric(maxUserConnDesc, prometheus.GaugeValue, v))
+	}
+	if v, ok := setting(config, "max_prepared_statements"); ok {
+		out = append(out, prometheus.MustNewConstMetric(maxPreparedDesc, prometheus.GaugeValue, v))
 	}
 	used, okUsed := listItem(lists, "used_clients")
 	if okUsed {

@@ -3,7 +3,6 @@ package pgbouncer
 import (
 	"context"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/redline-sre/redline/exporter/collector"
@@ -40,15 +39,15 @@ func databaseDesc(name, help string) *prometheus.Desc {
 }
 
 // databasesCollector reads SHOW DATABASES.
-type databasesCollector struct{ pool *pgxpool.Pool }
+type databasesCollector struct{ con *console }
 
 func init() {
 	register(CollectorDatabases, "pgbouncer.databases", "pgBouncer databases from SHOW DATABASES",
-		func(p *pgxpool.Pool) collector.Collector { return databasesCollector{p} })
+		func(c *console) collector.Collector { return databasesCollector{c} })
 }
 
 func (c databasesCollector) Update(ctx context.Context, ch chan<- prometheus.Metric) error {
-	rows, err := showQuery(ctx, c.pool, "SHOW DATABASES")
+	rows, err := c.con.show(ctx, "SHOW DATABASES")
 	if err != nil {
 		return err
 	}

@@ -34,6 +34,8 @@ const (
 	CollectorDatabases = "pgbouncer_databases"
 	CollectorStats     = "pgbouncer_stats"
 	CollectorClients   = "pgbouncer_clients"
+	CollectorUsers     = "pgbouncer_users"
+	CollectorPrepared  = "pgbouncer_prepared_statements"
 )
 
 // collectors are this package's collectors in registration order; each
@@ -42,13 +44,17 @@ var collectors []collectorFactory
 
 type collectorFactory struct {
 	name  string
-	build func(*pgxpool.Pool) collector.Collector
+	build func(*console) collector.Collector
 }
 
 // register makes a collector's --collector.<name> flag (alias: the former
 // dotted name) and has every new target build it.
-func register(name, alias, help string, build func(*pgxpool.Pool) collector.Collector) {
-	collector.Register(name, true, help, alias)
+func register(name, alias, help string, build func(*console) collector.Collector) {
+	var aliases []string
+	if alias != "" {
+		aliases = []string{alias}
+	}
+	collector.Register(name, true, help, aliases...)
 	collectors = append(collectors, collectorFactory{name: name, build: build})
 }
 
@@ -85,6 +91,7 @@ type Options struct {
 type Target struct {
 	pool       *pgxpool.Pool
 	logger     *slog.Logger
+	console    *console
 	collectors []collector.Named
 	downLog    collector.DownLog
 }
@@ -101,10 +108,14 @@ func NewTarget(opts Options, logger *slog.Logger) (*Target, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pgbouncer: %w", err)
 	}
-	t := &Target{pool: pool, logger: logger}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	con := &console{pool: pool, logger: logger, unknown: map[string][]string{}}
+	t := &Target{pool: pool, logger: logger, console: con}
 	for _, c := range collectors {
 		if collector.Enabled(c.name) {
-			t.collectors = append(t.collectors, collector.Named{Name: c.name, Collector: c.build(pool)})
+			t.collectors = append(t.collectors, collector.Named{Name: c.name, Collector: c.build(con)})
 		}
 	}
 	return t, nil
@@ -180,6 +191,7 @@ func (t *Target) Collect(ctx context.Context, ch chan<- prometheus.Metric) {
 		}
 	}
 	collector.Run(ctx, ch, t.logger, t.collectors)
+	t.console.collectUnknown(ch)
 }
 
 // showVersion is the liveness check. A pooled connection that pgBouncer

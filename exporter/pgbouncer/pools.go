@@ -3,30 +3,31 @@ package pgbouncer
 import (
 	"context"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/redline-sre/redline/exporter/collector"
 )
 
-// poolColumns maps SHOW POOLS columns to gauges labelled {database,user}.
-// Columns a release lacks (the cancel-request columns before 1.18,
-// maxwait_us before 1.8) are skipped for that release.
+// poolColumns maps SHOW POOLS columns to gauges labelled {database,user},
+// each under its names newest first. Columns a release lacks (maxwait_us
+// before 1.8, sv_active_cancel before 1.18) are skipped for that release;
+// 1.16 and 1.17 count the cancel requests not yet forwarded as
+// cl_cancel_req, which 1.18 renamed cl_waiting_cancel_req.
 var poolColumns = []struct {
-	column string
-	desc   *prometheus.Desc
+	columns []string
+	desc    *prometheus.Desc
 }{
-	{"cl_active", poolDesc("client_active_connections", "Client connections linked to a server connection or idle with no queries waiting (SHOW POOLS cl_active).")},
-	{"cl_waiting", poolDesc("client_waiting_connections", "Client connections that have sent queries but have not yet got a server connection (SHOW POOLS cl_waiting).")},
-	{"cl_active_cancel_req", poolDesc("client_active_cancel_connections", "Client connections that forwarded a cancel request and wait for the server's answer (SHOW POOLS cl_active_cancel_req).")},
-	{"cl_waiting_cancel_req", poolDesc("client_waiting_cancel_connections", "Client connections whose cancel request has not been forwarded yet (SHOW POOLS cl_waiting_cancel_req).")},
-	{"sv_active", poolDesc("server_active_connections", "Server connections linked to a client (SHOW POOLS sv_active).")},
-	{"sv_active_cancel", poolDesc("server_active_cancel_connections", "Server connections forwarding a cancel request (SHOW POOLS sv_active_cancel).")},
-	{"sv_being_canceled", poolDesc("server_being_canceled_connections", "Server connections waiting for in-flight cancel requests before becoming idle (SHOW POOLS sv_being_canceled).")},
-	{"sv_idle", poolDesc("server_idle_connections", "Server connections unused and immediately usable (SHOW POOLS sv_idle).")},
-	{"sv_used", poolDesc("server_used_connections", "Server connections idle longer than server_check_delay, to be checked before use (SHOW POOLS sv_used).")},
-	{"sv_tested", poolDesc("server_testing_connections", "Server connections running server_reset_query or server_check_query (SHOW POOLS sv_tested).")},
-	{"sv_login", poolDesc("server_login_connections", "Server connections logging in (SHOW POOLS sv_login).")},
+	{[]string{"cl_active"}, poolDesc("client_active_connections", "Client connections linked to a server connection or idle with no queries waiting (SHOW POOLS cl_active).")},
+	{[]string{"cl_waiting"}, poolDesc("client_waiting_connections", "Client connections that have sent queries but have not yet got a server connection (SHOW POOLS cl_waiting).")},
+	{[]string{"cl_active_cancel_req"}, poolDesc("client_active_cancel_connections", "Client connections that forwarded a cancel request and wait for the server's answer (SHOW POOLS cl_active_cancel_req).")},
+	{[]string{"cl_waiting_cancel_req", "cl_cancel_req"}, poolDesc("client_waiting_cancel_connections", "Client connections whose cancel request has not been forwarded yet (SHOW POOLS cl_waiting_cancel_req, cl_cancel_req in 1.16 and 1.17).")},
+	{[]string{"sv_active"}, poolDesc("server_active_connections", "Server connections linked to a client (SHOW POOLS sv_active).")},
+	{[]string{"sv_active_cancel"}, poolDesc("server_active_cancel_connections", "Server connections forwarding a cancel request (SHOW POOLS sv_active_cancel).")},
+	{[]string{"sv_being_canceled"}, poolDesc("server_being_canceled_connections", "Server connections waiting for in-flight cancel requests before becoming idle (SHOW POOLS sv_being_canceled).")},
+	{[]string{"sv_idle"}, poolDesc("server_idle_connections", "Server connections unused and immediately usable (SHOW POOLS sv_idle).")},
+	{[]string{"sv_used"}, poolDesc("server_used_connections", "Server connections idle longer than server_check_delay, to be checked before use (SHOW POOLS sv_used).")},
+	{[]string{"sv_tested"}, poolDesc("server_testing_connections", "Server connections running server_reset_query or server_check_query (SHOW POOLS sv_tested).")},
+	{[]string{"sv_login"}, poolDesc("server_login_connections", "Server connections logging in (SHOW POOLS sv_login).")},
 }
 
 var (
@@ -48,23 +49,23 @@ func poolDesc(name, help string) *prometheus.Desc {
 
 // poolsCollector reads SHOW POOLS, and SHOW DATABASES and SHOW USERS for the
 // pool sizes behind the saturation ratio.
-type poolsCollector struct{ pool *pgxpool.Pool }
+type poolsCollector struct{ con *console }
 
 func init() {
 	register(CollectorPools, "pgbouncer.pools", "pgBouncer pools from SHOW POOLS, with pgbouncer_pool_saturation_ratio",
-		func(p *pgxpool.Pool) collector.Collector { return poolsCollector{p} })
+		func(c *console) collector.Collector { return poolsCollector{c} })
 }
 
 func (c poolsCollector) Update(ctx context.Context, ch chan<- prometheus.Metric) error {
-	pools, err := showQuery(ctx, c.pool, "SHOW POOLS")
+	pools, err := c.con.show(ctx, "SHOW POOLS")
 	if err != nil {
 		return err
 	}
-	dbs, err := showQuery(ctx, c.pool, "SHOW DATABASES")
+	dbs, err := c.con.show(ctx, "SHOW DATABASES")
 	if err != nil {
 		return err
 	}
-	users, err := showQuery(ctx, c.pool, "SHOW USERS")
+	users, err := c.con.show(ctx, "SHOW USERS")
 	if err != nil {
 		return err
 	}
@@ -119,8 +120,11 @@ func poolMetrics(pools []row, s sizes) []prometheus.Metric {
 		}
 		seen[key] = true
 		for _, c := range poolColumns {
-			if v, ok := r.float(c.column); ok {
-				out = append(out, prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, v, db, user))
+			for _, col := range c.columns {
+				if v, ok := r.float(col); ok {
+					out = append(out, prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, v, db, user))
+					break
+				}
 			}
 		}
 		if sec, ok := r.float("maxwait"); ok {

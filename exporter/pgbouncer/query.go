@@ -35,17 +35,27 @@ func (r row) float(col string) (float64, bool) {
 // Every value arrives as text, so a column whose type changes between
 // pgBouncer releases still parses.
 func showQuery(ctx context.Context, pool *pgxpool.Pool, command string) ([]row, error) {
+	rows, _, err := showQueryColumns(ctx, pool, command)
+	return rows, err
+}
+
+// showQueryColumns is showQuery that also returns the answer's column names.
+func showQueryColumns(ctx context.Context, pool *pgxpool.Pool, command string) ([]row, []string, error) {
 	conn, err := pool.Acquire(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer conn.Release()
 	results, err := conn.Conn().PgConn().Exec(ctx, command).ReadAll()
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", command, err)
+		return nil, nil, fmt.Errorf("%s: %w", command, err)
 	}
 	var rows []row
+	var columns []string
 	for _, res := range results {
+		for _, f := range res.FieldDescriptions {
+			columns = append(columns, f.Name)
+		}
 		for _, values := range res.Rows {
 			r := make(row, len(values))
 			for i, v := range values {
@@ -56,7 +66,7 @@ func showQuery(ctx context.Context, pool *pgxpool.Pool, command string) ([]row, 
 			rows = append(rows, r)
 		}
 	}
-	return rows, nil
+	return rows, columns, nil
 }
 
 // validLabels reports whether every value can be a label value. Database

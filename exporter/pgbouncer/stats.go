@@ -3,7 +3,6 @@ package pgbouncer
 import (
 	"context"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/redline-sre/redline/exporter/collector"
@@ -26,9 +25,9 @@ var statsColumns = []struct {
 	{"total_xact_time", 1e-6, statsDesc("server_in_transaction_seconds_total", "Time connected to PostgreSQL in a transaction, idle or executing, in seconds (SHOW STATS total_xact_time, microseconds).")},
 	{"total_query_time", 1e-6, statsDesc("queries_duration_seconds_total", "Time connected to PostgreSQL executing queries, in seconds (SHOW STATS total_query_time, microseconds).")},
 	{"total_wait_time", 1e-6, statsDesc("client_wait_seconds_total", "Time clients waited for a server connection, in seconds (SHOW STATS total_wait_time, microseconds).")},
-	{"total_client_parse_count", 1, statsDesc("client_parses_total", "Prepared-statement Parse messages received from clients (SHOW STATS total_client_parse_count, 1.21+).")},
-	{"total_server_parse_count", 1, statsDesc("server_parses_total", "Prepared-statement Parse messages sent to PostgreSQL (SHOW STATS total_server_parse_count, 1.21+).")},
-	{"total_bind_count", 1, statsDesc("binds_total", "Prepared statements readied for execution with a Bind message (SHOW STATS total_bind_count, 1.21+).")},
+	{"total_client_parse_count", 1, statsDesc("client_parses_total", "Prepared-statement Parse messages received from clients (SHOW STATS total_client_parse_count, 1.24+).")},
+	{"total_server_parse_count", 1, statsDesc("server_parses_total", "Prepared-statement Parse messages sent to PostgreSQL (SHOW STATS total_server_parse_count, 1.24+).")},
+	{"total_bind_count", 1, statsDesc("binds_total", "Prepared statements readied for execution with a Bind message (SHOW STATS total_bind_count, 1.24+).")},
 }
 
 func statsDesc(name, help string) *prometheus.Desc {
@@ -36,15 +35,15 @@ func statsDesc(name, help string) *prometheus.Desc {
 }
 
 // statsCollector reads SHOW STATS.
-type statsCollector struct{ pool *pgxpool.Pool }
+type statsCollector struct{ con *console }
 
 func init() {
 	register(CollectorStats, "pgbouncer.stats", "pgBouncer traffic counters from SHOW STATS",
-		func(p *pgxpool.Pool) collector.Collector { return statsCollector{p} })
+		func(c *console) collector.Collector { return statsCollector{c} })
 }
 
 func (c statsCollector) Update(ctx context.Context, ch chan<- prometheus.Metric) error {
-	rows, err := showQuery(ctx, c.pool, "SHOW STATS")
+	rows, err := c.con.show(ctx, "SHOW STATS")
 	if err != nil {
 		return err
 	}

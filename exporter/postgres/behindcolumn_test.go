@@ -115,7 +115,7 @@ func TestBehindColumnResumesPastItsRuntimeCap(t *testing.T) {
 
 	// A row with an explicit id in r7: its table changed, so it is looked
 	// up again. Sequence at 3 (next 4), max 1000: 997 behind.
-	mustExec(t, pg, "app", "INSERT INTO r7 (id) VALUES (1000)", "SELECT pg_stat_force_next_flush()")
+	mustExec(t, pg, "app", "INSERT INTO r7 (id) VALUES (1000)", flushStats(pg))
 	key := "column=id,datname=app,schemaname=public,sequence=r7_id_seq,table=r7"
 	want[key] = 997
 	for _, target = range []*Target{onePage, smallPages} {

@@ -85,7 +85,7 @@ func TestCachedDeadTuplesExportTheirRefreshTime(t *testing.T) {
 	first := scrapeTarget(t, target, 10*time.Second)
 	first.requireSuccess(t, "dead_tuples")
 	// 10 dead tuples in t2, flushed to the statistics.
-	mustExec(t, pg, "app", "UPDATE t2 SET id = id + 100", "SELECT pg_stat_force_next_flush()")
+	mustExec(t, pg, "app", "UPDATE t2 SET id = id + 100", flushStats(pg))
 	bloated := time.Now()
 	waitFor(t, pg, "app", "SELECT n_dead_tup = 10 FROM pg_stat_user_tables WHERE relname = 't2'")
 

@@ -81,7 +81,11 @@ next:
 			}
 		}
 		sort.Strings(parts)
-		out[strings.Join(parts, ",")] = m.GetGauge().GetValue()
+		v := m.GetGauge().GetValue()
+		if m.Counter != nil {
+			v = m.GetCounter().GetValue()
+		}
+		out[strings.Join(parts, ",")] = v
 	}
 	return out
 }
@@ -200,4 +204,15 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
+}
+
+// flushStats is a statement that makes this session's table statistics
+// visible at once: pg_stat_force_next_flush() from PostgreSQL 15, whose
+// statistics live in shared memory. Before 15 a session sends them to the
+// statistics collector when it ends, which mustExec's does; callers poll.
+func flushStats(pg *testenv.Postgres) string {
+	if pg.Version >= 150000 {
+		return "SELECT pg_stat_force_next_flush()"
+	}
+	return "SELECT 1"
 }

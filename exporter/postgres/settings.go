@@ -23,6 +23,11 @@ var exportedSettings = []struct {
 	{"reserved_connections", settingDesc("reserved_connections", "Connection slots reserved for roles with pg_use_reserved_connections (reserved_connections, PostgreSQL 16+; absent before).")},
 	{"autovacuum_vacuum_scale_factor", settingDesc("autovacuum_vacuum_scale_factor", "Share of a table's rows that must be dead, beyond the threshold, before autovacuum vacuums it (autovacuum_vacuum_scale_factor).")},
 	{"autovacuum_vacuum_threshold", settingDesc("autovacuum_vacuum_threshold", "Dead rows a table needs at least before autovacuum vacuums it (autovacuum_vacuum_threshold).")},
+	// The wraparound alerts compare pg_database_xid_age with these: past
+	// them autovacuum runs an anti-wraparound vacuum, so an age above them
+	// means that vacuum is not keeping up.
+	{"autovacuum_freeze_max_age", settingDesc("autovacuum_freeze_max_age", "Transaction ID age at which autovacuum forces a vacuum to freeze a table (autovacuum_freeze_max_age).")},
+	{"autovacuum_multixact_freeze_max_age", settingDesc("autovacuum_multixact_freeze_max_age", "Multixact ID age at which autovacuum forces a vacuum to freeze a table (autovacuum_multixact_freeze_max_age).")},
 }
 
 func settingDesc(name, help string) *prometheus.Desc {

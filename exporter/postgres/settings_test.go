@@ -18,14 +18,19 @@ func TestSettings(t *testing.T) {
 		"superuser_reserved_connections": "4",
 		"autovacuum_vacuum_scale_factor": "0.05",
 		"autovacuum_vacuum_threshold":    "123",
+		// A provider's raised limit (RDS and others allow up to 2 billion).
+		"autovacuum_freeze_max_age":           "1500000000",
+		"autovacuum_multixact_freeze_max_age": "400000000",
 	}})
 	target := newTarget(t, Options{DSN: pg.DSN("postgres")})
 	s := scrapeTarget(t, target, 5*time.Second)
 	s.requireSuccess(t, "settings")
 	for name, want := range map[string]float64{
-		"pg_settings_superuser_reserved_connections": 4,
-		"pg_settings_autovacuum_vacuum_scale_factor": 0.05,
-		"pg_settings_autovacuum_vacuum_threshold":    123,
+		"pg_settings_superuser_reserved_connections":      4,
+		"pg_settings_autovacuum_vacuum_scale_factor":      0.05,
+		"pg_settings_autovacuum_vacuum_threshold":         123,
+		"pg_settings_autovacuum_freeze_max_age":           1.5e9,
+		"pg_settings_autovacuum_multixact_freeze_max_age": 4e8,
 	} {
 		if got := s.value(t, name); got != want {
 			t.Errorf("%s = %v, want %v", name, got, want)

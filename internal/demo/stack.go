@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/redline-sre/redline/internal/testenv"
 )
 
@@ -20,6 +22,9 @@ import (
 type StackOptions struct {
 	// ExporterBin is the redline_exporter binary to run.
 	ExporterBin string
+	// RulegenBin is the rulegen binary the printed preflight commands
+	// name (the preflight itself runs in-process); "rulegen" when empty.
+	RulegenBin string
 	// Dir receives the generated rules, Alertmanager config and dashboard
 	// and the exporter's config; it must exist.
 	Dir string
@@ -58,6 +63,8 @@ type Stack struct {
 	ExporterURL string
 	PlatformURL string
 	WebhookURL  string
+	// RulegenBin is StackOptions.RulegenBin.
+	RulegenBin string
 	// AppDSN connects to the platform's database through pgBouncer's
 	// "trading" pool (pool_size 2).
 	AppDSN string
@@ -79,7 +86,7 @@ const (
 // StartStack brings the deployment up, ready: every component answers and
 // Prometheus has the generated rules loaded.
 func StartStack(ctx context.Context, o StackOptions) (_ *Stack, err error) {
-	s := &Stack{}
+	s := &Stack{RulegenBin: o.RulegenBin}
 	defer func() {
 		if err != nil {
 			s.Stop()
@@ -99,9 +106,27 @@ func StartStack(ctx context.Context, o StackOptions) (_ *Stack, err error) {
 		return s, err
 	}
 	// Least privilege: pg_monitor for the statistics, pg_read_all_data to
-	// read sequence values (docs/postgres-collectors.md).
-	if err = s.Postgres.CreateRole(ctx, monitorUser, monitorPassword, "IN ROLE pg_monitor, pg_read_all_data"); err != nil {
+	// read sequence values (docs/postgres-collectors.md). PostgreSQL 13 has
+	// no pg_read_all_data: default privileges on what the demo's roles
+	// create give the same reach there.
+	monitorRoles := "IN ROLE pg_monitor, pg_read_all_data"
+	if s.Postgres.Version < 140000 {
+		monitorRoles = "IN ROLE pg_monitor"
+	}
+	if err = s.Postgres.CreateRole(ctx, monitorUser, monitorPassword, monitorRoles); err != nil {
 		return s, err
+	}
+	if s.Postgres.Version < 140000 {
+		var grants []string
+		for _, owner := range []string{s.Postgres.User, appUser} {
+			for _, what := range []string{"TABLES", "SEQUENCES"} {
+				grants = append(grants, fmt.Sprintf("ALTER DEFAULT PRIVILEGES FOR ROLE %s IN SCHEMA public GRANT SELECT ON %s TO %s",
+					pgx.Identifier{owner}.Sanitize(), what, pgx.Identifier{monitorUser}.Sanitize()))
+			}
+		}
+		if err = s.Postgres.Exec(ctx, TradingDB, grants...); err != nil {
+			return s, err
+		}
 	}
 	if err = s.Postgres.Exec(ctx, TradingDB, "GRANT ALL ON SCHEMA public TO "+appUser); err != nil {
 		return s, err

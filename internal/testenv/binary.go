@@ -45,6 +45,16 @@ func LookPath(name string) (string, error) {
 	// version's, so initdb and postgres never mix versions; PATH is the
 	// fallback for installations outside Debian's layout.
 	if packages[name] == "postgresql" {
+		if dir := chosenPostgresBinDir(); dir != "" {
+			// A chosen version never falls back to another one: a
+			// compatibility run that silently tested Debian's server would
+			// pass for the wrong reason.
+			p := filepath.Join(dir, name)
+			if _, err := os.Stat(p); err != nil {
+				return "", fmt.Errorf("%s not found in %s (REDLINE_PG_BIN; `make compat-deps` installs the versions of the matrix)", name, dir)
+			}
+			return p, nil
+		}
 		if dir := newestPostgresBinDir(); dir != "" {
 			p := filepath.Join(dir, name)
 			if _, err := os.Stat(p); err == nil {
@@ -68,12 +78,20 @@ func LookPath(name string) (string, error) {
 	return "", &MissingBinaryError{Name: name, Package: pkg}
 }
 
+// chosenPostgresBinDir is the PostgreSQL bin directory named by
+// REDLINE_PG_BIN (REDLINE_PG_BINDIR is its older spelling), or "": the
+// compatibility matrix (make compat) runs the suites once per version this
+// way.
+func chosenPostgresBinDir() string {
+	if dir := os.Getenv("REDLINE_PG_BIN"); dir != "" {
+		return dir
+	}
+	return os.Getenv("REDLINE_PG_BINDIR")
+}
+
 // newestPostgresBinDir returns Debian's bin directory of the newest installed
 // PostgreSQL major version, or "" when there is none.
 func newestPostgresBinDir() string {
-	if dir := os.Getenv("REDLINE_PG_BINDIR"); dir != "" {
-		return dir
-	}
 	entries, err := os.ReadDir("/usr/lib/postgresql")
 	if err != nil {
 		return ""

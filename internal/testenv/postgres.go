@@ -35,6 +35,9 @@ type Postgres struct {
 	User     string // superuser name
 	Password string // superuser password
 	BinDir   string // where initdb/postgres were found (pg_ctl, psql live there too)
+	// Version is the server's server_version_num (130023, 180004): tests
+	// that differ by version read it, and the matrix logs it.
+	Version int
 }
 
 // StartPostgres runs initdb in a fresh temporary directory and starts the
@@ -121,7 +124,13 @@ func startPostgresOnce(opts PostgresOptions) (*Postgres, error) {
 		if err != nil {
 			return err
 		}
-		return conn.Close(ctx)
+		defer conn.Close(ctx)
+		var v string
+		if err := conn.QueryRow(ctx, "SHOW server_version_num").Scan(&v); err != nil {
+			return err
+		}
+		pg.Version, err = strconv.Atoi(v)
+		return err
 	}); err != nil {
 		return fail(err)
 	}

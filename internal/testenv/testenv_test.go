@@ -262,3 +262,27 @@ func TestLookPathTakesPostgresProgramsFromOneDirectory(t *testing.T) {
 		t.Errorf("postgres from %s, initdb from %s", server, initdb)
 	}
 }
+
+// TestChosenPostgresVersion: REDLINE_PG_BIN picks the server, and a
+// directory without one is an error, never Debian's server in its place.
+func TestChosenPostgresVersion(t *testing.T) {
+	if dir := os.Getenv("REDLINE_PG_BIN"); dir != "" {
+		pg := NewPostgres(t, PostgresOptions{})
+		if pg.BinDir != dir {
+			t.Errorf("postgres started from %s, REDLINE_PG_BIN is %s", pg.BinDir, dir)
+		}
+		t.Logf("server_version_num %d from %s", pg.Version, pg.BinDir)
+		// make compat-deps writes the package version beside bin/.
+		if raw, err := os.ReadFile(filepath.Join(dir, "..", "VERSION")); err == nil {
+			if want := strings.SplitN(string(raw), ".", 2)[0]; strconv.Itoa(pg.Version/10000) != want {
+				t.Errorf("server_version_num %d, the directory holds %s", pg.Version, strings.TrimSpace(string(raw)))
+			}
+		}
+	}
+	t.Setenv("REDLINE_PG_BIN", t.TempDir())
+	if p, err := LookPath("postgres"); err == nil {
+		t.Fatalf("REDLINE_PG_BIN without a server: LookPath = %s, want an error", p)
+	} else if !strings.Contains(err.Error(), "REDLINE_PG_BIN") {
+		t.Errorf("error does not name REDLINE_PG_BIN: %v", err)
+	}
+}

@@ -124,6 +124,8 @@ type Alert struct {
 	Absent *AbsentCheck
 	// Budget is set on an SLO's release-freeze alert.
 	Budget *Budget
+	// Forecast is set on alerts that fire on a signal's trend (forecast.go).
+	Forecast *ForecastCheck
 	// SeriesLabels are the labels the alert's samples keep from the series
 	// (a signal's by labels, absent()'s equality matchers), sorted.
 	SeriesLabels []string
@@ -366,6 +368,9 @@ func (m *Model) baseLabels(severity, action, signal string) map[string]string {
 func (m *Model) addTrigger(t *spec.Trigger) error {
 	if t.Absent {
 		return m.addAbsent(t)
+	}
+	if t.Forecast != nil {
+		return m.addForecast(t)
 	}
 	parts := t.All
 	if t.Signal != "" {

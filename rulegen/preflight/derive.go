@@ -30,18 +30,22 @@ func Checks(m *model.Model) []*Check {
 		checks = append(checks, signalCheck(sig, changed[sig.Name]))
 	}
 	var slos []*spec.SLO
+	var canaries []*Check
 	seen := map[string]bool{}
 	for _, a := range m.Alerts {
 		switch {
 		case a.Conditions != nil || a.Absent != nil:
 			checks = append(checks, triggerCheck(m, a))
+		case a.Canary != nil:
+			canaries = append(canaries, canaryCheck(m, a))
 		case a.Burn != nil && !seen[a.Burn.SLO.Name]:
 			seen[a.Burn.SLO.Name] = true
 			slos = append(slos, a.Burn.SLO)
 		}
 	}
+	checks = append(checks, canaries...)
 	for _, o := range slos {
-		checks = append(checks, sloBurnCheck(m, o), sloBudgetCheck(o))
+		checks = append(checks, sloBurnCheck(m, o), sloBudgetCheck(m, o))
 	}
 	return append(checks, explicit...)
 }

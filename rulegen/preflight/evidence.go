@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -28,17 +29,70 @@ const (
 	EvidenceManifest = "SHA256SUMS"
 )
 
+// EvidenceSignals is the table of every signal's value.
+const EvidenceSignals = "signals.txt"
+
+// gatherEvidence reads the exporter-side tables the spec's signals call
+// for, the scrape targets of its jobs and every signal's value, and lists
+// in rep what could not be read and why: the evidence is what was read,
+// and says what was not. It runs within ctx, which the caller gives a
+// deadline of its own: a slow Prometheus that used up --timeout on the
+// checks still leaves the evidence a query's time.
+func gatherEvidence(ctx context.Context, m *model.Model, c *client, rep *Report, o Options) map[string][]byte {
+	e := &env{c: c, at: rep.Time, timeout: o.QueryTimeout, runTimeout: o.Timeout}
+	files := map[string][]byte{}
+	var mu sync.Mutex
+	var notRead []string
+	add := func(name string, data []byte, missed []string) {
+		mu.Lock()
+		defer mu.Unlock()
+		files[name] = data
+		for _, n := range missed {
+			notRead = append(notRead, name+": "+oneLine(n))
+		}
+	}
+	g := &errgroup.Group{}
+	for _, t := range tables {
+		if !readsFamily(m, t.reads) {
+			continue
+		}
+		sc := scope(m, t.scope)
+		g.Go(func() error {
+			data, missed := t.build(ctx, e, sc)
+			add(t.name, data, missed)
+			return nil
+		})
+	}
+	if js := jobs(m); len(js) > 0 {
+		g.Go(func() error {
+			data, missed := promTargets(ctx, e, js)
+			add("prom_targets.txt", data, missed)
+			return nil
+		})
+	}
+	g.Go(func() error {
+		prom, text, missed := baseline(ctx, e, m, o.Concurrency)
+		add(EvidenceBaseline, prom, missed)
+		add(EvidenceSignals, text, nil)
+		return nil
+	})
+	_ = g.Wait()
+	sort.Strings(notRead)
+	rep.EvidenceNotRead = notRead
+	return files
+}
+
 // writeEvidence writes the run's evidence into dir: the table, the JSON
-// report, one file per check with its queries and raw results, the
-// exporter-side tables read from Prometheus, the signals' values in the
-// text exposition format, and a manifest with the sha256 of every file
-// (`sha256sum -c SHA256SUMS`). Nothing in it holds a credential: the URL
-// is the one without, HTTP checks keep only the headers they test.
-func writeEvidence(ctx context.Context, dir string, m *model.Model, c *client, rep *Report, queryTimeout time.Duration, concurrency int) error {
+// report, one file per check with its queries and raw results (errors
+// included), the tables read (files), and a manifest with the sha256 of
+// every file (`sha256sum -c SHA256SUMS`), written whatever was or was not
+// read. Nothing in it holds a credential: the URL is the one without,
+// HTTP checks keep only the headers they test. Only a failure to write is
+// an error.
+func writeEvidence(dir string, rep *Report, files map[string][]byte) error {
 	if err := os.MkdirAll(filepath.Join(dir, EvidenceChecks), 0o755); err != nil {
 		return err
 	}
-	files := map[string][]byte{}
 	var text bytes.Buffer
 	if err := WriteText(&text, rep); err != nil {
 		return err
@@ -52,43 +106,21 @@ func writeEvidence(ctx context.Context, dir string, m *model.Model, c *client, r
 	for _, res := range rep.Results {
 		files[EvidenceChecks+"/"+checkFile(res.Check)] = checkEvidence(res)
 	}
-	// The tables and the baseline, side by side: each is a few queries.
-	e := &env{c: c, at: rep.Time, timeout: queryTimeout}
-	var mu sync.Mutex
-	g, gctx := errgroup.WithContext(ctx)
-	add := func(name string, build func() ([]byte, error)) {
-		g.Go(func() error {
-			data, err := build()
-			if err != nil {
-				return fmt.Errorf("%s: %w", name, err)
-			}
-			mu.Lock()
-			files[name] = data
-			mu.Unlock()
-			return nil
-		})
-	}
-	for name, build := range tables {
-		add(name, func() ([]byte, error) { return build(gctx, e, m) })
-	}
-	add(EvidenceBaseline, func() ([]byte, error) { return baseline(gctx, e, m, concurrency) })
-	if err := g.Wait(); err != nil {
-		return err
-	}
-
 	names := make([]string, 0, len(files))
 	for name := range files {
 		names = append(names, name)
 	}
 	sort.Strings(names)
 	var sums bytes.Buffer
+	var failed error
 	for _, name := range names {
 		if err := os.WriteFile(filepath.Join(dir, filepath.FromSlash(name)), files[name], 0o644); err != nil {
-			return err
+			failed = errors.Join(failed, err)
+			continue
 		}
 		fmt.Fprintf(&sums, "%x  %s\n", sha256.Sum256(files[name]), name)
 	}
-	return os.WriteFile(filepath.Join(dir, EvidenceManifest), sums.Bytes(), 0o644)
+	return errors.Join(failed, os.WriteFile(filepath.Join(dir, EvidenceManifest), sums.Bytes(), 0o644))
 }
 
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9_.-]+`)

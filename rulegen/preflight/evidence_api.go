@@ -44,9 +44,14 @@ func Decide(results []*Result) Status { return decide(results) }
 // directory for m, slash-separated and sorted: the evidence plan of one
 // preflight.
 func EvidenceFiles(m *model.Model) []string {
-	files := []string{EvidenceReport, EvidenceJSON, EvidenceBaseline, EvidenceManifest}
-	for name := range tables {
-		files = append(files, name)
+	files := []string{EvidenceReport, EvidenceJSON, EvidenceBaseline, EvidenceSignals, EvidenceManifest}
+	for _, t := range tables {
+		if readsFamily(m, t.reads) {
+			files = append(files, t.name)
+		}
+	}
+	if len(jobs(m)) > 0 {
+		files = append(files, "prom_targets.txt")
 	}
 	for _, c := range Checks(m) {
 		files = append(files, EvidenceChecks+"/"+checkFile(c.Name))

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/pem"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -13,6 +14,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/common/config"
 	"github.com/prometheus/common/expfmt"
@@ -167,4 +169,36 @@ func tlsProxy(t *testing.T, prometheusURL string) (string, string) {
 		t.Fatal(err)
 	}
 	return srv.URL, ca
+}
+
+// slowProxy passes requests on to the real Prometheus, holding back for
+// delay those that slow says are slow (a loaded server, a long query).
+func slowProxy(t *testing.T, prometheusURL string, delay time.Duration, slow func(*http.Request) bool) string {
+	t.Helper()
+	target, err := url.Parse(prometheusURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if slow(r) {
+			select {
+			case <-time.After(delay):
+			case <-r.Context().Done():
+				return
+			}
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// slowQuery says a request is a PromQL query whose expression contains s.
+// The body is put back for the proxy.
+func slowQuery(r *http.Request, s string) bool {
+	body, _ := io.ReadAll(r.Body)
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	form, _ := url.ParseQuery(string(body))
+	return strings.HasSuffix(r.URL.Path, "/api/v1/query") && strings.Contains(form.Get("query")+r.URL.Query().Get("query"), s)
 }

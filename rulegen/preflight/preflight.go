@@ -102,6 +102,12 @@ type Report struct {
 	SpecSHA256 string        `json:"spec_sha256"`
 	Elapsed    time.Duration `json:"-"`
 	Results    []*Result     `json:"checks"`
+	// EvidenceNotRead lists the evidence that could not be read, each as
+	// "file: why" (a table's query that timed out).
+	EvidenceNotRead []string `json:"evidence_not_read,omitempty"`
+	// EvidenceError says the evidence could not be written; the decision
+	// is then NO-GO: a gate does not pass without its record.
+	EvidenceError string `json:"evidence_error,omitempty"`
 }
 
 // Failing lists the results that are not GO, required ones or warnings.
@@ -123,6 +129,9 @@ func (r *Report) Summary() string {
 		counts[res.Status]++
 	}
 	s := fmt.Sprintf("%s: %d checks, %d NO-GO, %d UNKNOWN, %d warnings", r.Decision, len(r.Results), counts[NoGo], counts[Unknown], len(warn))
+	if r.EvidenceError != "" {
+		s += " — the evidence was not written"
+	}
 	if len(failing) > 0 {
 		s += " — blocking:"
 		for i, res := range failing {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"testing"
@@ -254,7 +255,7 @@ func TestPreflightAgainstPrometheus(t *testing.T) {
 		"signal:orders_filled":    {Unknown, true, `no series matches orders_filled_ratio{job="shop"}`},
 		"trigger:ShopErrors":      {GO, true, ""},
 		"trigger:ShopSlow":        {Unknown, true, "signal latency cannot be judged"},
-		"trigger:PoolSaturated":   {NoGo, true, `{database="billing"} = 0.97`},
+		"trigger:PoolSaturated":   {NoGo, true, `{database="billing"} = 97%`},
 		"trigger:OrdersFilledLow": {Unknown, false, "signal orders_filled cannot be judged"},
 		"preflight:clock_offset":  {Unknown, false, "no series"},
 		"preflight:pools_bounded": {GO, true, ""},
@@ -312,6 +313,48 @@ func TestPreflightAgainstPrometheus(t *testing.T) {
 		}
 	})
 
+	t.Run("a slow Prometheus: the verdict, the report and the evidence agree", func(t *testing.T) {
+		// The signals' source counts and the targets API answer after 3s,
+		// beyond the 500ms query timeout; everything else at once.
+		proxied := slowProxy(t, st.prom.URL, 3*time.Second, func(r *http.Request) bool {
+			return strings.HasSuffix(r.URL.Path, "/api/v1/targets") || slowQuery(r, "count(")
+		})
+		dir := filepath.Join(t.TempDir(), "evidence")
+		rep, err := Run(context.Background(), m, Options{Server: Server{URL: proxied}, Timeout: 20 * time.Second, QueryTimeout: 500 * time.Millisecond, EvidenceDir: dir})
+		if err != nil {
+			t.Fatalf("a slow answer is not an error of the run: %v", err)
+		}
+		if rep.Decision != NoGo {
+			t.Errorf("decision %s with checks that timed out", rep.Decision)
+		}
+		sig := statusOf(rep, "signal:errors")
+		if sig.Status != Unknown || !strings.Contains(sig.Detail, "timed out after --query-timeout 500ms") {
+			t.Errorf("signal:errors %s %q; want UNKNOWN saying the query timed out", sig.Status, sig.Detail)
+		}
+		if !slices.ContainsFunc(rep.EvidenceNotRead, func(s string) bool {
+			return strings.HasPrefix(s, "prom_targets.txt: ") && strings.Contains(s, "timed out")
+		}) {
+			t.Errorf("evidence not read: %q; want prom_targets.txt with why", rep.EvidenceNotRead)
+		}
+		sums, err := os.ReadFile(filepath.Join(dir, EvidenceManifest))
+		if err != nil {
+			t.Fatalf("no manifest: %v", err)
+		}
+		for _, name := range []string{EvidenceReport, EvidenceJSON, "prom_targets.txt", "checks/signal_errors.txt"} {
+			if !strings.Contains(string(sums), "  "+name+"\n") {
+				t.Errorf("the manifest lacks %s:\n%s", name, sums)
+			}
+		}
+		text, _ := os.ReadFile(filepath.Join(dir, EvidenceReport))
+		if !strings.Contains(string(text), "evidence not read") || !strings.Contains(string(text), "\nNO-GO: ") {
+			t.Errorf("preflight.txt does not say what was not read, or not NO-GO:\n%s", text)
+		}
+		chk, _ := os.ReadFile(filepath.Join(dir, EvidenceChecks, "signal_errors.txt"))
+		if !strings.Contains(string(chk), "error: query count(") {
+			t.Errorf("checks/signal_errors.txt does not keep the failed query:\n%s", chk)
+		}
+	})
+
 	t.Run("watch stops at the first NO-GO", func(t *testing.T) {
 		healthy := loadModel(t, healthySpec)
 		st.shop.pools.WithLabelValues("billing").Set(0.5)
@@ -341,9 +384,15 @@ func TestPreflightAgainstPrometheus(t *testing.T) {
 		st.shop.pools.WithLabelValues("billing").Set(0.5)
 		runUntil(t, healthy, o, func(r *Report) bool { return r.Decision == GO })
 		rounds = 0
+		end := time.Now().Add(2 * time.Second).Truncate(time.Millisecond)
 		rep, err = Watch(context.Background(), healthy, o, 2*time.Second, 500*time.Millisecond, func(*Report) error { rounds++; return nil })
 		if err != nil || rep.Decision != GO || rounds < 2 {
 			t.Errorf("GO watch: %v, %v after %d rounds", err, rep.Decision, rounds)
+		}
+		// The stage is observed through its end: the last round is at or
+		// after it, not an interval before.
+		if rep.Time.Before(end) {
+			t.Errorf("the last round of a 2s watch ran at %s, %s before its end", rep.Time, end.Sub(rep.Time))
 		}
 	})
 
@@ -353,7 +402,7 @@ func TestPreflightAgainstPrometheus(t *testing.T) {
 			t.Fatal(err)
 		}
 		judge := func(o *spec.SLO) (*Check, Outcome) {
-			chk := sloBudgetCheck(o)
+			chk := sloBudgetCheck(&model.Model{}, o)
 			return chk, chk.run(context.Background(), &env{c: c, at: time.Now(), timeout: 10 * time.Second})
 		}
 		freezing := &spec.SLO{Name: "shop_budget", FreezeBelow: &spec.DefaultFreezeBelow}

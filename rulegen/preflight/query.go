@@ -3,6 +3,7 @@ package preflight
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"sort"
@@ -22,7 +23,9 @@ type env struct {
 	c       *client
 	at      time.Time
 	timeout time.Duration
-	signals map[string]Outcome
+	// runTimeout is --timeout, named when the run's deadline cut a query.
+	runTimeout time.Duration
+	signals    map[string]Outcome
 
 	mu      sync.Mutex
 	queries []Query
@@ -37,12 +40,12 @@ func (e *env) record(q Query) {
 // vector evaluates expr at the run's time, within the per-query deadline,
 // and returns its samples (a scalar as one sample without labels).
 func (e *env) vector(ctx context.Context, expr string) (pmodel.Vector, error) {
-	ctx, cancel := context.WithTimeout(ctx, e.timeout)
+	qctx, cancel := context.WithTimeout(ctx, e.timeout)
 	defer cancel()
-	val, warnings, infos, err := e.c.api.Query(ctx, expr, e.at, v1.WithTimeout(e.timeout))
+	val, warnings, infos, err := e.c.api.Query(qctx, expr, e.at, v1.WithTimeout(e.timeout))
 	q := Query{Kind: "promql", Request: expr, Time: e.at, Warnings: append(warnings, infos...)}
 	if err != nil {
-		err = fmt.Errorf("query %s: %w", expr, scrub(err))
+		err = fmt.Errorf("query %s: %w", expr, e.why(ctx, qctx, err))
 		q.Error = err.Error()
 		e.record(q)
 		return nil, err
@@ -57,6 +60,23 @@ func (e *env) vector(ctx context.Context, expr string) (pmodel.Vector, error) {
 		return pmodel.Vector{{Metric: pmodel.Metric{}, Value: v.Value, Timestamp: v.Timestamp}}, nil
 	}
 	return nil, fmt.Errorf("query %s: got a %s, want an instant vector", expr, val.Type())
+}
+
+// why says which deadline cut a request: the run's (--timeout) or the
+// query's own (--query-timeout), so that an UNKNOWN from a slow Prometheus
+// reads as that and not as missing data. Other errors pass unchanged,
+// without the URL.
+func (e *env) why(ctx, qctx context.Context, err error) error {
+	switch {
+	case ctx.Err() != nil && errors.Is(ctx.Err(), context.DeadlineExceeded):
+		if e.runTimeout > 0 {
+			return fmt.Errorf("not answered within --timeout %s (the run's deadline): %w", e.runTimeout, context.DeadlineExceeded)
+		}
+		return fmt.Errorf("not answered before the deadline: %w", context.DeadlineExceeded)
+	case qctx.Err() != nil && errors.Is(qctx.Err(), context.DeadlineExceeded):
+		return fmt.Errorf("timed out after --query-timeout %s: %w", e.timeout, context.DeadlineExceeded)
+	}
+	return scrub(err)
 }
 
 // formatValue prints a sample value without float artefacts.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -14,8 +15,9 @@ import (
 // Options configure one preflight run.
 type Options struct {
 	Server Server
-	// Timeout bounds the whole run (default 60s); checks still running
-	// then are UNKNOWN.
+	// Timeout bounds the checks (default 60s); checks still running then
+	// are UNKNOWN. The evidence tables are read after them, within what
+	// is left of it but never less than one QueryTimeout.
 	Timeout time.Duration
 	// QueryTimeout bounds each query (default 10s, at most Timeout), so
 	// one slow query cannot stall the rest.
@@ -45,17 +47,30 @@ func (o *Options) defaults() {
 }
 
 // Run checks the model against Prometheus. The error is an
-// *UnreachableError when Prometheus does not answer or refuses the
-// credentials, and another error for a bad configuration or evidence that
-// cannot be written; a NO-GO is a report, not an error.
-func Run(ctx context.Context, m *model.Model, o Options) (*Report, error) {
+// *UnreachableError when Prometheus cannot be asked at all (no answer to
+// its build-information request, credentials refused), and another error,
+// with no report, for a bad configuration or an evidence directory that
+// cannot be made. Everything after is a report: a query that timed out
+// makes its check UNKNOWN (never GO), evidence that cannot be read is
+// listed in it, and evidence that cannot be written makes it NO-GO with
+// the reason — the decision, the exit code and the evidence agree.
+func Run(parent context.Context, m *model.Model, o Options) (*Report, error) {
 	o.defaults()
 	start := time.Now()
-	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
+	ctx, cancel := context.WithTimeout(parent, o.Timeout)
 	defer cancel()
 	c, err := connect(o.Server)
 	if err != nil {
 		return nil, err
+	}
+	// Each run has its own client: without this, every round of a watch
+	// would leave its connections open until Prometheus refuses more
+	// (--web.max-connections, 512 by default).
+	defer c.http.CloseIdleConnections()
+	if o.EvidenceDir != "" {
+		if err := os.MkdirAll(o.EvidenceDir, 0o755); err != nil {
+			return nil, fmt.Errorf("--evidence: %w", err)
+		}
 	}
 	if err := c.probe(ctx); err != nil {
 		return nil, err
@@ -72,7 +87,7 @@ func Run(ctx context.Context, m *model.Model, o Options) (*Report, error) {
 				continue
 			}
 			g.Go(func() error {
-				e := &env{c: c, at: rep.Time, timeout: o.QueryTimeout, signals: signals}
+				e := &env{c: c, at: rep.Time, timeout: o.QueryTimeout, runTimeout: o.Timeout, signals: signals}
 				t := time.Now()
 				out := chk.run(ctx, e)
 				results[i] = &Result{
@@ -102,8 +117,12 @@ func Run(ctx context.Context, m *model.Model, o Options) (*Report, error) {
 		}
 	}
 	if o.EvidenceDir != "" {
-		if err := writeEvidence(ctx, o.EvidenceDir, m, c, rep, o.QueryTimeout, o.Concurrency); err != nil {
-			return rep, fmt.Errorf("evidence %s: %w", o.EvidenceDir, err)
+		ectx, ecancel := context.WithTimeout(parent, max(time.Until(start.Add(o.Timeout)), o.QueryTimeout))
+		files := gatherEvidence(ectx, m, c, rep, o)
+		ecancel()
+		if err := writeEvidence(o.EvidenceDir, rep, files); err != nil {
+			rep.EvidenceError = fmt.Sprintf("evidence %s not written: %v", o.EvidenceDir, err)
+			rep.Decision = NoGo
 		}
 		if o.OnEvidence != nil {
 			if err := o.OnEvidence(o.EvidenceDir, m, rep); err != nil {

@@ -32,6 +32,15 @@ func triggerCheck(m *model.Model, a *model.Alert) *Check {
 	}
 	c.Threshold = strings.Join(parts, " or ")
 	alerts := fmt.Sprintf("ALERTS{alertname=%q, service=%q}", a.Name, m.Service)
+	// The alert's value is its first condition's signal, in that
+	// signal's unit (an absent() alert's 1 is a plain number).
+	show := func(v float64) string { return formatValue(v) }
+	shows := valuesText
+	if a.Absent == nil && len(a.Conditions) > 0 && a.Conditions[0].Signal.Kind != spec.KindBaseline {
+		sig := a.Conditions[0].Signal
+		show = func(v float64) string { return valueIn(sig, v) }
+		shows = func(v pmodel.Vector) string { return unitValues(sig, v) }
+	}
 	c.run = func(ctx context.Context, e *env) Outcome {
 		now, err := e.vector(ctx, a.Expr)
 		if err != nil {
@@ -51,7 +60,7 @@ func triggerCheck(m *model.Model, a *model.Alert) *Check {
 			var series []string
 			for _, s := range now {
 				id := seriesText(identity(s.Metric))
-				text := id + " = " + formatValue(float64(s.Value))
+				text := id + " = " + show(float64(s.Value))
 				if st, ok := states[id]; ok {
 					text += " (" + st + ")"
 					delete(states, id)
@@ -72,7 +81,7 @@ func triggerCheck(m *model.Model, a *model.Alert) *Check {
 			}
 		}
 		if len(why) > 0 {
-			return Outcome{Status: NoGo, Value: valuesText(now), Detail: strings.Join(why, "; ")}
+			return Outcome{Status: NoGo, Value: shows(now), Detail: strings.Join(why, "; ")}
 		}
 		if a.Absent == nil {
 			var blind []string

@@ -12,8 +12,10 @@ import (
 // Watch runs the preflight every interval for duration and stops at the
 // first NO-GO — one canary stage's gate for a pipeline without a rollout
 // controller. Each report goes to each; with evidence, every round writes
-// into its own round-NNN directory. It returns the last report: GO when
-// every round was GO.
+// into its own round-NNN directory. The last round starts at the end of
+// duration (after a shorter wait when the interval does not divide it),
+// so the stage is observed through its end. It returns the last report:
+// GO when every round was GO.
 func Watch(ctx context.Context, m *model.Model, o Options, duration, interval time.Duration, each func(*Report) error) (*Report, error) {
 	end := time.Now().Add(duration)
 	dir := o.EvidenceDir
@@ -30,13 +32,14 @@ func Watch(ctx context.Context, m *model.Model, o Options, duration, interval ti
 		if err != nil || rep.Decision != GO {
 			return rep, err
 		}
-		if !time.Now().Add(interval).Before(end) {
+		left := time.Until(end)
+		if left <= 0 {
 			return rep, nil
 		}
 		select {
 		case <-ctx.Done():
 			return rep, fmt.Errorf("watch interrupted after round %d: %w", round, ctx.Err())
-		case <-time.After(interval):
+		case <-time.After(min(interval, left)):
 		}
 	}
 }

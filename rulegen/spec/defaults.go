@@ -30,6 +30,9 @@ func setDefaults(s *Spec) {
 }
 
 func triggerDefaults(t *Trigger) {
+	if t.Forecast != nil {
+		forecastDefaults(t.Forecast)
+	}
 	if t.For.IsZero() {
 		t.For = MustDuration("5m")
 	}

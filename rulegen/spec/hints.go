@@ -2,10 +2,12 @@ package spec
 
 import (
 	"fmt"
+	"math"
 	"math/big"
 	"reflect"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/prometheus/prometheus/promql/parser"
@@ -59,6 +61,61 @@ func bareLatencyProblem(q Quantity) string {
 		return ""
 	}
 	return fmt.Sprintf("latency threshold %s has no unit, so it means %s seconds; write %sms (or %ss if seconds are meant)", q.Text, q.Text, q.Text, q.Text)
+}
+
+// objectiveProblem says what is wrong with an SLO objective, in the one
+// wording of the range mistake: a value outside (0%, 100%), with the
+// percent sign suggested when the number read as a percentage is an
+// objective the windows can alert on; and an objective so low that a burn
+// window's threshold, factor × (100% − objective), exceeds 100% errors —
+// that window could never fire.
+func objectiveProblem(q Quantity, windows []BurnWindow) string {
+	if q.Kind == Seconds {
+		return fmt.Sprintf("expected a ratio such as 99.9%% or 0.999, got duration %s", q.Text)
+	}
+	r := q.Rat()
+	one := big.NewRat(1, 1)
+	if r.Sign() <= 0 || r.Cmp(one) >= 0 {
+		msg := fmt.Sprintf("%s is out of range for an objective (above 0%% and below 100%%)", q.Text)
+		if h := percentHint(q); h != "" {
+			if p, err := ParseQuantity(q.Text + "%"); err == nil && p.Rat().Cmp(one) < 0 && burnProblem(p, windows) == "" {
+				msg += h
+			}
+		}
+		return msg
+	}
+	return burnProblem(q, windows)
+}
+
+// burnProblem finds the burn window whose threshold an objective puts
+// above 100% errors.
+func burnProblem(q Quantity, windows []BurnWindow) string {
+	allowed := new(big.Rat).Sub(big.NewRat(1, 1), q.Rat())
+	var worst *BurnWindow
+	for i := range windows {
+		w := &windows[i]
+		if w.Factor == nil || w.Factor.Rat().Sign() <= 0 {
+			continue
+		}
+		if worst == nil || w.Factor.Rat().Cmp(worst.Factor.Rat()) > 0 {
+			worst = w
+		}
+	}
+	if worst == nil {
+		return ""
+	}
+	need := new(big.Rat).Mul(worst.Factor.Rat(), allowed)
+	if need.Cmp(big.NewRat(1, 1)) <= 0 {
+		return ""
+	}
+	inv := new(big.Rat).Inv(worst.Factor.Rat())
+	least, _ := new(big.Rat).Sub(big.NewRat(1, 1), inv).Float64()
+	return fmt.Sprintf("%s leaves %s of requests to fail, so the %s/%s burn window (factor %s) would fire only above %s errors and can never fire; with these windows an objective must be at least %s",
+		q.Text, percentText(allowed), worst.Long.Text, worst.Short.Text, worst.Factor.Text, percentText(need), strconv.FormatFloat(math.Ceil(least*10000)/100, 'f', -1, 64)+"%")
+}
+
+func percentText(r *big.Rat) string {
+	return FormatRat(new(big.Rat).Mul(r, big.NewRat(100, 1))) + "%"
 }
 
 // percentHint suggests the percent sign for a ratio written as a number

@@ -50,12 +50,22 @@ alertmanager:
 		{
 			"objective as a percentage without %",
 			"objective: 99.9%", "objective: 99",
-			`spec.yml:17:16: slos[0].objective: 99 is out of range (0 to 1); did you mean 99%?`,
+			`spec.yml:17:16: slos[0].objective: 99 is out of range for an objective (above 0% and below 100%); did you mean 99%?`,
+		},
+		{
+			"objective 1.5: 1.5% is no objective the burn windows can alert on, so no hint",
+			"objective: 99.9%", "objective: 1.5",
+			`spec.yml:17:16: slos[0].objective: 1.5 is out of range for an objective (above 0% and below 100%)`,
+		},
+		{
+			"objective whose burn thresholds exceed 100% errors",
+			"objective: 99.9%", "objective: 1.5%",
+			`spec.yml:17:16: slos[0].objective: 1.5% leaves 98.5% of requests to fail, so the 1h/5m burn window (factor 14.4) would fire only above 1418.4% errors and can never fire; with these windows an objective must be at least 93.06%`,
 		},
 		{
 			"ratio threshold as a percentage without %",
 			"threshold: 1%", "threshold: 5",
-			`signals[1].threshold: 5 is out of range (0 to 1); did you mean 5%?`,
+			`signals[1].threshold: 5 is out of range for a ratio (0% to 100%, or 0 to 1); did you mean 5%?`,
 		},
 		{
 			"misspelt key of a latency signal",
@@ -83,6 +93,10 @@ alertmanager:
 				t.Errorf("error:\n%v\nwant it to contain:\n%s", err, c.want)
 			}
 		})
+	}
+	// 1.5% is rejected too: the hint must not lead there.
+	if _, err := Load("spec.yml", []byte(strings.Replace(base, "objective: 99.9%", "objective: 1.5", 1))); err == nil || strings.Contains(err.Error(), "did you mean 1.5%") {
+		t.Errorf("objective: 1.5 suggests an objective that is rejected: %v", err)
 	}
 	// A small bare latency (seconds) and a number of seconds with its unit
 	// stay valid; so do names that merely contain a suffix.

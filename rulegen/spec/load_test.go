@@ -47,7 +47,7 @@ func TestLoadErrors(t *testing.T) {
 			`testdata/invalid-one-run.yml:9:5: signals[0].treshold: unknown key "treshold"; did you mean "threshold"? (known keys of a latency signal: bucket, description, guard, histogram, kind, min_rate, name, op, quantile, threshold, unit, window)`,
 			`testdata/invalid-one-run.yml:11:3: alertmanager: missing key "webhook_url"`,
 		}, "\n"),
-		"invalid-percent-range.yml":  `testdata/invalid-percent-range.yml:8:16: signals[0].threshold: 150% is out of range (0% to 100%)`,
+		"invalid-percent-range.yml":  `testdata/invalid-percent-range.yml:8:16: signals[0].threshold: 150% is out of range for a ratio (0% to 100%, or 0 to 1)`,
 		"invalid-duration.yml":       `testdata/invalid-duration.yml:12:10: triggers[0].for: invalid duration "5 minutes" (use a number and one of ms, s, m, h, d, w, y)`,
 		"invalid-unknown-signal.yml": `testdata/invalid-unknown-signal.yml:13:17: triggers[0].all[1].signal: unknown signal "latency"`,
 		"invalid-duplicate-name.yml": `testdata/invalid-duplicate-name.yml:9:11: signals[1].name: duplicate signal name "errors"`,
@@ -62,7 +62,7 @@ func TestLoadErrors(t *testing.T) {
 		"invalid-latency-threshold.yml": `testdata/invalid-latency-threshold.yml:8:16: signals[0].threshold: a latency threshold is a duration such as 200ms`,
 		"invalid-slo.yml": strings.Join([]string{
 			`testdata/invalid-slo.yml:10:13: slos[0].signal: signal "lag" is a gauge signal; an SLO needs a ratio signal or a latency signal with bucket: true`,
-			`testdata/invalid-slo.yml:11:16: slos[0].objective: objective must be above 0% and below 100%`,
+			`testdata/invalid-slo.yml:11:16: slos[0].objective: 100% is out of range for an objective (above 0% and below 100%)`,
 			`testdata/invalid-slo.yml:13:27: slos[0].windows[0].short: short window (1h) must be positive and shorter than the long window (5m)`,
 		}, "\n"),
 		"invalid-not-selector.yml": `testdata/invalid-not-selector.yml:6:13: signals[0].errors: expected a series selector such as metric{job="x"}, got "sum(rate(http_requests_total{status=~\"5..\"}[5m]))"`,

@@ -56,7 +56,7 @@ var budgetErrors = strings.Join([]string{
 	`testdata/invalid-budget.yml:13:19: slos[0].freeze_below: freeze_below must be below 100% (at 100% releases would never run); 0 turns the freeze off`,
 	`testdata/invalid-budget.yml:14:17: slos[0].freeze_for: 2d is longer than the supported maximum of 1d`,
 	`testdata/invalid-budget.yml:15:33: slos[0].windows[0].short: short window (1m) is shorter than the window of signal errors (5m), whose recorded rates it reads`,
-	`testdata/invalid-budget.yml:19:19: slos[1].freeze_below: 120% is out of range (0% to 100%)`,
+	`testdata/invalid-budget.yml:19:19: slos[1].freeze_below: 120% is out of range for a ratio (0% to 100%, or 0 to 1)`,
 	`testdata/invalid-budget.yml:23:19: slos[2].freeze_below: expected a ratio such as 1% or 0.01, got duration 200ms`,
 	`testdata/invalid-budget.yml:26:23: alertmanager.freeze_webhook_url: freeze_webhook_url must be an http or https URL`,
 	`testdata/invalid-budget.yml:27:20: alertmanager.freeze_receiver: freeze_receiver must differ from receiver and default_receiver`,

@@ -1,7 +1,6 @@
 package spec
 
 import (
-	"math/big"
 	"strconv"
 )
 
@@ -26,10 +25,8 @@ func (v *validator) slo(path string, o *SLO) {
 	}
 	if o.Objective == nil {
 		v.missing(path, "objective")
-	} else if msg := ratioProblem(*o.Objective); msg != "" {
+	} else if msg := objectiveProblem(*o.Objective, o.Windows); msg != "" {
 		v.errorf(path+".objective", "%s", msg)
-	} else if r := o.Objective.Rat(); r.Sign() == 0 || r.Cmp(big.NewRat(1, 1)) == 0 {
-		v.errorf(path+".objective", "objective must be above 0%% and below 100%%")
 	}
 	if o.Period.Duration <= 0 {
 		v.errorf(path+".period", "period must be positive")

@@ -132,6 +132,9 @@ type Trigger struct {
 	// one of them fires (about the same thing), Alertmanager holds this
 	// alert's notifications back, so one outage pages once.
 	InhibitedBy []string `yaml:"inhibited_by"`
+	// Forecast turns the trigger into a prediction: it fires while the
+	// signal's trend reaches a limit within a stated time (forecast.go).
+	Forecast *Forecast `yaml:"forecast"`
 }
 
 // TriggerPart is one condition of an all: trigger.

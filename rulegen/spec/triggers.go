@@ -43,6 +43,9 @@ func (v *validator) trigger(path string, t *Trigger) {
 	} else if t.Absent && t.Threshold != nil {
 		v.errorf(path+".threshold", "an absent trigger fires on missing series; it has no threshold")
 	}
+	if t.Forecast != nil {
+		v.forecast(path, t)
+	}
 	v.atMost(path+".for", t.For, "1d")
 	if !oneOf(t.Action, actions) {
 		if t.Action == "" {

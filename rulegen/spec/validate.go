@@ -211,10 +211,8 @@ func ratioProblem(q Quantity) string {
 		return fmt.Sprintf("expected a ratio such as 1%% or 0.01, got duration %s", q.Text)
 	}
 	if r.Sign() < 0 || r.Cmp(big.NewRat(1, 1)) > 0 {
-		if q.Kind == Percent {
-			return fmt.Sprintf("%s is out of range (0%% to 100%%)", q.Text)
-		}
-		return fmt.Sprintf("%s is out of range (0 to 1)%s", q.Text, percentHint(q))
+		// The one wording of the range mistake (objectiveProblem too).
+		return fmt.Sprintf("%s is out of range for a ratio (0%% to 100%%, or 0 to 1)%s", q.Text, percentHint(q))
 	}
 	return ""
 }

@@ -12,7 +12,9 @@ import (
 	"github.com/prometheus/prometheus/promql/parser"
 	"gopkg.in/yaml.v3"
 
+	"github.com/redline-sre/redline/rulegen"
 	"github.com/redline-sre/redline/rulegen/grafana/variables"
+	"github.com/redline-sre/redline/rulegen/render/dashboard"
 	"github.com/redline-sre/redline/rulegen/spec"
 )
 
@@ -143,6 +145,68 @@ func TestDashboardLinter(t *testing.T) {
 		out, err := exec.Command(bin, "lint", "--strict", path).CombinedOutput()
 		if err != nil {
 			t.Errorf("dashboard-linter lint --strict %s: %v\n%s", path, err, out)
+		}
+	}
+}
+
+// TestGenerateWritesLintConfig: `rulegen generate` writes the .lint the
+// generated dashboards need beside them, so that a user's dashboards pass
+// the linter as the committed ones do: it lists exactly the targets with a
+// fixed rate window, and dashboard-linter (when installed) passes on the
+// generated directory.
+func TestGenerateWritesLintConfig(t *testing.T) {
+	s, err := spec.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := rulegen.Generate(s, spec.DefaultName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := rulegen.Write(dir, files); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, "dashboards", ".lint"))
+	if err != nil {
+		t.Fatalf("generate wrote no dashboards/.lint: %v", err)
+	}
+	var cfg dashboard.LintConfig
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	dec.KnownFields(true)
+	if err := dec.Decode(&cfg); err != nil {
+		t.Fatal(err)
+	}
+	listed := 0
+	if ex := cfg.Exclusions["target-rate-interval-rule"]; ex != nil {
+		listed = len(ex.Entries)
+	}
+	dashboards, _ := filepath.Glob(filepath.Join(dir, "dashboards", "*.json"))
+	fixed := 0
+	for _, path := range dashboards {
+		data, _ := os.ReadFile(path)
+		var d struct {
+			Panels []struct{ Targets []struct{ Expr string } }
+		}
+		if err := json.Unmarshal(data, &d); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range d.Panels {
+			for _, tg := range p.Targets {
+				if fixedRateWindow(t, tg.Expr) {
+					fixed++
+				}
+			}
+		}
+	}
+	if fixed == 0 || listed != fixed {
+		t.Errorf("the generated .lint excludes %d targets; the generated dashboards have %d with a fixed rate window", listed, fixed)
+	}
+	if bin, err := exec.LookPath("dashboard-linter"); err == nil {
+		for _, path := range dashboards {
+			if out, err := exec.Command(bin, "lint", "--strict", path).CombinedOutput(); err != nil {
+				t.Errorf("dashboard-linter lint --strict %s: %v\n%s", path, err, out)
+			}
 		}
 	}
 }

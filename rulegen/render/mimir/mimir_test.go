@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/redline-sre/redline/rulegen/model"
+	"github.com/redline-sre/redline/rulegen/render"
 	"github.com/redline-sre/redline/rulegen/render/mimir"
 	"github.com/redline-sre/redline/rulegen/render/rulefile"
 	"github.com/redline-sre/redline/rulegen/spec"
@@ -34,7 +35,7 @@ func TestNamespaceFileIsTheRuleFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, groups, ok := bytes.Cut(f.Data, []byte("namespace: platform\n"))
-	_, want, _ := bytes.Cut(rf.Data, []byte("DO NOT EDIT.\n# Regenerate with `rulegen generate`; `rulegen check` fails when this file is stale.\n"))
+	_, want, _ := bytes.Cut(rf.Data, []byte("DO NOT EDIT.\n# Regenerate with `"+render.RegenerateCommand(m)+"`; `rulegen check` with the same flags fails when this file is stale.\n"))
 	if !ok || !bytes.Equal(groups, want) {
 		t.Errorf("the namespace file's groups differ from the rule file's")
 	}
