@@ -85,6 +85,7 @@ func checkStage(out *Outcome, dir string, v *attest.Verdict) {
 		out.addf("%s: failed %q no_data %q, but the checks give %q and %q", StageChecks, st.Failed, st.NoData, failed, noData)
 	}
 	compareTests(out, v, GateVerdict(&st, nil, nil), StageChecks)
+	checkStageJudge(out, dir, &st)
 	// The preflight behind the stage: each comparable value against its
 	// threshold, and each of its checks' outcomes as the stage shows it.
 	pf := filepath.Join(dir, "preflight", preflight.EvidenceJSON)
@@ -154,4 +155,45 @@ func compareTests(out *Outcome, v, want *attest.Verdict, file string) {
 			out.addf("%s: %s %s, but %s gives %s", attest.FileName, l.name, jsonLine(l.got), file, jsonLine(l.want))
 		}
 	}
+}
+
+// checkStageJudge: the stage's judge checks must say what its judge.json
+// says (which checkJudge judges again from the samples): the run's
+// verdict read as the gate reads it, each signal's classification.
+func checkStageJudge(out *Outcome, dir string, st *gate.Verdict) {
+	b, err := os.ReadFile(filepath.Join(dir, prom.ReportFile))
+	if err != nil {
+		return
+	}
+	var run judge.Run
+	if err := json.Unmarshal(b, &run); err != nil {
+		return // checkJudge names it
+	}
+	want := map[string]gate.Outcome{gate.JudgeCheck: judgeOutcome(run.Verdict)}
+	for _, r := range run.Metrics {
+		o := gate.NoData
+		switch r.Classification {
+		case judge.Pass:
+			o = gate.GO
+		case judge.High, judge.Low:
+			o = gate.NoGo
+		}
+		want[gate.JudgeCheck+":"+r.Name] = o
+	}
+	for _, c := range st.Checks {
+		if w, ok := want[c.Name]; ok && w != c.Outcome {
+			out.addf("%s: check %s is %s, %s gives %s", StageChecks, c.Name, c.Outcome, prom.ReportFile, w)
+		}
+	}
+}
+
+// judgeOutcome is the gate's reading of a judge verdict.
+func judgeOutcome(v judge.Verdict) gate.Outcome {
+	switch v {
+	case judge.VerdictPass:
+		return gate.GO
+	case judge.VerdictNoData:
+		return gate.NoData
+	}
+	return gate.NoGo
 }
