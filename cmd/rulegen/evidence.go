@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/alecthomas/kingpin/v2"
+	"github.com/secure-systems-lab/go-securesystemslib/dsse"
 
 	"github.com/redline-sre/redline/rulegen/attest"
 	"github.com/redline-sre/redline/rulegen/evidence"
@@ -38,6 +39,33 @@ func addSignFlags(c *kingpin.CmdClause) *signFlags {
 // With stages (--watch), each round's directory is a stage verdict,
 // signed without the release set's count and one-liner.
 func (f *signFlags) hook(ctx context.Context, specFile, evidenceDir string, stages bool) (preflight.EvidenceHook, error) {
+	sl, err := f.load(specFile, evidenceDir)
+	if sl == nil || err != nil {
+		return nil, err
+	}
+	return func(dir string, m *model.Model, rep *preflight.Report) error {
+		config, err := evidence.Configuration(sl.specName, sl.specData, m)
+		if err != nil {
+			return err
+		}
+		if stages {
+			return attest.Seal(ctx, dir, evidence.VerdictOf(rep, sl.subjects, config), sl.signer)
+		}
+		return evidence.SealPreflight(ctx, dir, m, rep, sl.subjects, config, sl.signer)
+	}, nil
+}
+
+// sealer signs a command's verdicts: the key, the subjects and the spec
+// the configuration names.
+type sealer struct {
+	subjects []attest.Subject
+	signer   dsse.Signer
+	specName string
+	specData []byte
+}
+
+// load reads the key and the subjects: nil without --signing-key.
+func (f *signFlags) load(specFile, evidenceDir string) (*sealer, error) {
 	subjects, err := parseSubjects(*f.subjects)
 	if err != nil {
 		return nil, err
@@ -62,16 +90,17 @@ func (f *signFlags) hook(ctx context.Context, specFile, evidenceDir string, stag
 	if err != nil {
 		return nil, err
 	}
-	return func(dir string, m *model.Model, rep *preflight.Report) error {
-		config, err := evidence.Configuration(name, data, m)
-		if err != nil {
-			return err
-		}
-		if stages {
-			return attest.Seal(ctx, dir, evidence.VerdictOf(rep, subjects, config), signer)
-		}
-		return evidence.SealPreflight(ctx, dir, m, rep, subjects, config, signer)
-	}, nil
+	return &sealer{subjects: subjects, signer: signer, specName: name, specData: data}, nil
+}
+
+// seal signs dir with the verdict that verdict makes of the
+// configuration.
+func (s *sealer) seal(ctx context.Context, dir string, m *model.Model, verdict func([]attest.Subject, []attest.Resource) *attest.Verdict) error {
+	config, err := evidence.Configuration(s.specName, s.specData, m)
+	if err != nil {
+		return err
+	}
+	return attest.Seal(ctx, dir, verdict(s.subjects, config), s.signer)
 }
 
 func parseSubjects(list []string) ([]attest.Subject, error) {
@@ -106,7 +135,7 @@ type evidenceCmds struct {
 
 func evidenceCommands(app *kingpin.Application) *evidenceCmds {
 	c := &evidenceCmds{}
-	c.verify = app.Command("verify", "Verify a signed evidence directory offline: the signature, every file's digest, the subject, and the stored check values judged again against the spec. Exit 0 verified and GO, 1 a difference (named) or a signed NO-GO, 2 flags, key or spec.")
+	c.verify = app.Command("verify", "Verify a signed evidence directory offline (a release's, a gate stage's DIR/<release>/stage-N, a judge's, a --watch round's): the signature, every file's digest, the subject, the stored check values judged again against the spec, a stage decided again from its checks, and the judge run again on its stored samples. Exit 0 verified and GO, 1 a difference (named) or a signed NO-GO, 2 flags, key or spec.")
 	c.verifyDir = c.verify.Flag("evidence", "The evidence directory.").Required().PlaceHolder("DIR").String()
 	c.verifyKey = c.verify.Flag("key", "Public key (PEM, as cosign.pub).").Required().PlaceHolder("PUB").String()
 	c.verifySpec = c.verify.Flag("spec", "Spec file the release was judged with (default: the "+spec.DefaultName+" spec).").PlaceHolder("FILE").String()

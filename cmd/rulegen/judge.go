@@ -7,18 +7,15 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/alecthomas/kingpin/v2"
-	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
-	pmodel "github.com/prometheus/common/model"
-	"gopkg.in/yaml.v3"
 
+	"github.com/redline-sre/redline/rulegen/attest"
+	"github.com/redline-sre/redline/rulegen/evidence"
 	"github.com/redline-sre/redline/rulegen/judge"
 	"github.com/redline-sre/redline/rulegen/judge/prom"
 	"github.com/redline-sre/redline/rulegen/preflight"
@@ -43,6 +40,7 @@ type judgeFlags struct {
 	output, evidence     *string
 	timeout, queryTimout *time.Duration
 	client               *preflightFlags
+	sign                 *signFlags
 }
 
 func judgeCommand(app *kingpin.Application) *judgeFlags {
@@ -62,6 +60,7 @@ func judgeCommand(app *kingpin.Application) *judgeFlags {
 		client:      &preflightFlags{},
 	}
 	f.client.addClientFlags(c)
+	f.sign = addSignFlags(c)
 	return f
 }
 
@@ -106,6 +105,10 @@ func runJudge(ctx context.Context, f *judgeFlags, stdout, stderr io.Writer) int 
 	if err != nil {
 		return fail(exitInvalid, "%v", err)
 	}
+	sl, err := f.sign.load(*f.spec, *f.evidence)
+	if err != nil {
+		return fail(exitInvalid, "%v", err)
+	}
 	ctx, cancel := context.WithTimeout(ctx, *f.timeout)
 	defer cancel()
 	p, err := preflight.Connect(preflight.Server{URL: *f.client.prometheus, Config: cfg})
@@ -122,7 +125,7 @@ func runJudge(ctx context.Context, f *judgeFlags, stdout, stderr io.Writer) int 
 	api, shown := p.API(), p.URL()
 	step := *f.step
 	if step == 0 {
-		if step, err = scrapeInterval(ctx, api); err != nil {
+		if step, err = prom.ScrapeInterval(ctx, api); err != nil {
 			return fail(exitUnreachable, "reading the scrape interval (or give --step): %v", err)
 		}
 	}
@@ -145,6 +148,14 @@ func runJudge(ctx context.Context, f *judgeFlags, stdout, stderr io.Writer) int 
 	if *f.evidence != "" {
 		if err := writeJudgeEvidence(*f.evidence, rep); err != nil {
 			return fail(exitError, "evidence: %v", err)
+		}
+		if sl != nil {
+			err := sl.seal(ctx, *f.evidence, m, func(subjects []attest.Subject, config []attest.Resource) *attest.Verdict {
+				return evidence.JudgeVerdict(&res.Run, subjects, config)
+			})
+			if err != nil {
+				return fail(exitError, "signing the evidence: %v", err)
+			}
 		}
 	}
 	switch res.Verdict {
@@ -189,31 +200,6 @@ func parseTime(s string, now time.Time) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("%q: want RFC 3339 (2026-12-07T10:00:00Z), Unix seconds or now-DURATION", s)
 }
 
-// scrapeInterval is Prometheus's global scrape_interval (1m, its default,
-// when the configuration does not set it).
-func scrapeInterval(ctx context.Context, api v1.API) (time.Duration, error) {
-	cfg, err := api.Config(ctx)
-	if err != nil {
-		return 0, err
-	}
-	var c struct {
-		Global struct {
-			ScrapeInterval string `yaml:"scrape_interval"`
-		} `yaml:"global"`
-	}
-	if err := yaml.Unmarshal([]byte(cfg.YAML), &c); err != nil {
-		return 0, fmt.Errorf("prometheus configuration: %w", err)
-	}
-	if c.Global.ScrapeInterval == "" {
-		return time.Minute, nil
-	}
-	d, err := pmodel.ParseDuration(c.Global.ScrapeInterval)
-	if err != nil || d <= 0 {
-		return 0, fmt.Errorf("scrape_interval %q: %v", c.Global.ScrapeInterval, err)
-	}
-	return time.Duration(d), nil
-}
-
 func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -253,35 +239,7 @@ func writeJudgeText(w io.Writer, rep judgeReport) error {
 }
 
 // writeJudgeEvidence keeps the report and every sample read: judge.json
-// and samples.json.
+// and samples.json (prom.WriteEvidence, the gate's stage layout too).
 func writeJudgeEvidence(dir string, rep judgeReport) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	type sampled struct {
-		prom.Query
-		Values []judge.Value `json:"values"`
-	}
-	var samples []sampled
-	for _, q := range rep.Queries {
-		vs := make([]judge.Value, len(q.Values))
-		for i, v := range q.Values {
-			vs[i] = judge.Value(v)
-		}
-		samples = append(samples, sampled{Query: q, Values: vs})
-	}
-	for name, v := range map[string]any{"judge.json": rep, "samples.json": samples} {
-		f, err := os.Create(filepath.Join(dir, name))
-		if err != nil {
-			return err
-		}
-		err = writeJSON(f, v)
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	return prom.WriteEvidence(dir, rep, rep.Result)
 }

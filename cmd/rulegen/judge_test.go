@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/redline-sre/redline/rulegen/attest"
+
 	"encoding/json"
 	"fmt"
 	"math"
@@ -177,6 +179,8 @@ func TestJudgeEndToEnd(t *testing.T) {
 	prom := testenv.NewPrometheus(t, testenv.PrometheusOptions{ScrapeInterval: 15 * time.Second, Backfill: om})
 	dir := t.TempDir()
 	specFile := writeSpec(t, dir, judgeSpecText)
+	key, pub := writeKeyPair(t, dir)
+	const subject = "ghcr.io/acme/api@sha256:" + "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 	window := func(start time.Time) []string {
 		return []string{"--from", start.Format(time.RFC3339), "--to", start.Add(steps * 15 * time.Second).Format(time.RFC3339)}
 	}
@@ -194,7 +198,8 @@ func TestJudgeEndToEnd(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ev := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "-"))
-			args := append([]string{"judge", "--spec", specFile, "--prometheus", prom.URL, "--output", "json", "--evidence", ev, "--release", "r1", "--stage", "2"}, window(tc.start)...)
+			args := append([]string{"judge", "--spec", specFile, "--prometheus", prom.URL, "--output", "json", "--evidence", ev, "--release", "r1", "--stage", "2",
+				"--signing-key", key, "--subject", subject}, window(tc.start)...)
 			code, stdout, stderr := runCLI(t, args...)
 			var rep struct {
 				Verdict string  `json:"verdict"`
@@ -235,13 +240,48 @@ func TestJudgeEndToEnd(t *testing.T) {
 					}
 				}
 			}
-			for _, f := range []string{"judge.json", "samples.json"} {
+			for _, f := range []string{"judge.json", "samples.json", attest.FileName} {
 				if _, err := os.Stat(filepath.Join(ev, f)); err != nil {
 					t.Errorf("evidence: %v", err)
 				}
 			}
 		})
 	}
+	// Each judge's directory is signed; rulegen verify re-runs the judge
+	// on its stored samples.
+	t.Run("verify: signed, re-judged offline", func(t *testing.T) {
+		verify := func(ev string) (int, string, string) {
+			return runCLI(t, "verify", "--evidence", ev, "--key", pub, "--spec", specFile, "--subject", subject)
+		}
+		same, regressed := filepath.Join(dir, "no-difference"), filepath.Join(dir, "regression")
+		if code, stdout, stderr := verify(same); code != 0 {
+			t.Errorf("verify the Pass: exit %d\n%s%s", code, stdout, stderr)
+		}
+		code, _, stderr := verify(regressed)
+		if code != 1 || strings.Contains(stderr, "NOT VERIFIED") {
+			t.Errorf("verify the Fail: exit %d, want 1 for an authentic FAILED\n%s", code, stderr)
+		}
+		mustContain(t, "verify the Fail", stderr, "signed verdict is FAILED", "judge:api_latency")
+		flipped := filepath.Join(dir, "flipped")
+		copyDir(t, same, flipped)
+		flipByte(t, filepath.Join(flipped, "samples.json"))
+		code, _, stderr = verify(flipped)
+		if code != 1 {
+			t.Errorf("a flipped byte in samples.json: exit %d, want 1", code)
+		}
+		mustContain(t, "a flipped byte", stderr, "NOT VERIFIED", "samples.json: sha256")
+		// A canary sample changed and the directory signed again: the
+		// signature holds, the re-judge does not.
+		tampered := filepath.Join(dir, "tampered")
+		copyDir(t, same, tampered)
+		scaleSamples(t, tampered, "api_latency", 1.5)
+		reseal(t, tampered, key, pub)
+		code, _, stderr = verify(tampered)
+		if code != 1 {
+			t.Errorf("tampered samples, signed again: exit %d, want 1", code)
+		}
+		mustContain(t, "tampered samples", stderr, "NOT VERIFIED", "judge.json: metric api_latency is Pass, its samples in samples.json give High", "judge.json: verdict Pass")
+	})
 	t.Run("text", func(t *testing.T) {
 		code, stdout, _ := runCLI(t, append([]string{"judge", "--spec", specFile, "--prometheus", prom.URL}, window(regression)...)...)
 		if code != 1 || !strings.Contains(stdout, "api_latency") || !strings.Contains(stdout, "verdict: Fail") {

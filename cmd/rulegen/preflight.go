@@ -108,15 +108,46 @@ func runPreflight(ctx context.Context, f *preflightFlags, stdout, stderr io.Writ
 		SpecSHA256: sum,
 	}
 	opts.EvidenceDir = *f.evidence
+	// judgeRound judges a --watch round without evidence (with evidence,
+	// the evidence hook does, before the round's files are signed).
+	var judgeRound func(*preflight.Report)
 	if opts.OnEvidence, err = f.sign.hook(ctx, *f.spec, *f.evidence, *f.watch > 0); err != nil {
 		fmt.Fprintf(stderr, "rulegen preflight: %v\n", err)
 		return exitInvalid
+	}
+	if *f.watch > 0 {
+		// Each round is judged as the gate judges a stage.
+		rj, err := newRoundJudge(m, opts.Server, *f.watch, *f.queryTimeout)
+		if err != nil {
+			fmt.Fprintf(stderr, "rulegen preflight: %v\n", err)
+			return exitInvalid
+		}
+		if rj != nil {
+			sign := opts.OnEvidence
+			opts.OnEvidence = func(dir string, m *model.Model, rep *preflight.Report) error {
+				if err := rj.add(ctx, rep, dir); err != nil {
+					return err
+				}
+				if sign != nil {
+					return sign(dir, m, rep)
+				}
+				return nil
+			}
+			if opts.EvidenceDir == "" {
+				judgeRound = func(rep *preflight.Report) { _ = rj.add(ctx, rep, "") }
+			}
+		}
 	}
 	write := preflight.WriteText
 	if *f.output == "json" {
 		write = preflight.WriteJSON
 	}
-	each := func(rep *preflight.Report) error { return write(stdout, rep) }
+	each := func(rep *preflight.Report) error {
+		if judgeRound != nil {
+			judgeRound(rep)
+		}
+		return write(stdout, rep)
+	}
 	var rep *preflight.Report
 	if *f.watch > 0 {
 		rep, err = preflight.Watch(ctx, m, opts, *f.watch, *f.interval, each)

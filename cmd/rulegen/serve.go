@@ -19,6 +19,8 @@ import (
 	toolkit "github.com/prometheus/exporter-toolkit/web"
 	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
 
+	"github.com/redline-sre/redline/rulegen/attest"
+	"github.com/redline-sre/redline/rulegen/evidence"
 	"github.com/redline-sre/redline/rulegen/gate"
 	"github.com/redline-sre/redline/rulegen/preflight"
 	"github.com/redline-sre/redline/rulegen/spec"
@@ -35,6 +37,7 @@ type serveFlags struct {
 	// client holds the Prometheus client flags, declared as preflight's
 	// (same names, same help) so that both build the client one way.
 	client *preflightFlags
+	sign   *signFlags
 }
 
 func serveCommand(app *kingpin.Application, pf *preflightFlags) *serveFlags {
@@ -67,6 +70,7 @@ func serveCommand(app *kingpin.Application, pf *preflightFlags) *serveFlags {
 	f.timeout, f.queryTimeout = flag("timeout").Duration(), flag("query-timeout").Duration()
 	f.concurrency = flag("concurrency").Int()
 	f.client = cl
+	f.sign = addSignFlags(c)
 	return f
 }
 
@@ -86,6 +90,19 @@ func runServe(ctx context.Context, f *serveFlags, stdout, stderr io.Writer) int 
 		fmt.Fprintln(stderr, "rulegen serve: --cache-ttl, --refresh, --timeout and --concurrency must be positive")
 		return exitInvalid
 	}
+	sl, err := f.sign.load(*f.spec, *f.evidence)
+	if err != nil {
+		fmt.Fprintf(stderr, "rulegen serve: %v\n", err)
+		return exitInvalid
+	}
+	var seal func(context.Context, string, *gate.Verdict) error
+	if sl != nil {
+		seal = func(ctx context.Context, dir string, v *gate.Verdict) error {
+			return sl.seal(ctx, dir, m, func(subjects []attest.Subject, config []attest.Resource) *attest.Verdict {
+				return evidence.GateVerdict(v, subjects, config)
+			})
+		}
+	}
 	logger := promslog.New(&promslog.Config{Writer: stderr})
 	reg := prometheus.NewRegistry()
 	fillVersion()
@@ -94,6 +111,7 @@ func runServe(ctx context.Context, f *serveFlags, stdout, stderr io.Writer) int 
 		Model: m, Server: preflight.Server{URL: *f.prometheus, Config: cfg}, SpecSHA256: sum,
 		EvidenceDir: *f.evidence, CacheTTL: *f.cacheTTL, Timeout: *f.timeout, QueryTimeout: *f.queryTimeout,
 		Concurrency: *f.concurrency, GrafanaURL: *f.grafana, Refresh: *f.refresh, Registry: reg, Logger: logger,
+		Seal: seal,
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "rulegen serve: %v\n", err)

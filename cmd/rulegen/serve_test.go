@@ -44,12 +44,14 @@ func TestServe(t *testing.T) {
 	addr := l.Addr().String()
 	l.Close()
 	promURL := strings.Replace(prom.URL, "://", "://prom:prom-secret@", 1)
+	key, pub := writeKeyPair(t, dir)
+	const subject = "ghcr.io/acme/shop@sha256:" + "5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e"
 	ctx, cancel := context.WithCancel(context.Background())
 	var stdout, stderr bytes.Buffer
 	done := make(chan int, 1)
 	go func() {
 		done <- Run(ctx, []string{"serve", "--spec", specFile, "--prometheus", promURL, "--web.listen-address", addr,
-			"--web.config.file", web, "--evidence", filepath.Join(dir, "evidence")}, &stdout, &stderr)
+			"--web.config.file", web, "--evidence", filepath.Join(dir, "evidence"), "--signing-key", key, "--subject", subject}, &stdout, &stderr)
 	}()
 	base := "http://" + addr
 	get := func(path string, auth bool) (int, string) {
@@ -119,4 +121,45 @@ func TestServe(t *testing.T) {
 	if strings.Contains(out, "prom-secret") {
 		t.Error("Prometheus's password is in the output or the evidence")
 	}
+
+	// The stage's evidence is signed: rulegen verify finds it authentic
+	// and its verdict FAILED (exit 1, not "NOT VERIFIED"), re-deciding
+	// the stage from checks.json; one flipped byte breaks it.
+	stage := filepath.Join(dir, "evidence", "r1", "stage-0")
+	verify := func(ev string) (int, string, string) {
+		return runCLI(t, "verify", "--evidence", ev, "--key", pub, "--spec", specFile, "--subject", subject)
+	}
+	code, _, vstderr := verify(stage)
+	if code != 1 || strings.Contains(vstderr, "NOT VERIFIED") {
+		t.Errorf("verify the stage: exit %d, want 1 for an authentic NO_GO:\n%s", code, vstderr)
+	}
+	mustContain(t, "verify the stage", vstderr, "signed verdict is FAILED", "rules:loaded")
+	for _, f := range []string{"checks.json", "rollout_stage_0.txt", "preflight/preflight.json"} {
+		flipped := filepath.Join(dir, "flipped-"+filepath.Base(f))
+		copyDir(t, stage, flipped)
+		flipByte(t, filepath.Join(flipped, f))
+		code, _, vstderr := verify(flipped)
+		if code != 1 {
+			t.Errorf("%s flipped: exit %d, want 1", f, code)
+		}
+		mustContain(t, f+" flipped", vstderr, "NOT VERIFIED", f+": sha256")
+	}
+	// A check's outcome changed and signed again: the stage decided
+	// again from its checks no longer matches.
+	forged := filepath.Join(dir, "forged")
+	copyDir(t, stage, forged)
+	b, err := os.ReadFile(filepath.Join(forged, "checks.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b = bytes.Replace(b, []byte(`"verdict": "NO_GO"`), []byte(`"verdict": "GO"`), 1)
+	if err := os.WriteFile(filepath.Join(forged, "checks.json"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	reseal(t, forged, key, pub)
+	code, _, vstderr = verify(forged)
+	if code != 1 {
+		t.Errorf("forged verdict, signed again: exit %d, want 1", code)
+	}
+	mustContain(t, "forged verdict", vstderr, "NOT VERIFIED", "checks.json: verdict GO, but the checks' outcomes give NO_GO")
 }

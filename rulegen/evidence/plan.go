@@ -18,6 +18,7 @@ import (
 	"github.com/secure-systems-lab/go-securesystemslib/dsse"
 
 	"github.com/redline-sre/redline/rulegen/attest"
+	"github.com/redline-sre/redline/rulegen/gate"
 	"github.com/redline-sre/redline/rulegen/model"
 	"github.com/redline-sre/redline/rulegen/preflight"
 	"github.com/redline-sre/redline/rulegen/render/rulefile"
@@ -80,12 +81,13 @@ func Count(dir string, plan, pending []string) ([]byte, []string) {
 type Summary struct {
 	Release string
 	Verdict string // GO or NO-GO, and the predicate's result
-	// Stages is the ladder's length; StagesDone the stage directories
-	// (stage-N) present.
+	// Stages is the ladder's length; StagesDone the gate's stage
+	// directories (stage-N, N >= 1) present.
 	Stages, StagesDone int
 	// Budget is each SLO's remaining budget, slo=value.
 	Budget []string
-	// Rollbacks counts the stages that ended NO-GO.
+	// Rollbacks counts the stages whose verdict is NO_GO (the engines
+	// abort on it; NO_DATA pauses).
 	Rollbacks int
 	// Drill is the rollback drill's outcome, from rollback_dryrun.txt.
 	Drill string
@@ -127,13 +129,17 @@ func Summarize(dir string, m *model.Model, rep *preflight.Report, subjects []att
 			s.Budget = append(s.Budget, name+"="+strings.ReplaceAll(v, " ", "_"))
 		}
 	}
-	stages, _ := filepath.Glob(filepath.Join(dir, "stage-*"))
-	for _, st := range stages {
-		if fi, err := os.Stat(st); err != nil || !fi.IsDir() {
+	// The gate's stages: DIR/<release>/stage-N/ (N from 1; stage-0 is
+	// the release as a whole, stage-N-pre-traffic a pre-rollout ask),
+	// each with its verdict in checks.json.
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		n, ok := strings.CutPrefix(e.Name(), "stage-")
+		if !e.IsDir() || !ok || n == "0" || strings.TrimLeft(n, "0123456789") != "" {
 			continue
 		}
 		s.StagesDone++
-		if r, err := readReport(filepath.Join(st, preflight.EvidenceJSON)); err == nil && r.Decision != preflight.GO {
+		if StageVerdict(filepath.Join(dir, e.Name())) == string(gate.NoGo) {
 			s.Rollbacks++
 		}
 	}
@@ -204,4 +210,20 @@ func SealPreflight(ctx context.Context, dir string, m *model.Model, rep *preflig
 func jsonLine(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// StageVerdict is a gate stage directory's verdict (GO, NO_GO or
+// NO_DATA) from its checks.json, "" when it has none.
+func StageVerdict(stageDir string) string {
+	b, err := os.ReadFile(filepath.Join(stageDir, StageChecks))
+	if err != nil {
+		return ""
+	}
+	var v struct {
+		Verdict string `json:"verdict"`
+	}
+	if json.Unmarshal(b, &v) != nil {
+		return ""
+	}
+	return v.Verdict
 }

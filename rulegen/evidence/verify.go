@@ -14,6 +14,8 @@ import (
 	"github.com/secure-systems-lab/go-securesystemslib/dsse"
 
 	"github.com/redline-sre/redline/rulegen/attest"
+	"github.com/redline-sre/redline/rulegen/gate"
+	"github.com/redline-sre/redline/rulegen/judge/prom"
 	"github.com/redline-sre/redline/rulegen/model"
 	"github.com/redline-sre/redline/rulegen/preflight"
 )
@@ -71,9 +73,22 @@ func Verify(ctx context.Context, dir string, o Options) *Outcome {
 	if o.Spec != nil {
 		checkConfiguration(out, v, o.Spec)
 	}
+	_, err = os.Stat(filepath.Join(dir, StageChecks))
+	stage := err == nil
+	if stage {
+		checkStage(out, dir, v)
+	}
+	_, err = os.Stat(filepath.Join(dir, prom.ReportFile))
+	judged := err == nil
+	if judged {
+		checkJudge(out, dir, v, o.Spec, stage || fileExists(filepath.Join(dir, preflight.EvidenceJSON)))
+	}
+	if stage {
+		return out
+	}
 	if rep, err := readReport(filepath.Join(dir, preflight.EvidenceJSON)); err == nil {
 		out.Report = rep
-		rejudge(out, v, rep, o.Spec)
+		rejudge(out, v, rep, o.Spec, judged)
 		if o.Spec != nil {
 			checkDerived(out, dir, v, rep, o.Spec.Model)
 		}
@@ -129,7 +144,7 @@ func checkConfiguration(out *Outcome, v *attest.Verdict, s *Spec) {
 // against its threshold, the decision from the statuses, the predicate
 // from the decision, and, with a spec, the checks and thresholds the
 // spec derives.
-func rejudge(out *Outcome, v *attest.Verdict, rep *preflight.Report, s *Spec) {
+func rejudge(out *Outcome, v *attest.Verdict, rep *preflight.Report, s *Spec, judged bool) {
 	const file = preflight.EvidenceJSON
 	for _, res := range rep.Results {
 		if msg := valueContradicts(res); msg != "" {
@@ -164,6 +179,14 @@ func rejudge(out *Outcome, v *attest.Verdict, rep *preflight.Report, s *Spec) {
 	seen := map[string]bool{}
 	for _, res := range rep.Results {
 		seen[res.Check] = true
+		if res.Check == gate.JudgeCheck || strings.HasPrefix(res.Check, gate.JudgeCheck+":") {
+			// A --watch round's judge: its samples are judged again
+			// (checkJudge).
+			if !judged {
+				out.addf("%s: check %s, but the directory has no %s to judge again", file, res.Check, prom.ReportFile)
+			}
+			continue
+		}
 		c, ok := derived[res.Check]
 		switch {
 		case !ok:
@@ -268,4 +291,9 @@ func checkDerived(out *Outcome, dir string, v *attest.Verdict, rep *preflight.Re
 	if got, _ := os.ReadFile(filepath.Join(dir, OnelinerFile)); string(got) != line {
 		out.addf("%s: %q, the evidence gives %q", OnelinerFile, strings.TrimSpace(string(got)), strings.TrimSpace(line))
 	}
+}
+
+func fileExists(file string) bool {
+	_, err := os.Stat(file)
+	return err == nil
 }

@@ -2,6 +2,7 @@ package gate
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/prometheus/prometheus/promql/parser"
 
+	"github.com/redline-sre/redline/rulegen/judge/prom"
 	"github.com/redline-sre/redline/rulegen/model"
 )
 
@@ -46,7 +48,7 @@ func resetDir(dir string) error {
 // of the stage (`sha256sum -c SHA256SUMS` in the stage directory), then the
 // release's summary.txt across its stages. Nothing secret: the verdict
 // carries the Prometheus URL without credentials, as the preflight does.
-func (g *Gate) writeEvidence(dir string, v *Verdict) error {
+func (g *Gate) writeEvidence(ctx context.Context, dir string, v *Verdict) error {
 	n := v.Stage
 	files := map[string][]byte{}
 	files[checksFile] = v.JSON()
@@ -59,6 +61,17 @@ func (g *Gate) writeEvidence(dir string, v *Verdict) error {
 	if b := g.pgbouncerText(v, pf); b != nil {
 		files[fmt.Sprintf(pgbouncerFile, n)] = b
 	}
+	var judged *prom.Result
+	for _, c := range v.Checks {
+		if c.Judge != nil {
+			judged = c.Judge
+		}
+	}
+	if judged != nil {
+		// The judge's files, as rulegen judge --evidence writes them:
+		// rulegen verify judges the stored samples again.
+		files[prom.ReportFile], files[prom.SamplesFile] = nil, nil
+	}
 	// Files of an earlier evaluation that this one does not write (a
 	// section the spec lost) must not stay behind, unlisted.
 	entries, _ := os.ReadDir(dir)
@@ -68,11 +81,25 @@ func (g *Gate) writeEvidence(dir string, v *Verdict) error {
 		}
 	}
 	for name, data := range files {
+		if data == nil {
+			continue
+		}
 		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
 			return err
 		}
 	}
-	if err := manifest(dir); err != nil {
+	if judged != nil {
+		if err := prom.WriteEvidence(dir, judged, judged); err != nil {
+			return err
+		}
+	}
+	if g.cfg.Seal != nil {
+		// Seal writes SHA256SUMS (the same format) and signs it; the
+		// previous attestation went with the files above.
+		if err := g.cfg.Seal(ctx, dir, v); err != nil {
+			return err
+		}
+	} else if err := manifest(dir); err != nil {
 		return err
 	}
 	return g.writeReleaseSummary(filepath.Dir(dir))

@@ -1,6 +1,8 @@
 // Package gate is `rulegen serve`: the release gate the canary engines ask
 // at every stage. A verdict is the preflight's checks (rulegen/preflight)
-// plus the stage's canary comparisons, reduced to GO, NO_GO or NO_DATA.
+// plus the stage's canary comparisons — the spec's threshold comparisons
+// and, when its canary judges signals, the statistical judge
+// (rulegen/judge/prom) over the stage — reduced to GO, NO_GO or NO_DATA.
 // NO_DATA — a check that cannot tell: no series, NaN, traffic below
 // min_rate, a failed or timed-out query, Prometheus unreachable — is never
 // GO: Argo Rollouts reads it as Inconclusive (the rollout pauses) and
@@ -22,6 +24,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/singleflight"
 
+	"github.com/redline-sre/redline/rulegen/judge/prom"
 	"github.com/redline-sre/redline/rulegen/model"
 	"github.com/redline-sre/redline/rulegen/preflight"
 )
@@ -61,6 +64,9 @@ type Check struct {
 	// that is missing.
 	Reason  string            `json:"reason"`
 	Queries []preflight.Query `json:"queries"`
+	// Judge is the judge's run behind the judge check, for the stage's
+	// judge.json and samples.json (not in the verdict's JSON).
+	Judge *prom.Result `json:"-"`
 }
 
 // Verdict is the answer for one stage of one release.
@@ -114,11 +120,15 @@ type Stage struct {
 	Weight int32
 	// At is the evaluation time of every query.
 	At time.Time
+	// Window is the judge's window ending at At, when the caller asked
+	// for one (0: the ladder's step_duration).
+	Window time.Duration
 }
 
 // Comparisons are a stage's canary-versus-baseline judgements, added to
 // the preflight's checks. The default reads the model's canary
-// comparisons from Prometheus; a statistical judge plugs in here.
+// comparisons from Prometheus and, when the spec judges signals, runs
+// the judge (JudgeComparisons).
 type Comparisons interface {
 	Compare(ctx context.Context, st Stage) []Check
 }
@@ -141,8 +151,15 @@ type Config struct {
 	// (default 8); MaxEvaluations how many evaluations (of different
 	// stages or releases) run at once (default 2).
 	Concurrency, MaxEvaluations int
-	// Comparisons, nil for the model's canary comparisons.
+	// Comparisons, nil for the model's canary comparisons and, when the
+	// spec's canary judges signals, the statistical judge over the stage
+	// (JudgeComparisons with JudgeWindow and JudgeStep).
 	Comparisons Comparisons
+	JudgeWindow time.Duration
+	JudgeStep   time.Duration
+	// Seal, when set, signs each stage's evidence directory after it is
+	// written (an in-toto attestation, see rulegen/evidence).
+	Seal func(ctx context.Context, dir string, v *Verdict) error
 	// GrafanaURL is the base of the war-room page's dashboard links
 	// (empty: links relative to the page's host).
 	GrafanaURL string
@@ -180,6 +197,8 @@ type Ask struct {
 	// step (Flagger's pre-rollout hook) the canary has no traffic, and a
 	// comparison of nothing would be NO_DATA by construction.
 	PreTraffic bool
+	// Window is the judge's window (window=DURATION; 0 the default).
+	Window time.Duration
 }
 
 type cached struct {
@@ -216,14 +235,17 @@ func New(cfg Config) (*Gate, error) {
 	if cfg.Registry == nil {
 		cfg.Registry = prometheus.NewRegistry()
 	}
-	prom, err := preflight.Connect(cfg.Server)
+	pc, err := preflight.Connect(cfg.Server)
 	if err != nil {
 		return nil, err
 	}
-	g := &Gate{cfg: cfg, m: cfg.Model, prom: prom, cmp: cfg.Comparisons, log: cfg.Logger,
+	g := &Gate{cfg: cfg, m: cfg.Model, prom: pc, cmp: cfg.Comparisons, log: cfg.Logger,
 		slots: make(chan struct{}, cfg.MaxEvaluations), cache: map[Ask]cached{}}
 	if g.cmp == nil {
-		g.cmp = &ModelComparisons{Model: cfg.Model, Prometheus: prom, QueryTimeout: cfg.QueryTimeout}
+		g.cmp = &ModelComparisons{Model: cfg.Model, Prometheus: pc, QueryTimeout: cfg.QueryTimeout}
+		if j := cfg.Model.Judge; j != nil && len(j.Metrics) > 0 {
+			g.cmp = both{g.cmp, &JudgeComparisons{Model: cfg.Model, Prometheus: pc, Window: cfg.JudgeWindow, Step: cfg.JudgeStep, QueryTimeout: cfg.QueryTimeout}}
+		}
 	}
 	if g.metrics, err = newMetrics(cfg.Registry); err != nil {
 		return nil, err
@@ -279,7 +301,7 @@ func (g *Gate) Verdict(ctx context.Context, k Ask) *Verdict {
 		return c.v
 	}
 	g.mu.Unlock()
-	ch := g.flight.DoChan(fmt.Sprintf("%s\x00%d\x00%t", k.Release, k.Stage, k.PreTraffic), func() (any, error) {
+	ch := g.flight.DoChan(fmt.Sprintf("%s\x00%d\x00%t\x00%d", k.Release, k.Stage, k.PreTraffic, k.Window), func() (any, error) {
 		v := g.evaluate(context.WithoutCancel(ctx), k)
 		g.mu.Lock()
 		g.cache[k] = cached{v: v, expires: time.Now().Add(g.cfg.CacheTTL)}
@@ -332,7 +354,7 @@ func (g *Gate) evaluate(ctx context.Context, k Ask) *Verdict {
 		}
 		v = g.fromReport(k, rep)
 		ctx, cancel := context.WithTimeout(ctx, g.cfg.Timeout)
-		st := Stage{Release: release, Number: stage, At: rep.Time}
+		st := Stage{Release: release, Number: stage, At: rep.Time, Window: k.Window}
 		if w := g.weight(stage); w != nil {
 			st.Weight = *w
 		}
@@ -355,7 +377,7 @@ func (g *Gate) evaluate(ctx context.Context, k Ask) *Verdict {
 	v.decide()
 	g.metrics.observe(v, time.Since(start))
 	if stageDir != "" {
-		if err := g.writeEvidence(stageDir, v); err != nil {
+		if err := g.writeEvidence(ctx, stageDir, v); err != nil {
 			g.log.Error("evidence", "dir", stageDir, "err", err)
 		}
 	}
@@ -422,11 +444,18 @@ func warned(qs []preflight.Query) string {
 	return ""
 }
 
-// decide is the stage's verdict: NO_GO when a required check is NO_GO,
-// else NO_DATA when one is NO_DATA, else GO. Warnings are shown only.
+// decide is the stage's verdict (Decide).
 func (v *Verdict) decide() {
+	v.Verdict, v.Failed, v.NoData = Decide(v.Checks)
+}
+
+// Decide is a stage's verdict from its checks: NO_GO when a required
+// check is NO_GO, else NO_DATA when one is NO_DATA, else GO; with the
+// required checks NO_GO and NO_DATA, comma-separated. Warnings are shown
+// only. rulegen verify decides a stored stage again with it.
+func Decide(checks []Check) (verdict Outcome, failedNames, noDataNames string) {
 	var failed, noData []string
-	for _, c := range v.Checks {
+	for _, c := range checks {
 		if !c.Required {
 			continue
 		}
@@ -437,13 +466,12 @@ func (v *Verdict) decide() {
 			noData = append(noData, c.Name)
 		}
 	}
-	v.Failed, v.NoData = strings.Join(failed, ","), strings.Join(noData, ",")
+	verdict = GO
 	switch {
 	case len(failed) > 0:
-		v.Verdict = NoGo
+		verdict = NoGo
 	case len(noData) > 0:
-		v.Verdict = NoData
-	default:
-		v.Verdict = GO
+		verdict = NoData
 	}
+	return verdict, strings.Join(failed, ","), strings.Join(noData, ",")
 }

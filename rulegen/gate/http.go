@@ -69,7 +69,18 @@ func (g *Gate) serveVerdict(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	v := g.Verdict(r.Context(), Ask{Release: release, Stage: stage})
+	k := Ask{Release: release, Stage: stage}
+	if ws := r.URL.Query().Get("window"); ws != "" {
+		// The judge's window: the stage's age, when the caller knows it
+		// better than the ladder's step_duration.
+		d, err := time.ParseDuration(ws)
+		if err != nil || d <= 0 || d > 24*time.Hour {
+			http.Error(w, fmt.Sprintf("window %q: want a duration such as 15m (at most 24h)", ws), http.StatusBadRequest)
+			return
+		}
+		k.Window = d
+	}
+	v := g.Verdict(r.Context(), k)
 	writeJSON(w, status(v, r), v)
 }
 
