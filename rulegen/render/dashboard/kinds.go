@@ -31,12 +31,6 @@ var panelKinds = map[string]panelKind{
 	spec.KindBaseline: baselinePanel{},
 }
 
-// Draws reports whether a panel can show a kind of signal.
-func Draws(kind string) bool {
-	_, ok := panelKinds[kind]
-	return ok
-}
-
 // panelQuery is how one panel reads a signal's raw series: the labels it
 // keeps, the matchers it adds (the track variable of a panel split by
 // track) and the legend of its line.
