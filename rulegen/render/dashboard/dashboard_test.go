@@ -10,10 +10,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/redline-sre/redline/rulegen/grafana"
-	"github.com/redline-sre/redline/rulegen/grafana/variables"
 	"github.com/redline-sre/redline/rulegen/model"
 	"github.com/redline-sre/redline/rulegen/render/dashboard"
+	"github.com/redline-sre/redline/rulegen/render/dashboard/grafana"
+	"github.com/redline-sre/redline/rulegen/render/dashboard/grafana/variables"
 	"github.com/redline-sre/redline/rulegen/spec"
 )
 

@@ -6,8 +6,8 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
 
-	"github.com/redline-sre/redline/rulegen/grafana"
 	"github.com/redline-sre/redline/rulegen/model"
+	"github.com/redline-sre/redline/rulegen/render/dashboard/grafana"
 	"github.com/redline-sre/redline/rulegen/spec"
 )
 

@@ -4,8 +4,8 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/redline-sre/redline/rulegen/grafana"
-	"github.com/redline-sre/redline/rulegen/grafana/variables"
+	"github.com/redline-sre/redline/rulegen/render/dashboard/grafana"
+	"github.com/redline-sre/redline/rulegen/render/dashboard/grafana/variables"
 	"github.com/redline-sre/redline/rulegen/spec"
 )
 
