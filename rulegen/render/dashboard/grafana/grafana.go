@@ -154,6 +154,9 @@ func Marshal(d *Dashboard) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	if raw, err = dropSDKOnlyKeys(raw); err != nil {
+		return nil, err
+	}
 	// sdk.Link drops an empty tags list (omitempty), which Grafana's
 	// dashboard model requires: each link's own encoding, found verbatim in
 	// the board's, gets it back.

@@ -128,3 +128,21 @@ func TestUnmarshalErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestMarshalIsGrafanasModel: Grafana's own dashboard model, decoding
+// strictly, finds no key it does not have (grafana-tools/sdk writes a
+// dozen, such as panels' isNew and span) and none missing.
+func TestMarshalIsGrafanasModel(t *testing.T) {
+	data, err := Marshal(sample())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckModel(data); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{`"isNew"`, `"span"`, `"slug"`, `"time_options"`, `"allFormat"`} {
+		if strings.Contains(string(data), k) {
+			t.Errorf("the dashboard has the SDK-only key %s", k)
+		}
+	}
+}
