@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/grafana-tools/sdk"
+
+	"github.com/redline-sre/redline/rulegen/render/dashboard/grafana/grafanamodel"
 )
 
 func sample() *Dashboard {
@@ -137,7 +139,7 @@ func TestMarshalIsGrafanasModel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := CheckModel(data); err != nil {
+	if err := grafanamodel.Check(data); err != nil {
 		t.Fatal(err)
 	}
 	for _, k := range []string{`"isNew"`, `"span"`, `"slug"`, `"time_options"`, `"allFormat"`} {

@@ -1,4 +1,7 @@
-package grafana
+// Package grafanamodel checks dashboard JSON against Grafana's own model,
+// the types grafana-foundation-sdk generates from Grafana's schema. It is a
+// checker for tests, as promtool is for rules: the writer does not link it.
+package grafanamodel
 
 import (
 	"encoding/json"
@@ -23,12 +26,12 @@ func init() {
 	rt.RegisterDataqueryVariant(prometheus.VariantConfig())
 }
 
-// CheckModel decodes dashboard JSON into Grafana's own dashboard schema
+// Check decodes dashboard JSON into Grafana's own dashboard schema
 // (the types grafana-foundation-sdk generates from it): first as Grafana
 // reads it, where a value of the wrong type (refresh: false for a number)
 // fails the whole dashboard, then strictly, where a required field is
 // missing or an unknown key is present.
-func CheckModel(data []byte) error {
+func Check(data []byte) error {
 	//lint:ignore SA1019 the writer emits the classic (v1) dashboard JSON, whose schema this type is; v2 is another format
 	var d fdashboard.Dashboard
 	if err := json.Unmarshal(data, &d); err != nil {
