@@ -334,7 +334,7 @@ func Enabled(name string) bool {
 	return ok && *r.enabled
 }
 
-// SetEnabled switches a collector on or off (tests and config use it).
+// SetEnabled switches a collector on or off, for tests in other packages.
 func SetEnabled(name string, on bool) {
 	mu.Lock()
 	defer mu.Unlock()

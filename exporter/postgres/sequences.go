@@ -379,14 +379,6 @@ type ranking struct {
 // non-cycling sequence was read, or there is none to read.
 func (r ranking) maxUsedKnown() bool { return r.readNonCycling > 0 || r.unreadableNonCycling == 0 }
 
-// rankSequences computes every readable sequence's usage and keeps the top
-// n by used ratio (ties by schema and name, so the selection is stable).
-func rankSequences(seqs []*sequence, n int) ranking {
-	k := newRanker(n)
-	k.add(seqs)
-	return k.result()
-}
-
 // ranker ranks sequences a batch at a time, so a read never holds more
 // than a batch of values: a bounded heap keeps the top n without sorting
 // them all, each kept sequence in its own copy.

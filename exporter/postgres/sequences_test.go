@@ -453,3 +453,11 @@ func TestMaxUsedRatioNeedsAReadSequence(t *testing.T) {
 		}
 	}
 }
+
+// rankSequences computes every readable sequence's usage and keeps the top
+// n by used ratio (ties by schema and name, so the selection is stable).
+func rankSequences(seqs []*sequence, n int) ranking {
+	k := newRanker(n)
+	k.add(seqs)
+	return k.result()
+}

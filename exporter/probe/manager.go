@@ -10,8 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
-	"slices"
 	"sync"
 )
 
@@ -132,13 +130,6 @@ func (m *Manager[C, R]) Stop() {
 		delete(m.probers, name)
 	}
 	wg.Wait()
-}
-
-// Names lists the running probes, sorted.
-func (m *Manager[C, R]) Names() []string {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return slices.Sorted(maps.Keys(m.probers))
 }
 
 // Prober returns the running prober of a probe, for tests that look inside.

@@ -115,14 +115,6 @@ func (w *Walker) Errorf(n *yaml.Node, path, format string, args ...any) {
 	w.Errs = append(w.Errs, e)
 }
 
-// Err is every recorded problem in file order, or nil.
-func (w *Walker) Err() error {
-	if len(w.Errs) == 0 {
-		return nil
-	}
-	return Errors(Sorted(w.Errs))
-}
-
 // Resolve follows n's aliases and counts n against MaxNodes. ok is false
 // (and the problem recorded) for an alias of an unknown anchor or once the
 // file has expanded past MaxNodes.
@@ -293,17 +285,6 @@ func Describe(n *yaml.Node) string {
 		return "a tagged value"
 	}
 	return "an unsupported YAML node"
-}
-
-// Errors is every problem of one file, in file order.
-type Errors []*Error
-
-func (l Errors) Error() string {
-	msgs := make([]string, len(l))
-	for i, e := range l {
-		msgs[i] = e.Error()
-	}
-	return strings.Join(msgs, "\n")
 }
 
 // Sorted orders problems by position; those without one go last.

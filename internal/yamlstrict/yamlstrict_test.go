@@ -70,3 +70,22 @@ func TestAliasBudget(t *testing.T) {
 		t.Errorf("errors: %v", w.Err())
 	}
 }
+
+// Err is every recorded problem in file order, or nil.
+func (w *Walker) Err() error {
+	if len(w.Errs) == 0 {
+		return nil
+	}
+	return Errors(Sorted(w.Errs))
+}
+
+// Errors is every problem of one file, in file order.
+type Errors []*Error
+
+func (l Errors) Error() string {
+	msgs := make([]string, len(l))
+	for i, e := range l {
+		msgs[i] = e.Error()
+	}
+	return strings.Join(msgs, "\n")
+}

@@ -450,29 +450,3 @@ func meanRatio(x, y []float64) float64 {
 	}
 	return mx / my
 }
-
-// ClassifyMeans is Kayenta's MeanInequalityClassifier, its benchmark for
-// the statistical one: High when the canary's mean is higher, Low when
-// lower. It has no notion of noise; use it to compare, not to judge.
-func ClassifyMeans(canary, baseline []float64, dir Direction) Classification {
-	if len(canary) == 0 || len(baseline) == 0 {
-		return NoData
-	}
-	mc, mb := mean(canary), mean(baseline)
-	switch {
-	case (dir == Increase || dir == Either || dir == "") && mc > mb:
-		return High
-	case (dir == Decrease || dir == Either || dir == "") && mc < mb:
-		return Low
-	}
-	return Pass
-}
-
-// CohenD is the absolute difference of the means over the pooled standard
-// deviation.
-func CohenD(canary, baseline []float64) float64 {
-	nx, ny := float64(len(canary)), float64(len(baseline))
-	sx, sy := stddev(canary), stddev(baseline)
-	pooled := math.Sqrt(((nx-1)*sx*sx + (ny-1)*sy*sy) / (nx + ny - 2))
-	return math.Abs(mean(canary)-mean(baseline)) / pooled
-}

@@ -47,12 +47,6 @@ func MannWhitneyTest(x, y []float64, confidence float64) MannWhitney {
 	return mannWhitney(x, y, confidence, "")
 }
 
-// normalInterval is the test with the normal approximation whatever the
-// sizes: Kayenta's method.
-func normalInterval(x, y []float64, confidence float64) MannWhitney {
-	return mannWhitney(x, y, confidence, MethodNormal)
-}
-
 func mannWhitney(x, y []float64, confidence float64, method string) MannWhitney {
 	m, n := len(x), len(y)
 	xs, ys := sortedCopy(x), sortedCopy(y)
@@ -354,33 +348,4 @@ func uDistribution(m, n int) []float64 {
 		out[u] /= total
 	}
 	return out
-}
-
-// WilcoxonDiff is R's (and Kayenta's) wdiff: the continuity-corrected
-// standardized rank statistic of x - mu against y, minus zq. Its roots in
-// mu are the ends of the interval; MannWhitneyTest finds them without
-// it, and the tests compare the two.
-func WilcoxonDiff(mu, zq float64, x, y []float64) float64 {
-	m, n := float64(len(x)), float64(len(y))
-	all := make([]float64, 0, len(x)+len(y))
-	for _, v := range x {
-		all = append(all, v-mu)
-	}
-	all = append(all, y...)
-	r, ties := ranks(all)
-	var sx float64
-	for i := range x {
-		sx += r[i]
-	}
-	dz := sx - m*(m+1)/2 - m*n/2
-	corr := 0.0
-	switch {
-	case dz > 0:
-		corr = 0.5
-	case dz < 0:
-		corr = -0.5
-	}
-	N := m + n
-	sigma := math.Sqrt(m * n / 12 * ((N + 1) - ties/(N*(N-1))))
-	return (dz-corr)/sigma - zq
 }

@@ -12,32 +12,6 @@ func normSF(z float64) float64 { return 0.5 * math.Erfc(z/math.Sqrt2) }
 // function.
 func NormalQuantile(p float64) float64 { return -math.Sqrt2 * math.Erfcinv(2*p) }
 
-// ranks returns the 1-based ranks of v with ties given their average rank,
-// and the tie term Σ(t³ - t) over the groups of tied values.
-func ranks(v []float64) (r []float64, ties float64) {
-	idx := make([]int, len(v))
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.Slice(idx, func(a, b int) bool { return v[idx[a]] < v[idx[b]] })
-	r = make([]float64, len(v))
-	for i := 0; i < len(idx); {
-		j := i + 1
-		for j < len(idx) && v[idx[j]] == v[idx[i]] {
-			j++
-		}
-		avg := float64(i+j+1) / 2 // ranks i+1..j
-		for k := i; k < j; k++ {
-			r[idx[k]] = avg
-		}
-		if t := float64(j - i); t > 1 {
-			ties += t*t*t - t
-		}
-		i = j
-	}
-	return r, ties
-}
-
 // tieTerm is Σ(t³ - t) over the groups of equal values of a sorted slice.
 func tieTerm(sorted []float64) float64 {
 	var s float64

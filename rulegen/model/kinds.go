@@ -43,12 +43,6 @@ var signalKinds = map[string]signalKind{
 	spec.KindBaseline: baselineKind{},
 }
 
-// Builds reports whether the model knows how to build a kind.
-func Builds(kind string) bool {
-	_, ok := signalKinds[kind]
-	return ok
-}
-
 func (s *Signal) kind() signalKind { return signalKinds[s.Kind] }
 
 // Source is the selector of the series a signal's value is computed from,

@@ -82,12 +82,6 @@ var synthKinds = map[string]synthKind{
 	spec.KindBaseline: baselineSynth{},
 }
 
-// Synthesizes reports whether the tests can synthesize input for a kind.
-func Synthesizes(kind string) bool {
-	_, ok := synthKinds[kind]
-	return ok
-}
-
 // synthesis is one request for a signal's input: the state to put it in,
 // for how many minutes, and what that state means for it.
 type synthesis struct {

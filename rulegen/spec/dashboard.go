@@ -4,7 +4,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/redline-sre/redline/rulegen/grafana/variables"
+	"github.com/redline-sre/redline/rulegen/render/dashboard/grafana/variables"
 )
 
 func (v *validator) dashboard(d *Dashboard) {

@@ -40,15 +40,6 @@ func kindList() string {
 	return strings.Join(k[:len(k)-1], ", ") + " or " + k[len(k)-1]
 }
 
-// Keys returns the keys a signal kind takes beside the common ones, nil for
-// an unknown kind.
-func Keys(kind string) []string {
-	if k, ok := signalKinds[kind]; ok {
-		return k.keys()
-	}
-	return nil
-}
-
 // ComparesTracks reports whether a canary: section compares the signal's
 // canary track with its baseline track.
 func (s *Signal) ComparesTracks() bool {

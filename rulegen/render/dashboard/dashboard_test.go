@@ -3,6 +3,7 @@ package dashboard_test
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -10,10 +11,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/redline-sre/redline/rulegen/grafana"
-	"github.com/redline-sre/redline/rulegen/grafana/variables"
 	"github.com/redline-sre/redline/rulegen/model"
+	renderpkg "github.com/redline-sre/redline/rulegen/render"
 	"github.com/redline-sre/redline/rulegen/render/dashboard"
+	"github.com/redline-sre/redline/rulegen/render/dashboard/grafana"
+	"github.com/redline-sre/redline/rulegen/render/dashboard/grafana/grafanamodel"
+	"github.com/redline-sre/redline/rulegen/render/dashboard/grafana/variables"
 	"github.com/redline-sre/redline/rulegen/spec"
 )
 
@@ -389,13 +392,37 @@ func TestValidateRejects(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			err = dashboard.Validate(bad)
+			// The writer's own checks, then Grafana's model (the test's
+			// checker, as promtool is for rules).
+			err = errors.Join(dashboard.Validate(bad), grafanamodel.Check(bad))
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("Validate = %v, want an error containing %q", err, tc.want)
+				t.Errorf("Validate, grafanamodel.Check = %v, want an error containing %q", err, tc.want)
 			}
 		})
 	}
 	if err := dashboard.Validate([]byte("{")); err == nil {
 		t.Error("truncated JSON validated")
+	}
+}
+
+// TestGrafanasModelReadsEveryDashboard: Grafana's own dashboard model
+// decodes both dashboards of the default spec and of every testdata spec,
+// as Grafana does and strictly.
+func TestGrafanasModelReadsEveryDashboard(t *testing.T) {
+	specs, _ := filepath.Glob("testdata/*.spec.yml")
+	for _, path := range append([]string{""}, specs...) {
+		m := load(t, path)
+		for _, r := range []func(*model.Model) (renderpkg.File, error){dashboard.Render, dashboard.RenderSLO} {
+			f, err := r(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(f.Data) == 0 { // no dashboard: section
+				continue
+			}
+			if err := grafanamodel.Check(f.Data); err != nil {
+				t.Errorf("%s (spec %q): %v", f.Path, path, err)
+			}
+		}
 	}
 }

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"math/big"
 
-	"github.com/redline-sre/redline/rulegen/grafana"
 	"github.com/redline-sre/redline/rulegen/model"
+	"github.com/redline-sre/redline/rulegen/render/dashboard/grafana"
 	"github.com/redline-sre/redline/rulegen/spec"
 )
 

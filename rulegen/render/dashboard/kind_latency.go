@@ -3,8 +3,8 @@ package dashboard
 import (
 	"fmt"
 
-	"github.com/redline-sre/redline/rulegen/grafana"
 	"github.com/redline-sre/redline/rulegen/model"
+	"github.com/redline-sre/redline/rulegen/render/dashboard/grafana"
 	"github.com/redline-sre/redline/rulegen/spec"
 )
 

@@ -1,8 +1,8 @@
 package dashboard
 
 import (
-	"github.com/redline-sre/redline/rulegen/grafana"
 	"github.com/redline-sre/redline/rulegen/model"
+	"github.com/redline-sre/redline/rulegen/render/dashboard/grafana"
 	"github.com/redline-sre/redline/rulegen/spec"
 )
 

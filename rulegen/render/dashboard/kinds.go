@@ -6,8 +6,8 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
 
-	"github.com/redline-sre/redline/rulegen/grafana"
 	"github.com/redline-sre/redline/rulegen/model"
+	"github.com/redline-sre/redline/rulegen/render/dashboard/grafana"
 	"github.com/redline-sre/redline/rulegen/spec"
 )
 
@@ -29,12 +29,6 @@ var panelKinds = map[string]panelKind{
 	spec.KindGauge:    gaugePanel{},
 	spec.KindRate:     ratePanel{},
 	spec.KindBaseline: baselinePanel{},
-}
-
-// Draws reports whether a panel can show a kind of signal.
-func Draws(kind string) bool {
-	_, ok := panelKinds[kind]
-	return ok
 }
 
 // panelQuery is how one panel reads a signal's raw series: the labels it

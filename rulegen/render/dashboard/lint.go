@@ -10,10 +10,10 @@ import (
 	"github.com/prometheus/prometheus/promql/parser"
 	"gopkg.in/yaml.v3"
 
-	"github.com/redline-sre/redline/rulegen/grafana"
-	"github.com/redline-sre/redline/rulegen/grafana/variables"
 	"github.com/redline-sre/redline/rulegen/model"
 	"github.com/redline-sre/redline/rulegen/render"
+	"github.com/redline-sre/redline/rulegen/render/dashboard/grafana"
+	"github.com/redline-sre/redline/rulegen/render/dashboard/grafana/variables"
 	"github.com/redline-sre/redline/rulegen/spec"
 )
 

@@ -13,8 +13,8 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/redline-sre/redline/rulegen"
-	"github.com/redline-sre/redline/rulegen/grafana/variables"
 	"github.com/redline-sre/redline/rulegen/render/dashboard"
+	"github.com/redline-sre/redline/rulegen/render/dashboard/grafana/variables"
 	"github.com/redline-sre/redline/rulegen/spec"
 )
 

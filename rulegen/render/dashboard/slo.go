@@ -5,9 +5,9 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/redline-sre/redline/rulegen/grafana"
 	"github.com/redline-sre/redline/rulegen/model"
 	"github.com/redline-sre/redline/rulegen/render"
+	"github.com/redline-sre/redline/rulegen/render/dashboard/grafana"
 	"github.com/redline-sre/redline/rulegen/spec"
 )
 

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/redline-sre/redline/rulegen/grafana"
 	"github.com/redline-sre/redline/rulegen/render/dashboard"
+	"github.com/redline-sre/redline/rulegen/render/dashboard/grafana"
 )
 
 func renderSLO(t *testing.T) (*grafana.Dashboard, []byte) {

@@ -4,13 +4,12 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/redline-sre/redline/rulegen/grafana"
-	"github.com/redline-sre/redline/rulegen/grafana/variables"
+	"github.com/redline-sre/redline/rulegen/render/dashboard/grafana"
+	"github.com/redline-sre/redline/rulegen/render/dashboard/grafana/variables"
 	"github.com/redline-sre/redline/rulegen/spec"
 )
 
-// Validate checks dashboard JSON against Grafana's own dashboard model,
-// reads it back with the Grafana SDK and checks what the writer promises:
+// Validate reads dashboard JSON back with the Grafana SDK and checks what the writer promises:
 // not editable, the schema version, the data-source variable, and
 // for every panel a title, description, unit, thresholds, the
 // ${datasource} data source and at least one target whose query parses
@@ -18,9 +17,6 @@ import (
 // 24-column grid without overlapping.
 func Validate(data []byte) error {
 	var errs []error
-	if err := grafana.CheckModel(data); err != nil {
-		errs = append(errs, err)
-	}
 	d, err := grafana.Unmarshal(data)
 	if err != nil {
 		return errors.Join(append(errs, err)...)

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/grafana-tools/sdk"
+
+	"github.com/redline-sre/redline/rulegen/render/dashboard/grafana/grafanamodel"
 )
 
 func sample() *Dashboard {
@@ -125,6 +127,24 @@ func TestUnmarshalErrors(t *testing.T) {
 	} {
 		if _, err := Unmarshal([]byte(in)); err == nil {
 			t.Errorf("%s: decoded without error", name)
+		}
+	}
+}
+
+// TestMarshalIsGrafanasModel: Grafana's own dashboard model, decoding
+// strictly, finds no key it does not have (grafana-tools/sdk writes a
+// dozen, such as panels' isNew and span) and none missing.
+func TestMarshalIsGrafanasModel(t *testing.T) {
+	data, err := Marshal(sample())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := grafanamodel.Check(data); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{`"isNew"`, `"span"`, `"slug"`, `"time_options"`, `"allFormat"`} {
+		if strings.Contains(string(data), k) {
+			t.Errorf("the dashboard has the SDK-only key %s", k)
 		}
 	}
 }

@@ -1,10 +1,12 @@
-package grafana
+// Package grafanamodel checks dashboard JSON against Grafana's own model,
+// the types grafana-foundation-sdk generates from Grafana's schema. It is a
+// checker for tests, as promtool is for rules: the writer does not link it.
+package grafanamodel
 
 import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/grafana/grafana-foundation-sdk/go/cog"
 	fdashboard "github.com/grafana/grafana-foundation-sdk/go/dashboard"
@@ -13,25 +15,6 @@ import (
 	"github.com/grafana/grafana-foundation-sdk/go/stat"
 	"github.com/grafana/grafana-foundation-sdk/go/timeseries"
 )
-
-// legacyKeys are keys grafana-tools/sdk writes that Grafana's current
-// model no longer has. Grafana ignores them (and drops them on save); any
-// other unknown key is a mistake of ours.
-var legacyKeys = map[string]bool{
-	"Dashboard: hideControls":        true,
-	"Dashboard: originalTitle":       true,
-	"Dashboard: rows":                true,
-	"Dashboard: sharedCrosshair":     true,
-	"Dashboard: slug":                true,
-	"Dashboard: style":               true,
-	"Panel: editable":                true,
-	"Panel: error":                   true,
-	"Panel: isNew":                   true,
-	"Panel: span":                    true,
-	"TimePickerConfig: time_options": true,
-	"VariableModel: allFormat":       true,
-	"VariableModel: multiFormat":     true,
-}
 
 func init() {
 	// The panel kinds and the data source the writer emits, so that panel
@@ -43,12 +26,12 @@ func init() {
 	rt.RegisterDataqueryVariant(prometheus.VariantConfig())
 }
 
-// CheckModel decodes dashboard JSON into Grafana's own dashboard schema
+// Check decodes dashboard JSON into Grafana's own dashboard schema
 // (the types grafana-foundation-sdk generates from it): first as Grafana
 // reads it, where a value of the wrong type (refresh: false for a number)
 // fails the whole dashboard, then strictly, where a required field is
-// missing or an unknown key is present; the SDK's legacy keys are allowed.
-func CheckModel(data []byte) error {
+// missing or an unknown key is present.
+func Check(data []byte) error {
 	//lint:ignore SA1019 the writer emits the classic (v1) dashboard JSON, whose schema this type is; v2 is another format
 	var d fdashboard.Dashboard
 	if err := json.Unmarshal(data, &d); err != nil {
@@ -64,26 +47,8 @@ func CheckModel(data []byte) error {
 	if err != nil && !errors.As(err, &berrs) {
 		return fmt.Errorf("the dashboard model of Grafana: %w", err)
 	}
-	var problems []string
-	for _, be := range berrs {
-		if legacyKeys[legacyKey(be)] {
-			continue
-		}
-		problems = append(problems, be.Error())
-	}
-	if len(problems) > 0 {
-		return fmt.Errorf("the dashboard model of Grafana (strict): %s", strings.Join(problems, "; "))
+	if len(berrs) > 0 {
+		return fmt.Errorf("the dashboard model of Grafana (strict): %w", berrs)
 	}
 	return nil
-}
-
-// legacyKey turns "panels[3].Panel: unexpected field 'isNew'" into
-// "Panel: isNew"; other errors give "".
-func legacyKey(be *cog.BuildError) string {
-	field, ok := strings.CutPrefix(be.Message, "unexpected field '")
-	if !ok {
-		return ""
-	}
-	typ := be.Path[strings.LastIndexByte(be.Path, '.')+1:]
-	return typ + ": " + strings.TrimSuffix(field, "'")
 }

@@ -154,6 +154,9 @@ func Marshal(d *Dashboard) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	if raw, err = dropSDKOnlyKeys(raw); err != nil {
+		return nil, err
+	}
 	// sdk.Link drops an empty tags list (omitempty), which Grafana's
 	// dashboard model requires: each link's own encoding, found verbatim in
 	// the board's, gets it back.
@@ -254,70 +257,39 @@ func panel(p *Panel) (*sdk.Panel, error) {
 
 	// The SDK's timeseries and stat panels lack options current Grafana's
 	// model requires, and it has no gauge: all three go out as custom
-	// panels carrying Grafana's current JSON.
+	// panels carrying the typed options of options.go.
 	common.OfType = sdk.CustomType
-	var defaults map[string]any
-	var options map[string]any
-	reduce := map[string]any{"calcs": []string{"lastNotNull"}, "fields": "", "values": false}
+	defaults := fieldDefaults{Unit: p.Unit, Thresholds: thresholds, Min: p.Min, Max: p.Max, NoValue: p.NoValue}
+	reduce := reduceOptions{Calcs: []string{"lastNotNull"}}
+	var options any
 	switch p.Type {
 	case TypeTimeseries:
-		defaults = map[string]any{
-			"unit":       p.Unit,
-			"color":      map[string]string{"mode": "palette-classic"},
-			"thresholds": thresholds,
-			"custom":     timeseriesStyle(),
-		}
-		options = map[string]any{
-			"legend":  map[string]any{"calcs": []string{"lastNotNull", "max"}, "displayMode": "table", "placement": "bottom", "showLegend": true},
-			"tooltip": map[string]any{"mode": "multi", "sort": "none"},
+		style := timeseriesStyle()
+		defaults.Color, defaults.Custom = colorMode{"palette-classic"}, &style
+		options = timeseriesOptions{
+			Legend:  legendOptions{Calcs: []string{"lastNotNull", "max"}, DisplayMode: "table", Placement: "bottom", ShowLegend: true},
+			Tooltip: tooltipOptions{Mode: "multi", Sort: "none"},
 		}
 	case TypeStat:
-		defaults = map[string]any{
-			"unit":       p.Unit,
-			"color":      map[string]string{"mode": "thresholds"},
-			"thresholds": thresholds,
-		}
-		options = map[string]any{
-			"reduceOptions":          reduce,
-			"colorMode":              "background",
-			"graphMode":              "none",
-			"justifyMode":            "auto",
-			"orientation":            "auto",
-			"textMode":               "value_and_name",
-			"wideLayout":             true,
-			"showPercentChange":      false,
-			"percentChangeColorMode": "standard",
+		defaults.Color = colorMode{"thresholds"}
+		options = statOptions{
+			ReduceOptions: reduce, ColorMode: "background", GraphMode: "none", JustifyMode: "auto", Orientation: "auto",
+			TextMode: "value_and_name", WideLayout: true, PercentChangeColorMode: "standard",
 		}
 	case TypeGauge:
-		defaults = map[string]any{
-			"unit":       p.Unit,
-			"color":      map[string]string{"mode": "thresholds"},
-			"thresholds": thresholds,
-		}
-		options = map[string]any{
-			"reduceOptions":        reduce,
-			"orientation":          "auto",
-			"showThresholdLabels":  false,
-			"showThresholdMarkers": true,
-			"sizing":               "auto",
-			"minVizHeight":         75,
-			"minVizWidth":          75,
+		defaults.Color = colorMode{"thresholds"}
+		options = gaugeOptions{
+			ReduceOptions: reduce, Orientation: "auto", ShowThresholdMarkers: true, Sizing: "auto",
+			MinVizHeight: 75, MinVizWidth: 75,
 		}
 	default:
 		return nil, fmt.Errorf("panel %q: unknown panel type %q (want %s, %s or %s)", p.Title, p.Type, TypeTimeseries, TypeStat, TypeGauge)
 	}
-	if p.Min != nil {
-		defaults["min"] = *p.Min
-	}
-	if p.Max != nil {
-		defaults["max"] = *p.Max
-	}
-	if p.NoValue != "" {
-		defaults["noValue"] = p.NoValue
-	}
+	// The SDK's hook for a panel type it does not model is a map of the
+	// panel's own keys; the values are typed.
 	custom := sdk.CustomPanel{
 		"targets":     targets,
-		"fieldConfig": map[string]any{"defaults": defaults, "overrides": []any{}},
+		"fieldConfig": fieldConfig{Defaults: defaults, Overrides: []struct{}{}},
 		"options":     options,
 	}
 	return &sdk.Panel{CommonPanel: common, CustomPanel: &custom}, nil
