@@ -10,6 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"sync"
 )
 
@@ -138,4 +140,12 @@ func (m *Manager[C, R]) Prober(name string) (R, bool) {
 	defer m.mu.Unlock()
 	p, ok := m.probers[name]
 	return p.r, ok
+}
+
+// Names lists the running probes, sorted (the probers' own tests read
+// it to see which probes a reload left running).
+func (m *Manager[C, R]) Names() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Sorted(maps.Keys(m.probers))
 }

@@ -3,7 +3,6 @@ package probe
 import (
 	"errors"
 	"log/slog"
-	"maps"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -134,11 +133,4 @@ func TestCheck(t *testing.T) {
 			t.Errorf("ValidHeaderName(%q) != %v", name, ok)
 		}
 	}
-}
-
-// Names lists the running probes, sorted.
-func (m *Manager[C, R]) Names() []string {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return slices.Sorted(maps.Keys(m.probers))
 }

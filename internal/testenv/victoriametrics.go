@@ -3,6 +3,7 @@ package testenv
 import (
 	"os"
 	"path/filepath"
+	"testing"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -76,6 +77,14 @@ func vmScrapeConfig(opts VictoriaMetricsOptions) ([]byte, error) {
 	})
 }
 
+// NewVictoriaMetrics starts VictoriaMetrics for a test and stops it when
+// the test ends.
+func NewVictoriaMetrics(t testing.TB, opts VictoriaMetricsOptions) *VictoriaMetrics {
+	t.Helper()
+	vm, err := StartVictoriaMetrics(opts)
+	return forTest(t, vm, err)
+}
+
 // VMAlertOptions configures vmalert evaluating rule files against a
 // VictoriaMetrics: it queries it, writes recording rules and alert state
 // back to it, and reads the state on restart.
@@ -121,4 +130,11 @@ func startVMAlertOnce(opts VMAlertOptions) (*VMAlert, error) {
 		return nil, err
 	}
 	return &VMAlert{*s}, nil
+}
+
+// NewVMAlert starts vmalert for a test and stops it when the test ends.
+func NewVMAlert(t testing.TB, opts VMAlertOptions) *VMAlert {
+	t.Helper()
+	v, err := StartVMAlert(opts)
+	return forTest(t, v, err)
 }
