@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -44,11 +45,11 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	app.Version(version.Print("rulegen"))
 
 	gen := app.Command("generate", "Write the generated files into --out.")
-	genSpec := gen.Flag("spec", "Spec file, or \""+platformSpec+"\" for the redline platform's built-in spec (without --spec: the platform's, inside this repository only).").PlaceHolder("FILE").String()
+	genSpec := gen.Flag("spec", "Spec file, a directory of specs (one output set per service), or \""+platformSpec+"\" for the redline platform's built-in spec (without --spec: the platform's, inside this repository only).").PlaceHolder("FILE").String()
 	genOut := gen.Flag("out", "Output directory.").Default(".").String()
 
 	check := app.Command("check", "Fail when the generated files in --out are stale (exit 1, with a diff) or the spec is invalid (exit 2).")
-	checkSpec := check.Flag("spec", "Spec file, or \""+platformSpec+"\" (the default) for the redline platform's built-in spec.").PlaceHolder("FILE").String()
+	checkSpec := check.Flag("spec", "Spec file, a directory of specs, or \""+platformSpec+"\" (the default) for the redline platform's built-in spec.").PlaceHolder("FILE").String()
 	checkOut := check.Flag("out", "Directory holding the generated files.").Default(".").String()
 
 	test := app.Command("test", "Run promtool test rules on the generated tests in --out.")
@@ -194,7 +195,79 @@ func inThisRepository(dir string) (bool, string) {
 
 // generate loads the spec (or the built-in one) and renders every output.
 // It returns nil files and the exit code on failure.
+//
+// A directory is every *.yml and *.yaml spec in it, each service's files
+// beside the others'; two specs that would write the same file (the same
+// service twice) are an error naming both.
 func generate(specFile string, stderr io.Writer) ([]render.File, int) {
+	if fi, err := os.Stat(specFile); err == nil && fi.IsDir() {
+		return generateDir(specFile, stderr)
+	}
+	files, _, code := generateOne(specFile, stderr)
+	return files, code
+}
+
+func generateDir(dir string, stderr io.Writer) ([]render.File, int) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		fmt.Fprintf(stderr, "rulegen: --spec: %v\n", err)
+		return nil, exitInvalid
+	}
+	var all []render.File
+	from := map[string]string{}    // generated path -> the spec that wrote it
+	body := map[string][]byte{}    // generated path -> its text after the header
+	service := map[string]string{} // service -> its spec
+	for _, e := range entries {
+		ext := filepath.Ext(e.Name())
+		if e.IsDir() || (ext != ".yml" && ext != ".yaml") {
+			continue
+		}
+		file := filepath.Join(dir, e.Name())
+		files, svc, code := generateOne(file, stderr)
+		if files == nil {
+			return nil, code
+		}
+		if prev, ok := service[svc]; ok {
+			fmt.Fprintf(stderr, "rulegen: --spec %s: %s and %s are both service %q: their files would overwrite each other\n", dir, prev, file, svc)
+			return nil, exitInvalid
+		}
+		service[svc] = file
+		for _, f := range files {
+			b := withoutHeader(f.Data)
+			prev, ok := from[f.Path]
+			switch {
+			case !ok:
+				from[f.Path], body[f.Path] = file, b
+				all = append(all, f)
+			case !bytes.Equal(body[f.Path], b):
+				// A file every service writes alike (dashboards/.lint)
+				// is written once; any other difference is a conflict.
+				fmt.Fprintf(stderr, "rulegen: --spec %s: %s and %s both generate %s, differently\n", dir, prev, file, f.Path)
+				return nil, exitInvalid
+			}
+		}
+	}
+	if len(all) == 0 {
+		fmt.Fprintf(stderr, "rulegen: --spec %s: no *.yml or *.yaml spec in the directory\n", dir)
+		return nil, exitInvalid
+	}
+	return all, exitOK
+}
+
+// withoutHeader is a generated file's text after its leading comment
+// lines (the header naming the spec it came from).
+func withoutHeader(data []byte) []byte {
+	for bytes.HasPrefix(data, []byte("#")) {
+		i := bytes.IndexByte(data, '\n')
+		if i < 0 {
+			return nil
+		}
+		data = data[i+1:]
+	}
+	return data
+}
+
+func generateOne(specFile string, stderr io.Writer) ([]render.File, string, int) {
 	var (
 		s      *spec.Spec
 		err    error
@@ -208,7 +281,7 @@ func generate(specFile string, stderr io.Writer) ([]render.File, int) {
 		// preflight.
 		if data, err = os.ReadFile(specFile); err != nil {
 			fmt.Fprintf(stderr, "rulegen: --spec: %v\n", err)
-			return nil, exitInvalid
+			return nil, "", exitInvalid
 		}
 		s, err = spec.Load(specFile, data)
 		source = filepath.Base(specFile)
@@ -217,25 +290,25 @@ func generate(specFile string, stderr io.Writer) ([]render.File, int) {
 		var list spec.ErrorList
 		if errors.As(err, &list) {
 			fmt.Fprintf(stderr, "%v\n", err)
-			return nil, exitInvalid
+			return nil, "", exitInvalid
 		}
 		fmt.Fprintf(stderr, "rulegen: %v\n", err)
-		return nil, exitError
+		return nil, "", exitError
 	}
 	files, err := rulegen.Generate(s, source)
 	if err != nil {
 		fmt.Fprintf(stderr, "rulegen: %v\n", err)
-		return nil, exitInvalid
+		return nil, "", exitInvalid
 	}
 	warnings, err := rulegen.Warnings(s, source)
 	if err != nil {
 		fmt.Fprintf(stderr, "rulegen: %v\n", err)
-		return nil, exitInvalid
+		return nil, "", exitInvalid
 	}
 	for _, w := range warnings {
 		fmt.Fprintf(stderr, "rulegen: warning: %s\n", w)
 	}
-	return files, exitOK
+	return files, s.Service, exitOK
 }
 
 // runTests runs promtool on every generated test file in dir.

@@ -269,3 +269,53 @@ func TestCanaryMinRateWarning(t *testing.T) {
 		}
 	}
 }
+
+// TestGenerateSpecDirectory: --spec DIR generates every spec's files side
+// by side (one set per service, the shared dashboards/.lint once), check
+// accepts them and sees a stale one, and two specs of the same service are
+// an error naming both.
+func TestGenerateSpecDirectory(t *testing.T) {
+	tmpl, err := os.ReadFile("testdata/fleet.spec.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	specs, out := t.TempDir(), t.TempDir()
+	for _, svc := range []string{"orders", "billing", "search"} {
+		if err := os.WriteFile(filepath.Join(specs, svc+".yml"), bytes.ReplaceAll(tmpl, []byte("SERVICE"), []byte(svc)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if code, _, stderr := runCLI(t, "generate", "--spec", specs, "--out", out); code != 0 {
+		t.Fatalf("generate: exit %d\n%s", code, stderr)
+	}
+	for _, svc := range []string{"orders", "billing", "search"} {
+		for _, f := range []string{"rules/" + svc + ".rules.yml", "rules/" + svc + ".test.yml", "alertmanager/" + svc + ".yml"} {
+			data, err := os.ReadFile(filepath.Join(out, f))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Contains(data, []byte(`job="`+svc+`"`)) && !strings.HasPrefix(f, "alertmanager/") {
+				t.Errorf("%s does not mention %s", f, svc)
+			}
+		}
+	}
+	if code, stdout, stderr := runCLI(t, "check", "--spec", specs, "--out", out); code != 0 {
+		t.Fatalf("check: exit %d\n%s%s", code, stdout, stderr)
+	}
+	stale := filepath.Join(out, "rules", "billing.rules.yml")
+	if err := os.WriteFile(stale, []byte("groups: []\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := runCLI(t, "check", "--spec", specs, "--out", out); code != exitCheckFailed || !strings.Contains(stderr, "1 generated file(s) are stale") {
+		t.Errorf("check with a stale file: exit %d\n%s", code, stderr)
+	}
+
+	dup := filepath.Join(specs, "orders-copy.yaml")
+	if err := os.WriteFile(dup, bytes.ReplaceAll(tmpl, []byte("SERVICE"), []byte("orders")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := runCLI(t, "generate", "--spec", specs, "--out", t.TempDir())
+	if code != exitInvalid || !strings.Contains(stderr, filepath.Join(specs, "orders.yml")) || !strings.Contains(stderr, dup) || !strings.Contains(stderr, `service "orders"`) {
+		t.Errorf("two specs of one service: exit %d, want %d naming both files:\n%s", code, exitInvalid, stderr)
+	}
+}

@@ -22,6 +22,10 @@ type ScrapeTarget struct {
 	// pod label a ServiceMonitor copies). ScrapeTargets of the same Job
 	// are one job with one static config each.
 	Labels map[string]string
+	// RelabelConfigs are the job's relabel_configs (as YAML maps), e.g.
+	// the multi-target rewrite or a hashmod shard; the first ScrapeTarget
+	// of a Job sets them.
+	RelabelConfigs []map[string]any
 }
 
 // PrometheusOptions configures a throwaway Prometheus server.
@@ -128,6 +132,9 @@ func prometheusConfig(opts PrometheusOptions) ([]byte, error) {
 		}
 		if len(s.Params) > 0 {
 			job["params"] = s.Params
+		}
+		if len(s.RelabelConfigs) > 0 {
+			job["relabel_configs"] = s.RelabelConfigs
 		}
 		byName[s.Job] = job
 		jobs = append(jobs, job)

@@ -346,7 +346,15 @@ func TestArgoAndFlaggerFollowTheGate(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs Prometheus")
 	}
-	s := startStack(t)
+	// The gate asks Prometheus through a stand-in for a Thanos query
+	// frontend that adds a partial-response warning while it is on.
+	const partial = "partial response: fetching series from store 10.0.0.7:10901: rpc error: code = Unavailable"
+	var frontend *testenv.WarningProxy
+	s := startStack(t, func(c *gate.Config) {
+		frontend = testenv.NewWarningProxy(t, c.Server.URL, "warnings", partial)
+		frontend.Set(false)
+		c.Server.URL = frontend.URL
+	})
 	const release = "shop-7d9f8"
 	S, F, I := v1alpha1.AnalysisPhaseSuccessful, v1alpha1.AnalysisPhaseFailed, v1alpha1.AnalysisPhaseInconclusive
 
@@ -381,6 +389,31 @@ func TestArgoAndFlaggerFollowTheGate(t *testing.T) {
 				t.Errorf("summary.txt has no line for stage %d:\n%s", stage, sum)
 			}
 		}
+	})
+
+	t.Run("a partial (warned) answer: Inconclusive, NO_DATA naming the warning", func(t *testing.T) {
+		frontend.Set(true)
+		defer frontend.Set(false)
+		s.until(t, release, 3, I, time.Minute)
+		code, v := s.verdict(t, release, 3)
+		if code != http.StatusPreconditionFailed || v.Verdict != gate.NoData {
+			t.Fatalf("verdict %d %s, want 412 NO_DATA", code, v.Verdict)
+		}
+		named := 0
+		for _, c := range v.Checks {
+			// rules:loaded reads the rules API, which has no warnings.
+			if c.Outcome == gate.GO && c.Name != "rules:loaded" {
+				t.Errorf("%s GO on a partial answer", c.Name)
+			}
+			if strings.Contains(c.Reason, partial) {
+				named++
+			}
+		}
+		if named == 0 {
+			t.Errorf("no check names the warning: %+v", v.Checks)
+		}
+		frontend.Set(false)
+		s.until(t, release, 3, S, time.Minute)
 	})
 
 	t.Run("source series removed: Inconclusive, never Successful", func(t *testing.T) {

@@ -431,18 +431,8 @@ func (g *Gate) fromReport(k Ask, rep *preflight.Report) *Verdict {
 }
 
 // warned is the first warning of the queries that says the data may be
-// incomplete. PromQL infos ("PromQL info: …", e.g. a metric name that
-// does not look like a counter) say nothing about completeness.
-func warned(qs []preflight.Query) string {
-	for _, q := range qs {
-		for _, w := range q.Warnings {
-			if !strings.HasPrefix(w, "PromQL info:") {
-				return w
-			}
-		}
-	}
-	return ""
-}
+// incomplete (preflight.PartialWarning).
+func warned(qs []preflight.Query) string { return preflight.PartialWarning(qs) }
 
 // decide is the stage's verdict (Decide).
 func (v *Verdict) decide() {

@@ -111,6 +111,11 @@ func (c *JudgeComparisons) Compare(ctx context.Context, st Stage) []Check {
 			run.Reason += "; " + res.Reason
 		}
 	}
+	partial := judgeWarning(res.Queries)
+	if partial != "" && run.Outcome == GO {
+		run.Outcome, run.Value = NoData, "partial"
+		run.Reason = "an answer came with a warning, so it may be partial (a Thanos or Mimir partial response, a store down): " + partial
+	}
 	out := []Check{run}
 	for _, r := range res.Metrics {
 		mc := Check{Name: JudgeCheck + ":" + r.Name, Required: res.Verdict != judge.VerdictPass, Queries: []preflight.Query{},
@@ -127,7 +132,31 @@ func (c *JudgeComparisons) Compare(ctx context.Context, st Stage) []Check {
 		default:
 			mc.Outcome = NoData
 		}
+		if mw := judgeWarning(metricQueries(res.Queries, r.Name)); mw != "" && mc.Outcome == GO {
+			mc.Outcome = NoData
+			mc.Reason = "an answer came with a warning, so it may be partial: " + mw
+		}
 		out = append(out, mc)
+	}
+	return out
+}
+
+// judgeWarning is the first warning of the judge's queries that says the
+// data may be incomplete (preflight.PartialWarning).
+func judgeWarning(qs []prom.Query) string {
+	var pq []preflight.Query
+	for _, q := range qs {
+		pq = append(pq, preflight.Query{Warnings: q.Warnings})
+	}
+	return preflight.PartialWarning(pq)
+}
+
+func metricQueries(qs []prom.Query, metric string) []prom.Query {
+	var out []prom.Query
+	for _, q := range qs {
+		if q.Metric == metric {
+			out = append(out, q)
+		}
 	}
 	return out
 }

@@ -313,6 +313,41 @@ func TestPreflightAgainstPrometheus(t *testing.T) {
 		}
 	})
 
+	t.Run("a warned or partial answer is UNKNOWN, naming the warning", func(t *testing.T) {
+		for _, tc := range []struct{ name, field, warning string }{
+			{"Prometheus warning", "warnings", "PromQL warning: encountered a mix of histograms and floats"},
+			{"Thanos partial response", "warnings", "partial response: fetching series from store 10.0.0.7:10901: rpc error: code = Unavailable"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				rep := runUntil(t, m, Options{Server: Server{URL: testenv.NewWarningProxy(t, st.prom.URL, tc.field, tc.warning).URL}}, func(r *Report) bool {
+					pool := statusOf(r, "trigger:PoolSaturated")
+					return pool != nil && pool.Status == NoGo
+				})
+				for _, name := range []string{"signal:errors", "signal:pool_saturation", "trigger:ShopErrors", "preflight:pools_bounded"} {
+					r := statusOf(rep, name)
+					if r == nil || r.Status != Unknown {
+						t.Errorf("%s: %+v, want UNKNOWN", name, r)
+						continue
+					}
+					if name != "trigger:ShopErrors" && !strings.Contains(r.Detail, tc.warning) {
+						t.Errorf("%s: %q does not name the warning", name, r.Detail)
+					}
+				}
+				// A breach on part of the data is still a breach.
+				if r := statusOf(rep, "trigger:PoolSaturated"); r.Status != NoGo {
+					t.Errorf("trigger:PoolSaturated: %s, want NO-GO", r.Status)
+				}
+				if rep.Decision == GO {
+					t.Errorf("decision GO on warned answers")
+				}
+			})
+		}
+		t.Run("PromQL info only", func(t *testing.T) {
+			info := "PromQL info: metric might not be a counter, name does not end in _total/_sum/_count/_bucket"
+			runUntil(t, m, Options{Server: Server{URL: testenv.NewWarningProxy(t, st.prom.URL, "infos", info).URL}}, settled)
+		})
+	})
+
 	t.Run("a slow Prometheus: the verdict, the report and the evidence agree", func(t *testing.T) {
 		// The signals' source counts and the targets API answer after 3s,
 		// beyond the 500ms query timeout; everything else at once.

@@ -62,6 +62,20 @@ func (e *env) vector(ctx context.Context, expr string) (pmodel.Vector, error) {
 	return nil, fmt.Errorf("query %s: got a %s, want an instant vector", expr, val.Type())
 }
 
+// PartialWarning is the first warning of the queries that says the data
+// may be incomplete, or "". PromQL infos ("PromQL info: …", e.g. a metric
+// name that does not look like a counter) say nothing about completeness.
+func PartialWarning(qs []Query) string {
+	for _, q := range qs {
+		for _, w := range q.Warnings {
+			if !strings.HasPrefix(w, "PromQL info:") {
+				return w
+			}
+		}
+	}
+	return ""
+}
+
 // why says which deadline cut a request: the run's (--timeout) or the
 // query's own (--query-timeout), so that an UNKNOWN from a slow Prometheus
 // reads as that and not as missing data. Other errors pass unchanged,

@@ -90,6 +90,13 @@ func Run(parent context.Context, m *model.Model, o Options) (*Report, error) {
 				e := &env{c: c, at: rep.Time, timeout: o.QueryTimeout, runTimeout: o.Timeout, signals: signals}
 				t := time.Now()
 				out := chk.run(ctx, e)
+				// A healthy answer with a warning may be a partial one
+				// (a Thanos store or Mimir querier down): what is missing
+				// could be what breaks the check, so it is not GO.
+				if w := PartialWarning(e.queries); out.Status == GO && w != "" {
+					out.Status, out.Value = Unknown, "partial"
+					out.Detail = "the answer came with a warning, so it may be partial (a Thanos or Mimir partial response, a store down): " + w
+				}
 				results[i] = &Result{
 					Check: chk.Name, Required: chk.Required && !out.Warning, Threshold: chk.Threshold,
 					Status: out.Status, Value: out.Value, Detail: out.Detail,

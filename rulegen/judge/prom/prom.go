@@ -45,6 +45,9 @@ type Query struct {
 	Values  []float64 `json:"-"`
 	Samples int       `json:"samples"`
 	Error   string    `json:"error,omitempty"`
+	// Warnings are the answer's warnings and infos: a warning may mean a
+	// partial answer (a Thanos store down), which the gate does not pass.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // Result is a judged stage: the judge's run, with the window and the
@@ -121,7 +124,7 @@ func read(ctx context.Context, q Querier, jm *model.JudgeMetric, w Window, o Opt
 	for _, canary := range []bool{true, false} {
 		track := trackName(canary)
 		qr := Query{Metric: name, Track: track, Kind: "samples", Expr: jm.SamplesQuery(canary, rng)}
-		qr.Values, qr.Error = rangeValues(ctx, q, qr.Expr, w, o.QueryTimeout)
+		qr.Values, qr.Warnings, qr.Error = rangeValues(ctx, q, qr.Expr, w, o.QueryTimeout)
 		qr.Samples = len(qr.Values)
 		if qr.Error != "" {
 			errs = append(errs, fmt.Errorf("%s samples: %s", track, qr.Error))
@@ -145,7 +148,8 @@ func read(ctx context.Context, q Querier, jm *model.JudgeMetric, w Window, o Opt
 				{"exposure", exposure, pick(canary, &ev.CanaryExposure, &ev.BaselineExposure)},
 			} {
 				qr := Query{Metric: name, Track: trackName(canary), Kind: k.kind, Expr: k.expr}
-				v, err := instant(ctx, q, k.expr, w.To, o.QueryTimeout)
+				v, warnings, err := instant(ctx, q, k.expr, w.To, o.QueryTimeout)
+				qr.Warnings = warnings
 				if err != nil {
 					qr.Error = err.Error()
 					errs = append(errs, fmt.Errorf("%s %s: %w", qr.Track, k.kind, err))
@@ -181,16 +185,17 @@ func trackName(canary bool) string {
 
 // rangeValues reads every sample of the expression's series over the
 // window at the step.
-func rangeValues(ctx context.Context, q Querier, expr string, w Window, timeout time.Duration) ([]float64, string) {
+func rangeValues(ctx context.Context, q Querier, expr string, w Window, timeout time.Duration) ([]float64, []string, string) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	val, _, _, err := q.QueryRange(ctx, expr, v1.Range{Start: w.From, End: w.To, Step: w.Step}, v1.WithTimeout(timeout))
+	val, warnings, infos, err := q.QueryRange(ctx, expr, v1.Range{Start: w.From, End: w.To, Step: w.Step}, v1.WithTimeout(timeout))
+	notes := append(warnings, infos...)
 	if err != nil {
-		return nil, err.Error()
+		return nil, notes, err.Error()
 	}
 	mat, ok := val.(pmodel.Matrix)
 	if !ok {
-		return nil, fmt.Sprintf("got a %s, want a range vector", val.Type())
+		return nil, notes, fmt.Sprintf("got a %s, want a range vector", val.Type())
 	}
 	var out []float64
 	for _, s := range mat {
@@ -198,21 +203,22 @@ func rangeValues(ctx context.Context, q Querier, expr string, w Window, timeout 
 			out = append(out, float64(p.Value))
 		}
 	}
-	return out, ""
+	return out, notes, ""
 }
 
 // instant is the sum of an instant query's samples at t; 0 when it has
 // none.
-func instant(ctx context.Context, q Querier, expr string, t time.Time, timeout time.Duration) (float64, error) {
+func instant(ctx context.Context, q Querier, expr string, t time.Time, timeout time.Duration) (float64, []string, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	val, _, _, err := q.Query(ctx, expr, t, v1.WithTimeout(timeout))
+	val, warnings, infos, err := q.Query(ctx, expr, t, v1.WithTimeout(timeout))
+	notes := append(warnings, infos...)
 	if err != nil {
-		return 0, err
+		return 0, notes, err
 	}
 	vec, ok := val.(pmodel.Vector)
 	if !ok {
-		return 0, fmt.Errorf("got a %s, want an instant vector", val.Type())
+		return 0, notes, fmt.Errorf("got a %s, want an instant vector", val.Type())
 	}
 	var sum float64
 	for _, s := range vec {
@@ -220,5 +226,5 @@ func instant(ctx context.Context, q Querier, expr string, t time.Time, timeout t
 			sum += v
 		}
 	}
-	return sum, nil
+	return sum, notes, nil
 }
