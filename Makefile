@@ -8,6 +8,9 @@ STATICCHECK        ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # Grafana's dashboard linter, built from source (docs/dashboard.md); `make
 # lint` runs it when it is installed.
 DASHBOARD_LINTER   ?= dashboard-linter
+# pint (github.com/cloudflare/pint) lints the generated rule files; a
+# binary at .cache/bin/pint is used when none is on PATH (docs/development.md).
+PINT               ?= $(shell command -v pint 2>/dev/null || echo .cache/bin/pint)
 DEB_PACKAGES       := postgresql pgbouncer prometheus prometheus-alertmanager victoria-metrics chromium
 # The exporters redline is compared with; `make bench` measures them when
 # they are installed and reports a failure to start as measured.
@@ -106,6 +109,13 @@ lint:
 		done; \
 	else \
 		echo "$(DASHBOARD_LINTER) not installed: dashboards not linted (docs/dashboard.md says how to build it)"; \
+	fi
+	@# Offline: no Prometheus to ask; exit 1 on any problem of severity Bug or worse.
+	@if [ -x "$(PINT)" ]; then \
+		echo "$(PINT) --offline lint --min-severity=bug rules/*.rules.yml"; \
+		$(PINT) --offline lint --min-severity=bug --fail-on=bug $$(git ls-files 'rules/*.rules.yml') || exit 1; \
+	else \
+		echo "pint not installed: generated rules not linted by pint (docs/development.md says how to build it)"; \
 	fi
 
 # generate rewrites the files generated from the built-in platform spec.

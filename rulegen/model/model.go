@@ -135,6 +135,8 @@ type Alert struct {
 	Canary *CanaryCheck
 	// Absent is set on alerts that fire when a signal's series are missing.
 	Absent *AbsentCheck
+	// NoData is set on an SLO's SliMissing alert (nodata.go).
+	NoData *NoDataCheck
 	// Budget is set on an SLO's release-freeze alert.
 	Budget *Budget
 	// Forecast is set on alerts that fire on a signal's trend (forecast.go).
@@ -206,6 +208,9 @@ func Build(s *spec.Spec, source string) (*Model, error) {
 	}
 	for i := range s.SLOs {
 		m.addSLO(&s.SLOs[i])
+		if err := m.addSLIMissing(&s.SLOs[i], m.SignalByName(s.SLOs[i].Signal)); err != nil {
+			return nil, err
+		}
 	}
 	if s.Canary != nil {
 		for _, name := range s.Canary.Selectors {

@@ -88,8 +88,9 @@ func TestForMutationsFail(t *testing.T) {
 			var files []string
 			n := 0
 			for _, a := range m.Alerts {
-				if a.Burn != nil || a.Absent != nil || a.Budget != nil {
-					// SLO windows, freezes and missing-series alerts have their
+				if a.Burn != nil || a.Absent != nil || a.Budget != nil || a.NoData != nil {
+					// SLO windows, freezes and missing-series and missing-SLI
+					// alerts (checked at for ± 1m) have their
 					// own tests of for (the freeze's ±1m in
 					// TestGeneratedTestsCatchBudgetDefects).
 					continue

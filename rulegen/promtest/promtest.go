@@ -43,6 +43,12 @@ func generate(m *model.Model, rulesFile string, merge bool) (*File, error) {
 				return nil, fmt.Errorf("tests for alert %s: %w", a.Name, err)
 			}
 			f.Tests = append(f.Tests, groups...)
+		case a.NoData != nil:
+			groups, err := noDataTests(a)
+			if err != nil {
+				return nil, fmt.Errorf("tests for alert %s: %w", a.Name, err)
+			}
+			f.Tests = append(f.Tests, groups...)
 		case a.Forecast != nil:
 			groups, err := forecastTests(a)
 			if err != nil {

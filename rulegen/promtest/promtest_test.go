@@ -36,7 +36,7 @@ func TestCoverage(t *testing.T) {
 			}
 			fires, silentIdle, silentGuard := map[string]bool{}, map[string]bool{}, map[string]bool{}
 			lowTraffic, firstIncrement := map[string]bool{}, map[string]bool{}
-			silentPresent, firesGone := map[string]bool{}, map[string]bool{}
+			silentPresent, firesGone, firesLow := map[string]bool{}, map[string]bool{}, map[string]bool{}
 			exprs := map[string]bool{}
 			for _, g := range f.Tests {
 				for _, at := range g.AlertRuleTests {
@@ -51,6 +51,9 @@ func TestCoverage(t *testing.T) {
 					}
 					if len(at.ExpAlerts) > 0 && strings.Contains(g.Name, at.Alertname+": fires") && strings.HasSuffix(g.Name, "disappears") {
 						firesGone[at.Alertname] = true
+					}
+					if len(at.ExpAlerts) > 0 && strings.Contains(g.Name, at.Alertname+": fires at") && strings.Contains(g.Name, "below min_rate") {
+						firesLow[at.Alertname] = true
 					}
 					if strings.Contains(g.Name, at.Alertname+": silent below min_rate") {
 						lowTraffic[at.Alertname] = true
@@ -76,6 +79,17 @@ func TestCoverage(t *testing.T) {
 					}
 					if !firesGone[a.Name] {
 						t.Errorf("alert %s has no test where its series disappear", a.Name)
+					}
+					continue
+				}
+				if c := a.NoData; c != nil {
+					// A missing SLI fires when its series disappear or its
+					// traffic is below min_rate, never while it has traffic.
+					if !silentPresent[a.Name] || !firesGone[a.Name] {
+						t.Errorf("alert %s has no test where its series are present and one where they disappear", a.Name)
+					}
+					if c.MinRate != nil && !firesLow[a.Name] {
+						t.Errorf("alert %s has no test below its SLO's min_rate", a.Name)
 					}
 					continue
 				}

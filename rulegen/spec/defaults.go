@@ -64,6 +64,9 @@ func sloDefaults(s *Spec, o *SLO) {
 	if o.FreezeFor.IsZero() {
 		o.FreezeFor = MustDuration("15m")
 	}
+	if o.NoDataFor.IsZero() {
+		o.NoDataFor = MustDuration("15m")
+	}
 	for i := range o.Windows {
 		w := &o.Windows[i]
 		if w.Severity == "" {

@@ -35,3 +35,7 @@ func SLOAlertName(slo string) string { return Camel(slo) + "ErrorBudgetBurn" }
 // FreezeAlertName names an SLO's release-freeze alert: api_availability →
 // ApiAvailabilityErrorBudgetFreeze.
 func FreezeAlertName(slo string) string { return Camel(slo) + "ErrorBudgetFreeze" }
+
+// SLIMissingAlertName names the alert on an SLO's SLI having no data:
+// api_availability → ApiAvailabilitySliMissing.
+func SLIMissingAlertName(slo string) string { return Camel(slo) + "SliMissing" }

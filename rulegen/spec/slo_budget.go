@@ -17,6 +17,9 @@ func (o *SLO) Freezes() bool { return o.FreezeBelow != nil && o.FreezeBelow.Rat(
 // FreezeAlert names the SLO's release-freeze alert (naming.go).
 func (o *SLO) FreezeAlert() string { return FreezeAlertName(o.Name) }
 
+// SLIMissingAlert names the SLO's no-data alert (naming.go).
+func (o *SLO) SLIMissingAlert() string { return SLIMissingAlertName(o.Name) }
+
 // sloBudget checks an SLO's error-budget keys (defaults.go fills them), and that every
 // burn window is at least the signal's recording window: a window is read
 // from the recorded rates, so a shorter one could not reset sooner.
@@ -28,6 +31,7 @@ func (v *validator) sloBudget(path string, o *SLO) {
 		v.errorf(path+".freeze_below", "freeze_below must be below 100%% (at 100%% releases would never run); 0 turns the freeze off")
 	}
 	v.atMost(path+".freeze_for", o.FreezeFor, "1d")
+	v.atMost(path+".no_data_for", o.NoDataFor, "1d")
 	sig := v.s.SignalByName(o.Signal)
 	if sig == nil || sig.Window.Duration <= 0 {
 		return

@@ -61,3 +61,24 @@ var budgetErrors = strings.Join([]string{
 	`testdata/invalid-budget.yml:26:23: alertmanager.freeze_webhook_url: freeze_webhook_url must be an http or https URL`,
 	`testdata/invalid-budget.yml:27:20: alertmanager.freeze_receiver: freeze_receiver must differ from receiver and default_receiver`,
 }, "\n")
+
+// TestSLIMissingDefaultsAndNames: no_data_for defaults to 15m, is capped
+// at 1d, and the SliMissing alert's name may not be taken by a trigger.
+func TestSLIMissingDefaultsAndNames(t *testing.T) {
+	s, err := Load("budget.yml", []byte(budgetSpec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o := s.SLOs[0]; o.NoDataFor.String() != "15m" || o.SLIMissingAlert() != "AvailabilitySliMissing" {
+		t.Errorf("no_data_for %s, alert %q; want 15m and AvailabilitySliMissing", o.NoDataFor, o.SLIMissingAlert())
+	}
+	for _, c := range []struct{ text, want string }{
+		{strings.Replace(budgetSpec, "    objective:", "    no_data_for: 2d\n    objective:", 1), "slos[0].no_data_for: 2d is longer than the supported maximum of 1d"},
+		{strings.Replace(budgetSpec, "slos:", "triggers:\n  - name: AvailabilitySliMissing\n    signal: errors\n    for: 5m\n    action: page\nslos:", 1), `alert name "AvailabilitySliMissing" of the SLI's no-data alert is taken (by triggers[0])`},
+	} {
+		_, err := Load("s.yml", []byte(c.text))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("error %v, want %q", err, c.want)
+		}
+	}
+}

@@ -173,6 +173,11 @@ type SLO struct {
 	// FreezeFor is how long the remaining budget stays below FreezeBelow
 	// before the freeze alert fires (default 15m).
 	FreezeFor Duration `yaml:"freeze_for"`
+	// NoDataFor is how long the SLI may have no total series, or traffic
+	// below min_rate, while its target is up before the SLO's SliMissing
+	// alert fires (default 15m): without data the burn alerts are silent,
+	// which would read as a met SLO.
+	NoDataFor Duration `yaml:"no_data_for"`
 }
 
 // BurnWindow is one row of the multi-window multi-burn-rate table.

@@ -165,6 +165,10 @@ func (v *validator) run() {
 			}
 			alerts[o.FreezeAlert()] = path
 		}
+		if prev, dup := alerts[o.SLIMissingAlert()]; dup {
+			v.errorf(path+".name", "alert name %q of the SLI's no-data alert is taken (by %s)", o.SLIMissingAlert(), prev)
+		}
+		alerts[o.SLIMissingAlert()] = path
 	}
 	if s.Canary != nil {
 		v.canary(s.Canary)
