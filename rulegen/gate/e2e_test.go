@@ -2,6 +2,7 @@ package gate_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -52,6 +53,10 @@ var modes = map[string]map[string]float64{
 	// under the threshold comparison's factor 2 and the service-wide 1%,
 	// so only the statistical judge can catch it.
 	"regressed": {`stable,200`: 1000, `stable,500`: 5, `canary,200`: 1000, `canary,500`: 8},
+	// never-failed: a service that has never answered a 5xx, whose client
+	// library creates the code="500" series only on the first one: no
+	// error series exists on either track.
+	"never-failed": {`stable,200`: 1000, `canary,200`: 1000},
 }
 
 func (w *workload) set(mode string) {
@@ -98,6 +103,13 @@ type stack struct {
 // web metrics and the Canary's webhooks are the generated ones.
 func startStack(t *testing.T, opts ...func(*gate.Config)) *stack {
 	t.Helper()
+	return startStackIn(t, "healthy", opts...)
+}
+
+// startStackIn is startStack with the workload in mode from its first
+// scrape on.
+func startStackIn(t *testing.T, mode string, opts ...func(*gate.Config)) *stack {
+	t.Helper()
 	testenv.Binary(t, "prometheus")
 	s, err := spec.LoadFile("testdata/shop.spec.yml")
 	if err != nil {
@@ -120,7 +132,7 @@ func startStack(t *testing.T, opts ...func(*gate.Config)) *stack {
 	if rules == "" {
 		t.Fatal("no rule file generated")
 	}
-	w := &workload{mode: "healthy", counts: map[string]float64{}, last: time.Now()}
+	w := &workload{mode: mode, counts: map[string]float64{}, last: time.Now()}
 	target := httptest.NewServer(w)
 	t.Cleanup(target.Close)
 	prom := testenv.NewPrometheus(t, testenv.PrometheusOptions{
@@ -342,6 +354,37 @@ func (s *stack) checkEvidence(t *testing.T, release string, stage int) {
 // Inconclusive, never Successful (Flagger halts, does not roll back); a
 // breach at stage 3 is Failed with the check named in the measurement
 // (Flagger's hooks fail and its rollback hook fires).
+// TestGateOnAServiceThatNeverFailed: a ratio whose error series has
+// never existed, with traffic, is 0 errors — GO through the gate, Argo's
+// web metric Successful and Flagger's gating hooks passing — not no data.
+func TestGateOnAServiceThatNeverFailed(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs Prometheus")
+	}
+	s := startStackIn(t, "never-failed")
+	const release = "shop-never-failed"
+	s.until(t, release, 1, v1alpha1.AnalysisPhaseSuccessful, 2*time.Minute)
+	p, err := preflight.Connect(preflight.Server{URL: s.prom.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs, _, err := p.Query(context.Background(), `count(http_requests_total{code="500"})`, time.Now(), 5*time.Second)
+	if err != nil || len(errs) != 0 {
+		t.Fatalf("the workload has error series: %v %v", errs, err)
+	}
+	for _, stage := range []int{1, 3, 5} {
+		code, v := s.verdict(t, release, stage)
+		if code != http.StatusOK || v.Verdict != gate.GO {
+			t.Errorf("stage %d: %d %s", stage, code, s.verdictText(t, release, stage))
+		}
+	}
+	for h, ok := range s.flaggerHooks(t) {
+		if want := h != flaggerv1.RollbackHook; ok != want {
+			t.Errorf("Flagger %s hook on a service that never failed: succeeded %v, want %v", h, ok, want)
+		}
+	}
+}
+
 func TestArgoAndFlaggerFollowTheGate(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs Prometheus")
